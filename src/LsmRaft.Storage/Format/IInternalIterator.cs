@@ -1,0 +1,29 @@
+namespace LsmRaft.Storage.Format;
+
+/// <summary>
+/// A bidirectional cursor over entries sorted by <see cref="InternalKey.Compare"/>. Memtables,
+/// blocks, tables, levels and merges all implement it, so iterators compose.
+/// <see cref="Key"/> and <see cref="Value"/> are valid only until the next move.
+/// Errors (corruption) are thrown from the move that met them.
+/// </summary>
+internal interface IInternalIterator : IDisposable
+{
+    bool Valid { get; }
+
+    void SeekToFirst();
+
+    void SeekToLast();
+
+    /// <summary>Positions at the first entry with key ≥ <paramref name="target"/> (an internal key).</summary>
+    void Seek(ReadOnlySpan<byte> target);
+
+    void Next();
+
+    void Prev();
+
+    /// <summary>The current internal key. Requires <see cref="Valid"/>.</summary>
+    ReadOnlySpan<byte> Key { get; }
+
+    /// <summary>The current value. Requires <see cref="Valid"/>.</summary>
+    ReadOnlySpan<byte> Value { get; }
+}
