@@ -6,9 +6,8 @@ namespace LsmRaft.Storage.Format;
 /// <see cref="Key"/> and <see cref="Value"/> are valid only until the next move.
 /// Errors (corruption) are thrown from the move that met them.
 /// </summary>
-internal interface IInternalIterator : IDisposable
+internal interface IInternalIterator : IForwardCursor
 {
-    bool Valid { get; }
 
     void SeekToFirst();
 
@@ -17,9 +16,15 @@ internal interface IInternalIterator : IDisposable
     /// <summary>Positions at the first entry with key ≥ <paramref name="target"/> (an internal key).</summary>
     void Seek(ReadOnlySpan<byte> target);
 
-    void Next();
-
     void Prev();
+}
+
+/// <summary>A forward-only cursor over internal keys in order (what a table writer consumes).</summary>
+internal interface IForwardCursor : IDisposable
+{
+    bool Valid { get; }
+
+    void Next();
 
     /// <summary>The current internal key. Requires <see cref="Valid"/>.</summary>
     ReadOnlySpan<byte> Key { get; }

@@ -1,0 +1,2 @@
+// The engine's Version (a set of live tables) shadows System.Version everywhere in this assembly.
+global using Version = LsmRaft.Storage.Versions.Version;

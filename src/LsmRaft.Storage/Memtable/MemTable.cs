@@ -1,0 +1,94 @@
+using LsmRaft.Storage.Format;
+
+namespace LsmRaft.Storage.Memtable;
+
+/// <summary>
+/// The in-memory write buffer: a <see cref="SkipList"/> plus size accounting and, when the WAL is off,
+/// the highest applied index among its writes. Single writer, concurrent readers (see SkipList).
+/// </summary>
+internal sealed class MemTable
+{
+    // Per-entry overhead beyond key and value bytes: node object, arrays, and links (approximate).
+    private const int EntryOverhead = 64;
+    private readonly SkipList _list = new();
+    private long _approximateBytes;
+
+    public MemTable(ulong walNumber) => WalNumber = walNumber;
+
+    /// <summary>The WAL file that holds this memtable's writes (0 when the WAL is off).</summary>
+    public ulong WalNumber { get; }
+
+    public long ApproximateBytes => Volatile.Read(ref _approximateBytes);
+
+    public int Count => _list.Count;
+
+    /// <summary>Highest applied index written into this memtable (-1 when none); meaningful with the WAL off.</summary>
+    public long MaxAppliedIndex { get; private set; } = -1;
+
+    public bool IsEmpty => _list.First is null;
+
+    public void Add(ulong sequence, EntryKind kind, ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> value)
+    {
+        int keyLength = userKey.Length + InternalKey.TrailerSize;
+        Span<byte> key = keyLength <= 256 ? stackalloc byte[keyLength] : new byte[keyLength];
+        InternalKey.Write(key, userKey, sequence, kind);
+        _list.Insert(key, value);
+        Volatile.Write(ref _approximateBytes, _approximateBytes + keyLength + value.Length + EntryOverhead);
+    }
+
+    public void NoteAppliedIndex(long appliedIndex)
+    {
+        if (appliedIndex > MaxAppliedIndex)
+            MaxAppliedIndex = appliedIndex;
+    }
+
+    /// <summary>
+    /// Finds the newest entry of <paramref name="userKey"/> with sequence ≤ <paramref name="sequence"/>.
+    /// Returns false when the memtable holds no such entry.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> userKey, ulong sequence, out EntryKind kind, out ReadOnlySpan<byte> value)
+    {
+        int keyLength = userKey.Length + InternalKey.TrailerSize;
+        Span<byte> seek = keyLength <= 256 ? stackalloc byte[keyLength] : new byte[keyLength];
+        InternalKey.Write(seek, userKey, sequence, EntryKind.Value);
+        var node = _list.Seek(seek);
+        if (node is not null && InternalKey.UserKey(node.Key).SequenceEqual(userKey))
+        {
+            kind = InternalKey.Kind(node.Key);
+            value = node.Value;
+            return true;
+        }
+        kind = default;
+        value = default;
+        return false;
+    }
+
+    public IInternalIterator NewIterator() => new Iterator(_list);
+
+    private sealed class Iterator : IInternalIterator
+    {
+        private readonly SkipList _list;
+        private SkipList.Node? _node;
+
+        public Iterator(SkipList list) => _list = list;
+
+        public bool Valid => _node is not null;
+
+        public ReadOnlySpan<byte> Key => _node!.Key;
+
+        public ReadOnlySpan<byte> Value => _node!.Value;
+
+        public void SeekToFirst() => _node = _list.First;
+
+        public void SeekToLast() => _node = _list.Last;
+
+        public void Seek(ReadOnlySpan<byte> target) => _node = _list.Seek(target);
+
+        public void Next() => _node = _node!.NextNode;
+
+        // The list has no back links; find the predecessor by search (O(log n)), as LevelDB does.
+        public void Prev() => _node = _list.FindLessThan(_node!.Key);
+
+        public void Dispose() { }
+    }
+}
