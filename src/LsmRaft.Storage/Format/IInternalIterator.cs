@@ -3,7 +3,7 @@ namespace LsmRaft.Storage.Format;
 /// <summary>
 /// A bidirectional cursor over entries sorted by <see cref="InternalKey.Compare"/>. Memtables,
 /// blocks, tables, levels and merges all implement it, so iterators compose.
-/// <see cref="Key"/> and <see cref="Value"/> are valid only until the next move.
+/// <c>Key</c> and <c>Value</c> are valid only until the next move.
 /// Errors (corruption) are thrown from the move that met them.
 /// </summary>
 internal interface IInternalIterator : IForwardCursor
