@@ -1,0 +1,1 @@
+return LsmRaft.Host.Cli.RootCommandFactory.Run(args);

@@ -1,0 +1,43 @@
+namespace LsmRaft.Protocol.Cluster;
+
+/// <summary>Lifecycle of a node as the meta group records it.</summary>
+public enum NodeState
+{
+    /// <summary>Member, heartbeating.</summary>
+    Up,
+
+    /// <summary>Missed heartbeats for longer than the liveness timeout.</summary>
+    Down,
+
+    /// <summary>Being emptied of replicas by an operator.</summary>
+    Draining,
+
+    /// <summary>Removed from the cluster.</summary>
+    Removed,
+}
+
+/// <summary>A node of the cluster: its id, where peers and clients reach it, and its state.</summary>
+public sealed record NodeInfo(ulong Id, string PeerAddress, string HttpAddress, NodeState State, DateTimeOffset? LastHeartbeat);
+
+/// <summary>
+/// A shard: the keys whose 64-bit hash (see <c>KeyHash</c>) lies in [<see cref="RangeStart"/>, <see cref="RangeEnd"/>]
+/// (both inclusive, so the ring's last point 2^64-1 can be owned), replicated by a Raft group on <see cref="Replicas"/>.
+/// <see cref="Epoch"/> grows on every change of range or membership, so a stale route can be detected.
+/// </summary>
+public sealed record ShardInfo(
+    ulong Id,
+    ulong RangeStart,
+    ulong RangeEnd,
+    ulong Epoch,
+    IReadOnlyList<ulong> Replicas,
+    IReadOnlyList<ulong> Learners,
+    ulong? Leader)
+{
+    public bool Contains(ulong hash) => hash >= RangeStart && hash <= RangeEnd;
+}
+
+/// <summary>
+/// The cluster as a node sees it: nodes, the shard map and its version. Served at <c>GET /v1/cluster</c>
+/// and cached by clients for routing.
+/// </summary>
+public sealed record ClusterView(string ClusterId, ulong MapVersion, IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<ShardInfo> Shards);
