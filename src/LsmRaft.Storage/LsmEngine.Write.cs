@@ -175,9 +175,9 @@ public sealed partial class LsmEngine
 
     private static void ApplyBatch(MemTable mem, ReadOnlySpan<byte> operations, int count, ref ulong sequence, string source)
     {
-        ulong next = sequence;
-        WriteBatch.ForEach(operations, count, source, (_, kind, key, value) => mem.Add(next++, kind, key, value));
-        sequence = next;
+        var reader = new WriteBatch.Reader(operations, count, source);
+        while (reader.MoveNext())
+            mem.Add(sequence++, reader.Kind, reader.Key, reader.Value);
     }
 
     /// <summary>WAL record payload: <c>first sequence:u64 LE, operation count:u32 LE, operations</c> (see docs/formats/wal.md).</summary>

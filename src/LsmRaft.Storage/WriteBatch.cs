@@ -61,36 +61,63 @@ public sealed class WriteBatch
         Count++;
     }
 
-    /// <summary>Calls <paramref name="visit"/> for each operation in order. Throws on malformed input (a corrupt WAL record).</summary>
-    internal static void ForEach(ReadOnlySpan<byte> operations, int count, string source, OperationVisitor visit)
+    /// <summary>
+    /// A cursor over encoded operations (a batch, or a WAL record's payload). Throws
+    /// <see cref="CorruptionException"/> naming <c>source</c> on malformed input.
+    /// </summary>
+    internal ref struct Reader
     {
-        int p = 0;
-        for (int i = 0; i < count; i++)
+        private readonly ReadOnlySpan<byte> _operations;
+        private readonly int _count;
+        private readonly string _source;
+        private int _position;
+        private int _index;
+
+        public Reader(ReadOnlySpan<byte> operations, int count, string source)
         {
-            if (p >= operations.Length)
-                throw new CorruptionException(source, p, "write batch shorter than its count");
-            var kind = (EntryKind)operations[p++];
+            _operations = operations;
+            _count = count;
+            _source = source;
+        }
+
+        public EntryKind Kind { get; private set; }
+        public ReadOnlySpan<byte> Key { get; private set; }
+        public ReadOnlySpan<byte> Value { get; private set; }
+
+        /// <summary>Advances to the next operation; false after the last one (having checked nothing trails it).</summary>
+        public bool MoveNext()
+        {
+            var ops = _operations;
+            int p = _position;
+            if (_index == _count)
+            {
+                if (p != ops.Length)
+                    throw new CorruptionException(_source, p, "trailing bytes after write batch");
+                return false;
+            }
+            if (p >= ops.Length)
+                throw new CorruptionException(_source, p, "write batch shorter than its count");
+            var kind = (EntryKind)ops[p++];
             if (kind is not (EntryKind.Value or EntryKind.Deletion))
-                throw new CorruptionException(source, p - 1, $"unknown operation kind {(byte)kind}");
-            if (!Coding.TryReadLength(operations[p..], out int keyLength, out int n) || p + n + keyLength > operations.Length)
-                throw new CorruptionException(source, p, "bad key length");
+                throw new CorruptionException(_source, p - 1, $"unknown operation kind {(byte)kind}");
+            if (!Coding.TryReadLength(ops[p..], out int keyLength, out int n) || keyLength > ops.Length - p - n)
+                throw new CorruptionException(_source, p, "bad key length");
             p += n;
-            var key = operations.Slice(p, keyLength);
+            Key = ops.Slice(p, keyLength);
             p += keyLength;
-            ReadOnlySpan<byte> value = default;
+            Value = default;
             if (kind == EntryKind.Value)
             {
-                if (!Coding.TryReadLength(operations[p..], out int valueLength, out n) || p + n + valueLength > operations.Length)
-                    throw new CorruptionException(source, p, "bad value length");
+                if (!Coding.TryReadLength(ops[p..], out int valueLength, out n) || valueLength > ops.Length - p - n)
+                    throw new CorruptionException(_source, p, "bad value length");
                 p += n;
-                value = operations.Slice(p, valueLength);
+                Value = ops.Slice(p, valueLength);
                 p += valueLength;
             }
-            visit(i, kind, key, value);
+            Kind = kind;
+            _position = p;
+            _index++;
+            return true;
         }
-        if (p != operations.Length)
-            throw new CorruptionException(source, p, "trailing bytes after write batch");
     }
-
-    internal delegate void OperationVisitor(int index, EntryKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
 }

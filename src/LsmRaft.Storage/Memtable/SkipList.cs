@@ -15,7 +15,7 @@ internal sealed class SkipList
     public const int MaxHeight = 12;
     private const int BranchingFactor = 4;
 
-    private readonly Node _head = new(Array.Empty<byte>(), 0, MaxHeight);
+    private readonly Node _head = new(Array.Empty<byte>(), 0, MaxHeight, 0);
 
     // Scratch for Insert; safe to reuse because there is a single writer.
     private readonly Node?[] _prev = new Node?[MaxHeight];
@@ -44,7 +44,7 @@ internal sealed class SkipList
         var data = new byte[internalKey.Length + value.Length];
         internalKey.CopyTo(data);
         value.CopyTo(data.AsSpan(internalKey.Length));
-        var node = new Node(data, internalKey.Length, height);
+        var node = new Node(data, internalKey.Length, height, PrefixOf(internalKey));
         for (int i = 0; i < height; i++)
         {
             node.Next[i] = prev[i]!.Next[i];
@@ -56,15 +56,38 @@ internal sealed class SkipList
     /// <summary>The first node with key ≥ <paramref name="key"/>, or null.</summary>
     public Node? Seek(ReadOnlySpan<byte> key) => FindGreaterOrEqual(key, default);
 
+    /// <summary>
+    /// The first 8 bytes of the user key, big-endian, zero-padded. If two prefixes differ, the keys
+    /// order as the prefixes do (a shorter key padded with zeros is a prefix of the longer one, or
+    /// differs earlier), so most comparisons during a search never touch the key bytes: one cache
+    /// miss per step instead of two.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong PrefixOf(ReadOnlySpan<byte> internalKey)
+    {
+        var user = internalKey[..^InternalKey.TrailerSize];
+        if (user.Length >= 8)
+            return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(user);
+        Span<byte> padded = stackalloc byte[8];
+        padded.Clear();
+        user.CopyTo(padded);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(padded);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NodeLessThan(Node node, ReadOnlySpan<byte> key, ulong keyPrefix) =>
+        node.Prefix != keyPrefix ? node.Prefix < keyPrefix : InternalKey.Compare(node.Key, key) < 0;
+
     /// <summary>The last node with key &lt; <paramref name="key"/>, or null.</summary>
     public Node? FindLessThan(ReadOnlySpan<byte> key)
     {
+        ulong prefix = PrefixOf(key);
         Node x = _head;
         int level = Volatile.Read(ref _height) - 1;
         while (true)
         {
             Node? next = Volatile.Read(ref x.Next[level]);
-            if (next is not null && InternalKey.Compare(next.Key, key) < 0)
+            if (next is not null && NodeLessThan(next, key, prefix))
             {
                 x = next;
             }
@@ -102,12 +125,13 @@ internal sealed class SkipList
 
     private Node? FindGreaterOrEqual(ReadOnlySpan<byte> key, Span<Node?> prev)
     {
+        ulong prefix = PrefixOf(key);
         Node x = _head;
         int level = Volatile.Read(ref _height) - 1;
         while (true)
         {
             Node? next = Volatile.Read(ref x.Next[level]);
-            if (next is not null && InternalKey.Compare(next.Key, key) < 0)
+            if (next is not null && NodeLessThan(next, key, prefix))
             {
                 x = next;
             }
@@ -148,10 +172,13 @@ internal sealed class SkipList
         private readonly int _keyLength;
         public readonly Node?[] Next;
 
-        public Node(byte[] data, int keyLength, int height)
+        public readonly ulong Prefix;
+
+        public Node(byte[] data, int keyLength, int height, ulong prefix)
         {
             _data = data;
             _keyLength = keyLength;
+            Prefix = prefix;
             Next = new Node?[height];
         }
 
