@@ -125,7 +125,7 @@ public sealed class LogTailTests
 
         for (long offset = victim; offset < victim + LogFormat.HeaderSize + 100; offset++)
         {
-            if (offset is var o && (o == victim + 4 || o == victim + 5))
+            if (offset == victim + 4 || offset == victim + 5)
                 continue; // the length field: see the next test
             for (int bit = 0; bit < 8; bit++)
             {
