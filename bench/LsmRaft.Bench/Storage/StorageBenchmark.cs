@@ -106,7 +106,7 @@ internal sealed class StorageBenchmark : IDisposable
                 try
                 {
                     // Everything a thread needs is allocated before the start signal, outside the timing.
-                    var worker = new Worker(engine, _settings, stats[id], new Mt19937x64(seeds[id]), _valueData);
+                    var worker = new Worker(engine, _settings, stats[id], seeds[id], _valueData);
                     ready.Signal();
                     signalled = true;
                     go.Wait();

@@ -74,6 +74,9 @@ internal sealed class BenchmarkReport
     public string Message { get; }
     public LatencyHistogram Histogram { get; }
 
+    internal static BenchmarkReport Create(string name, string operation, long done, long bytes, double threadSeconds, double elapsedSeconds, string message, LatencyHistogram histogram) =>
+        new(name, operation, done, bytes, threadSeconds, elapsedSeconds, message, histogram);
+
     public static BenchmarkReport Merge(string name, string operation, IReadOnlyList<ThreadStats> threads)
     {
         long done = 0, bytes = 0, start = long.MaxValue, finish = long.MinValue;

@@ -3,16 +3,15 @@ using LsmRaft.Storage;
 namespace LsmRaft.Bench.Storage;
 
 /// <summary>
-/// One benchmark thread. Each loop mirrors db_bench's function of the same name, including how many
-/// random numbers it draws per operation (DoWrite and ReadRandom draw one to pick a database, then
-/// one for the key; SeekRandom draws only the key), so with the same seed it touches the same keys.
+/// One benchmark thread. Each loop mirrors db_bench's function of the same name, and its keys come
+/// from <see cref="DbBenchKeySequence"/>, so with the same seed it touches the same keys as db_bench.
 /// The loops allocate nothing themselves: key buffers are reused and values are slices of shared data.
 /// </summary>
 internal sealed class Worker
 {
     private readonly LsmEngine _engine;
     private readonly ThreadStats _stats;
-    private readonly Mt19937x64 _random;
+    private readonly DbBenchKeySequence _keys;
     private readonly byte[] _valueData;
     private readonly byte[] _key;
     private readonly ulong _num;
@@ -20,11 +19,11 @@ internal sealed class Worker
     private readonly int _valueSize;
     private readonly int _seekNexts;
 
-    public Worker(LsmEngine engine, StorageSettings settings, ThreadStats stats, Mt19937x64 random, byte[] valueData)
+    public Worker(LsmEngine engine, StorageSettings settings, ThreadStats stats, ulong threadSeed, byte[] valueData)
     {
         _engine = engine;
         _stats = stats;
-        _random = random;
+        _keys = new DbBenchKeySequence(threadSeed, (ulong)settings.Num);
         _valueData = valueData;
         _key = new byte[settings.KeySize];
         DbBenchData.EncodeKey(0, _key);
@@ -64,7 +63,7 @@ internal sealed class Worker
     {
         var engine = _engine;
         var stats = _stats;
-        var random = _random;
+        var keys = _keys;
         var key = _key;
         var values = new ValueCursor(_valueData);
         ulong num = _num;
@@ -72,9 +71,7 @@ internal sealed class Worker
         long bytes = 0;
         for (ulong i = 0; i < num; i++)
         {
-            random.Next(); // db_bench: which database (of --num_multi_db) to write
-            ulong k = sequential ? i : random.Next() % num;
-            DbBenchData.EncodeKeyPrefix(k, key);
+            DbBenchData.EncodeKeyPrefix(keys.NextWrite(sequential, i), key);
             engine.Put(key, values.Next(valueSize));
             bytes += valueSize + key.Length;
             stats.FinishedOp();
@@ -87,14 +84,12 @@ internal sealed class Worker
     {
         var engine = _engine;
         var stats = _stats;
-        var random = _random;
+        var keys = _keys;
         var key = _key;
-        ulong num = _num;
         long reads = _reads, found = 0, bytes = 0;
         for (long i = 0; i < reads; i++)
         {
-            random.Next(); // db_bench: which database to read
-            DbBenchData.EncodeKeyPrefix(random.Next() % num, key);
+            DbBenchData.EncodeKeyPrefix(keys.NextRead(), key);
             var value = engine.Get(key);
             if (value is not null)
             {
@@ -130,15 +125,14 @@ internal sealed class Worker
     {
         var engine = _engine;
         var stats = _stats;
-        var random = _random;
+        var keys = _keys;
         var key = _key;
-        ulong num = _num;
         int seekNexts = _seekNexts;
         Span<byte> valueBuffer = stackalloc byte[256];
         long reads = _reads, found = 0, bytes = 0;
         for (long i = 0; i < reads; i++)
         {
-            DbBenchData.EncodeKeyPrefix(random.Next() % num, key);
+            DbBenchData.EncodeKeyPrefix(keys.NextSeek(), key);
             var iterator = engine.NewIterator();
             try
             {
