@@ -75,7 +75,7 @@ internal sealed class VersionEdit
                 throw new ArgumentException($"AppliedIndex {appliedIndex} is below -1 (none).");
             // Stored plus one so that "none" (-1) is 0 and the value stays an unsigned varint.
             PutTag(writer, Tag.AppliedIndex);
-            PutVarint(writer, (ulong)(appliedIndex + 1));
+            PutVarint(writer, appliedIndex == -1 ? 0 : (ulong)appliedIndex + 1);
         }
         foreach (var (level, key) in CompactPointers)
         {
@@ -164,9 +164,9 @@ internal sealed class VersionEdit
                 case Tag.AppliedIndex:
                     reader.RequireUnset(edit.AppliedIndex is null, tagOffset, "applied index");
                     ulong stored = reader.Varint("applied index");
-                    if (stored > (ulong)long.MaxValue)
-                        throw new CorruptionException(fileName, tagOffset, $"applied index {stored} out of range");
-                    edit.AppliedIndex = (long)stored - 1;
+                    if (stored > (ulong)long.MaxValue + 1)
+                        throw new CorruptionException(fileName, tagOffset, $"applied index {stored} (stored plus one) out of range");
+                    edit.AppliedIndex = stored == 0 ? -1 : (long)(stored - 1);
                     break;
 
                 case Tag.CompactPointer:
