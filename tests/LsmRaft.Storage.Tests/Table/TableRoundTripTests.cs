@@ -237,6 +237,41 @@ public sealed class TableRoundTripTests : IDisposable
         _fixture.Cache.UsageBytes.Should().Be(0);
     }
 
+    [Fact]
+    public void Cached_point_lookups_and_scans_allocate_only_the_returned_values()
+    {
+        var entries = Enumerable.Range(0, 2000).Select(i => TestEntry.Put($"key{i:D5}", 7, "0123456789abcdef")).ToList();
+        _fixture.Build("t.sst", entries, TableFixture.SmallBlocks with { BlockSize = 4096, RestartInterval = 16 });
+        var reader = _fixture.Open("t.sst");
+        var userKeys = entries.Select(e => e.UserKey).ToArray();
+        using var iterator = reader.NewIterator();
+        for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+        {
+        }
+        foreach (var key in userKeys)
+            reader.TryGet(key, 100, out _, out _);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int found = 0;
+        foreach (var key in userKeys)
+            found += reader.TryGet(key, 100, out _, out _) ? 1 : 0;
+        long getBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        before = GC.GetAllocatedBytesForCurrentThread();
+        long scanned = 0;
+        for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+            scanned += iterator.Value.Length;
+        for (iterator.SeekToLast(); iterator.Valid; iterator.Prev())
+            scanned += iterator.Key.Length;
+        long scanBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        found.Should().Be(userKeys.Length);
+        scanned.Should().BeGreaterThan(0);
+        // Each lookup returns a fresh 16-byte value array (40 bytes with its header on 64-bit).
+        getBytes.Should().BeLessThanOrEqualTo(userKeys.Length * 40L);
+        scanBytes.Should().Be(0);
+    }
+
     private static void AssertSeekLandsOn(IInternalIterator iterator, byte[] target, List<TestEntry> entries, int expectedIndex)
     {
         iterator.Seek(target);
