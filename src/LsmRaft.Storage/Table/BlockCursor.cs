@@ -52,6 +52,9 @@ internal struct BlockCursor
 
     public readonly bool Valid => _current < _restartsOffset;
 
+    /// <summary>The block the cursor is on, if any.</summary>
+    public readonly Block? Block => _block;
+
     public readonly ReadOnlySpan<byte> Key =>
         _keyInBuffer ? _keyBuffer.AsSpan(0, _keyLength) : _data.AsSpan(_keyOffset, _keyLength);
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using LsmRaft.Storage.Cache;
 using LsmRaft.Storage.Format;
 using LsmRaft.Storage.IO;
@@ -13,6 +14,8 @@ namespace LsmRaft.Storage.Table;
 /// <see cref="TryGet"/> and iterate at once. Iterators must be disposed before the reader.
 /// The reader owns <c>file</c> from <see cref="Open"/> on, and disposes it (also when Open throws).
 /// </summary>
+// Stack buffers here are always written before they are read; skipping their zeroing matters on the Get path.
+[SkipLocalsInit]
 internal sealed class TableReader : IDisposable
 {
     private const int StackKeyLimit = 256;
@@ -119,7 +122,7 @@ internal sealed class TableReader : IDisposable
                 if (kind == EntryKind.Value)
                     value = data.Value.ToArray();
                 else if (kind != EntryKind.Deletion)
-                    throw new CorruptionException(_fileName, 0, $"entry of unknown kind {(byte)kind}");
+                    throw new CorruptionException(_fileName, data.Block!.FileOffset, $"entry of unknown kind {(byte)kind}");
                 return true;
             }
 
