@@ -144,7 +144,7 @@ public sealed class TableCorruptionTests : IDisposable
     /// <summary>Reads everything and fails the test on any wrong answer (which a checksum must prevent).</summary>
     private void ExerciseAndCompare(string name)
     {
-        using var reader = TableReader.Open(_fixture.FileSystem.OpenRead(TableFixture.PathOf(name)), name, new Cache.BlockCache(1 << 20), new Versions.EngineCounters());
+        using var reader = TableReader.Open(_fixture.FileSystem.OpenRead(TableFixture.PathOf(name)), name, new Cache.BlockCache(1 << 20), new LsmRaft.Storage.Versions.EngineCounters());
         foreach (var entry in _entries)
         {
             if (reader.TryGet(entry.UserKey, InternalKey.Sequence(entry.Key), out var kind, out var value))
@@ -164,7 +164,7 @@ public sealed class TableCorruptionTests : IDisposable
 
     private void ExerciseEverything(string name)
     {
-        using var reader = TableReader.Open(_fixture.FileSystem.OpenRead(TableFixture.PathOf(name)), name, new Cache.BlockCache(1 << 20), new Versions.EngineCounters());
+        using var reader = TableReader.Open(_fixture.FileSystem.OpenRead(TableFixture.PathOf(name)), name, new Cache.BlockCache(1 << 20), new LsmRaft.Storage.Versions.EngineCounters());
         foreach (var entry in _entries)
             reader.TryGet(entry.UserKey, ulong.MaxValue, out _, out _);
         using var iterator = reader.NewIterator();
