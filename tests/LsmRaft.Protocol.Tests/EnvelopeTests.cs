@@ -119,7 +119,7 @@ public sealed class EnvelopeTests
         FrameCodec.TryReadFrame(ref buffer, FrameCodec.DefaultMaxFrame, out var read).Should().BeTrue(name);
 
         read.Should().Be(envelope, name);
-        read.KindCase.Should().Be(envelope.KindCase).And.NotBe(Envelope.KindOneofCase.None);
+        read!.KindCase.Should().Be(envelope.KindCase).And.NotBe(Envelope.KindOneofCase.None);
     }
 
     [Fact]

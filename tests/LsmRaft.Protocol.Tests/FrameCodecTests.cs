@@ -177,7 +177,7 @@ public sealed class FrameCodecTests
 
         FrameCodec.TryReadFrame(ref buffer, FrameCodec.DefaultMaxFrame, out var read).Should().BeTrue();
 
-        read.KindCase.Should().Be(Envelope.KindOneofCase.None);
+        read!.KindCase.Should().Be(Envelope.KindOneofCase.None);
     }
 
     [Fact]

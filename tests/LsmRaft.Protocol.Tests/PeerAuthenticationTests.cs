@@ -91,6 +91,6 @@ public sealed class PeerAuthenticationTests
         FrameCodec.WriteFrame(writer, envelope);
         var buffer = new ReadOnlySequence<byte>(writer.WrittenMemory);
         FrameCodec.TryReadFrame(ref buffer, FrameCodec.DefaultMaxFrame, out var read).Should().BeTrue();
-        return read;
+        return read!;
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using Google.Protobuf;
 using LsmRaft.Protocol.Peer;
 
@@ -27,10 +28,10 @@ public static class FrameCodec
     /// </summary>
     /// <exception cref="FrameTooLargeException">The declared payload length exceeds <paramref name="maxFrame"/>.</exception>
     /// <exception cref="FrameCorruptException">The CRC does not match, or the payload is not an Envelope.</exception>
-    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrame, out Envelope envelope)
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrame, [MaybeNullWhen(false)] out Envelope envelope)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxFrame);
-        envelope = null!;
+        envelope = null;
         if (buffer.Length < HeaderSize)
             return false;
 
