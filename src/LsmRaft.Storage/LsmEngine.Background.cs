@@ -381,10 +381,14 @@ public sealed partial class LsmEngine
     {
         lock (_versionLock)
         {
+            // List first, then collect what is live: a table's number is pending from before its file
+            // exists until it is installed (under this lock), so any table in the listing is either still
+            // pending or live by now. Collecting first would miss a table created in between and delete it.
+            var names = _fs.ListFiles(_directory);
             var live = _versions.LiveTableNumbers();
             lock (_pendingOutputs)
                 live.UnionWith(_pendingOutputs);
-            foreach (var name in _fs.ListFiles(_directory))
+            foreach (var name in names)
             {
                 if (!TryParseFileName(name, out ulong number, out var type))
                     continue;
