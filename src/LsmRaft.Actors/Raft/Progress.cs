@@ -48,6 +48,12 @@ internal sealed class Progress
 
     public bool IsLearner { get; set; }
 
+    /// <summary>
+    /// Highest commit index this follower was told that it can act on (bounded by what was sent to it).
+    /// Used to avoid empty appends whose only news would be a commit index the follower already has.
+    /// </summary>
+    public ulong SentCommit { get; set; }
+
     /// <summary>The leader tick at which the newest heartbeat this follower acknowledged was sent; -1 if none.</summary>
     public long LeaseAckTick { get; set; } = -1;
 

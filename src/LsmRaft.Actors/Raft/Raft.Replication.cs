@@ -77,7 +77,9 @@ internal sealed partial class Raft
             Entries = entries,
             Commit = Log.Committed,
         });
-        pr.SentEntries(entries.Count, entries.Count > 0 ? entries[^1].Index : prevIndex, LogEntries.Size(entries));
+        var lastSent = entries.Count > 0 ? entries[^1].Index : prevIndex;
+        pr.SentEntries(entries.Count, lastSent, LogEntries.Size(entries));
+        pr.SentCommit = Math.Max(pr.SentCommit, Math.Min(Log.Committed, lastSent));
         return true;
     }
 
@@ -108,6 +110,9 @@ internal sealed partial class Raft
 
         Info($"[firstindex {Log.FirstIndex()}, commit {Log.Committed}] sent snapshot [index {snapshot.Index}, term {snapshot.Term}] to {to} [{pr}]");
         pr.BecomeSnapshot(snapshot.Index);
+
+        // Installing the snapshot commits up to its index on the follower.
+        pr.SentCommit = Math.Max(pr.SentCommit, snapshot.Index);
         Send(new Message { Type = MessageType.Snap, To = to, Snapshot = snapshot });
         return true;
     }
@@ -128,7 +133,9 @@ internal sealed partial class Raft
     private void SendHeartbeat(ulong to, byte[]? context)
     {
         // A follower may not have the leader's committed entries yet; never tell it to commit past its match.
-        var commit = Math.Min(Tracker.Get(to)!.Match, Log.Committed);
+        var pr = Tracker.Get(to)!;
+        var commit = Math.Min(pr.Match, Log.Committed);
+        pr.SentCommit = Math.Max(pr.SentCommit, commit);
         Send(new Message
         {
             Type = MessageType.Heartbeat,

@@ -84,6 +84,8 @@ internal sealed partial class Raft
         pr.RecentActive = true;
         if (m.Reject)
         {
+            // The rejected append did not reach the follower's commit logic.
+            pr.SentCommit = Math.Min(pr.SentCommit, pr.Match);
             var next = m.RejectHint;
             if (m.LogTerm > 0)
             {
@@ -106,7 +108,6 @@ internal sealed partial class Raft
             return;
         }
 
-        var wasPaused = pr.IsPaused;
         if (!pr.MaybeUpdate(m.Index) && !(pr.Match == m.Index && pr.State == ProgressState.Probe))
         {
             return;
@@ -133,13 +134,15 @@ internal sealed partial class Raft
             ReleasePendingReadIndexMessages();
             BcastAppend();
         }
-        else if (wasPaused)
-        {
-            SendAppend(m.From);
-        }
 
         while (MaybeSendAppend(m.From, sendIfEmpty: false))
         {
+        }
+
+        // The follower may act on commits up to its match; tell it if it has not heard of them yet.
+        if (Math.Min(Log.Committed, pr.Match) > pr.SentCommit)
+        {
+            SendAppend(m.From);
         }
 
         if (m.From == LeadTransferee && pr.Match == Log.LastIndex())

@@ -186,7 +186,7 @@ internal sealed class RaftNode
         {
             foreach (var (id, pr) in raft.Tracker.Progress)
             {
-                progress[id] = new ProgressStatus(pr.Match, pr.Next, pr.State, pr.IsLearner, pr.RecentActive, pr.IsPaused, pr.Inflights.Count);
+                progress[id] = new ProgressStatus(pr.Match, pr.Next, pr.State, pr.IsLearner, pr.RecentActive, pr.IsPaused, pr.Inflights.Count, pr.PendingSnapshot);
             }
         }
 
