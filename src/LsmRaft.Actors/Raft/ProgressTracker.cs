@@ -1,0 +1,141 @@
+namespace LsmRaft.Actors.Raft;
+
+/// <summary>Outcome of counting votes (or acknowledgements) against the voter majority.</summary>
+internal enum VoteResult : byte
+{
+    Pending,
+    Won,
+    Lost,
+}
+
+/// <summary>
+/// The current configuration with one <see cref="Progress"/> per member, and the votes of an election.
+/// Quorums are simple majorities of <see cref="ConfState.Voters"/>: single-server changes never need joint consensus.
+/// </summary>
+internal sealed class ProgressTracker
+{
+    private readonly SortedDictionary<ulong, Progress> progress = [];
+    private readonly Dictionary<ulong, bool> votes = [];
+    private readonly int maxInflight;
+    private readonly ulong maxInflightBytes;
+
+    public ProgressTracker(ConfState config, int maxInflight, ulong maxInflightBytes)
+    {
+        this.maxInflight = maxInflight;
+        this.maxInflightBytes = maxInflightBytes;
+        Config = config;
+    }
+
+    public ConfState Config { get; private set; }
+
+    /// <summary>Members in ascending id order (deterministic iteration for message order).</summary>
+    public IReadOnlyDictionary<ulong, Progress> Progress => progress;
+
+    public int Quorum => (Config.Voters.Count / 2) + 1;
+
+    public bool IsSingleton => Config.Voters.Count == 1;
+
+    public Progress? Get(ulong id) => progress.GetValueOrDefault(id);
+
+    /// <summary>Replace every progress with a fresh one (a new term or role).</summary>
+    public void ResetAll(ulong lastIndex)
+    {
+        progress.Clear();
+        foreach (var id in Config.Members)
+        {
+            progress[id] = NewProgress(lastIndex, Config.Learners.Contains(id));
+        }
+    }
+
+    /// <summary>Switch to <paramref name="config"/>, keeping the progress of members that stay.</summary>
+    public void SetConfig(ConfState config, ulong lastIndex)
+    {
+        Config = config;
+        foreach (var id in progress.Keys.Where(id => !config.Contains(id)).ToList())
+        {
+            progress.Remove(id);
+            votes.Remove(id);
+        }
+
+        foreach (var id in config.Members)
+        {
+            if (progress.TryGetValue(id, out var pr))
+            {
+                pr.IsLearner = config.Learners.Contains(id);
+            }
+            else
+            {
+                // A new member counts as active so CheckQuorum does not depose the leader before it is heard from.
+                var fresh = NewProgress(lastIndex, config.Learners.Contains(id));
+                fresh.RecentActive = true;
+                progress[id] = fresh;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The largest index replicated on a majority of voters: the quorum-th largest <see cref="Progress.Match"/>.
+    /// </summary>
+    public ulong Committed()
+    {
+        var matches = Config.Voters.Select(id => progress.TryGetValue(id, out var pr) ? pr.Match : 0).OrderByDescending(m => m).ToList();
+        return matches.Count == 0 ? 0 : matches[Quorum - 1];
+    }
+
+    /// <summary>The quorum-th largest of a per-voter value.</summary>
+    public long QuorumValue(Func<ulong, long> value)
+    {
+        var values = Config.Voters.Select(value).OrderByDescending(v => v).ToList();
+        return values[Quorum - 1];
+    }
+
+    /// <summary>CheckQuorum: were a majority of voters (counting <paramref name="self"/>) heard from recently?</summary>
+    public bool QuorumActive(ulong self) =>
+        Config.Voters.Count(id => id == self || (progress.TryGetValue(id, out var pr) && pr.RecentActive)) >= Quorum;
+
+    public void ResetVotes() => votes.Clear();
+
+    /// <summary>Record a vote; only the first answer of each node in a round counts.</summary>
+    public void RecordVote(ulong id, bool granted) => votes.TryAdd(id, granted);
+
+    public (int Granted, int Rejected, VoteResult Result) TallyVotes()
+    {
+        int granted = 0, rejected = 0;
+        foreach (var id in Config.Voters)
+        {
+            if (votes.TryGetValue(id, out var v))
+            {
+                if (v)
+                {
+                    granted++;
+                }
+                else
+                {
+                    rejected++;
+                }
+            }
+        }
+
+        return (granted, rejected, Decide(granted, rejected));
+    }
+
+    /// <summary>Count acknowledgements from a set of node ids against the voter majority.</summary>
+    public VoteResult CountAcks(IReadOnlySet<ulong> acks)
+    {
+        var granted = Config.Voters.Count(acks.Contains);
+        return Decide(granted, 0);
+    }
+
+    private VoteResult Decide(int granted, int rejected)
+    {
+        if (granted >= Quorum)
+        {
+            return VoteResult.Won;
+        }
+
+        return Config.Voters.Count - rejected < Quorum ? VoteResult.Lost : VoteResult.Pending;
+    }
+
+    private Progress NewProgress(ulong lastIndex, bool isLearner) =>
+        new(lastIndex + 1, maxInflight, maxInflightBytes, isLearner);
+}

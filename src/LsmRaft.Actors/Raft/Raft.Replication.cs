@@ -1,0 +1,148 @@
+namespace LsmRaft.Actors.Raft;
+
+/// <summary>The leader's side of log replication: appending, sending appends, snapshots and heartbeats, committing.</summary>
+internal sealed partial class Raft
+{
+    /// <summary>
+    /// Append new entries to the leader's log (assigning term and index), count them on the leader's own
+    /// progress, switch configuration for conf changes (§4.1) and commit if a quorum allows. Returns the last entry.
+    /// </summary>
+    private Entry AppendEntries(IReadOnlyList<Entry> entries)
+    {
+        var index = Log.LastIndex();
+        var stamped = new Entry[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            stamped[i] = entries[i] with { Term = Term, Index = ++index };
+        }
+
+        Log.Append(stamped);
+        Tracker.Get(Id)!.MaybeUpdate(Log.LastIndex());
+        if (RecordConfChanges(stamped))
+        {
+            OnConfigChanged();
+        }
+
+        MaybeCommit();
+        return stamped[^1];
+    }
+
+    /// <summary>Commit the largest index a quorum holds, if it is from the current term (§5.4.2).</summary>
+    private bool MaybeCommit() => Log.MaybeCommit(Tracker.Committed(), Term);
+
+    private void BcastAppend()
+    {
+        foreach (var id in Tracker.Progress.Keys)
+        {
+            if (id != Id)
+            {
+                SendAppend(id);
+            }
+        }
+    }
+
+    private void SendAppend(ulong to) => MaybeSendAppend(to, sendIfEmpty: true);
+
+    /// <summary>
+    /// Send the next append to <paramref name="to"/> if its flow control allows; an empty one (to carry the
+    /// commit index or probe) only if <paramref name="sendIfEmpty"/>. Falls back to a snapshot when the entries
+    /// it needs are compacted. Returns true if a message was sent.
+    /// </summary>
+    private bool MaybeSendAppend(ulong to, bool sendIfEmpty)
+    {
+        var pr = Tracker.Get(to);
+        if (pr is null || pr.IsPaused)
+        {
+            return false;
+        }
+
+        var prevIndex = pr.Next - 1;
+        if (pr.Next < Log.FirstIndex() || !Log.TryTerm(prevIndex, out var prevTerm))
+        {
+            return MaybeSendSnapshot(to, pr);
+        }
+
+        var entries = Log.EntriesFrom(pr.Next, cfg.MaxSizePerMsg);
+        if (entries.Count == 0 && !sendIfEmpty)
+        {
+            return false;
+        }
+
+        Send(new Message
+        {
+            Type = MessageType.App,
+            To = to,
+            Index = prevIndex,
+            LogTerm = prevTerm,
+            Entries = entries,
+            Commit = Log.Committed,
+        });
+        var lastSent = entries.Count > 0 ? entries[^1].Index : prevIndex;
+        pr.SentEntries(entries.Count, lastSent, LogEntries.Size(entries));
+        pr.SentCommit = Math.Max(pr.SentCommit, Math.Min(Log.Committed, lastSent));
+        return true;
+    }
+
+    private bool MaybeSendSnapshot(ulong to, Progress pr)
+    {
+        if (!pr.RecentActive)
+        {
+            // Building and shipping a snapshot is expensive; do not do it for a node that may be down.
+            Info($"ignored sending snapshot to {to}: not recently active");
+            return false;
+        }
+
+        RaftSnapshot snapshot;
+        try
+        {
+            snapshot = Log.Snapshot();
+        }
+        catch (SnapshotTemporarilyUnavailableException)
+        {
+            Info($"failed to send snapshot to {to}: temporarily unavailable");
+            return false;
+        }
+
+        if (snapshot.Index == 0)
+        {
+            throw new InvalidOperationException($"Node {to} needs compacted entries but the storage has no snapshot; compact only after creating one.");
+        }
+
+        Info($"[firstindex {Log.FirstIndex()}, commit {Log.Committed}] sent snapshot [index {snapshot.Index}, term {snapshot.Term}] to {to} [{pr}]");
+        pr.BecomeSnapshot(snapshot.Index);
+
+        // Installing the snapshot commits up to its index on the follower.
+        pr.SentCommit = Math.Max(pr.SentCommit, snapshot.Index);
+        Send(new Message { Type = MessageType.Snap, To = to, Snapshot = snapshot });
+        return true;
+    }
+
+    private void BcastHeartbeat() => BcastHeartbeat(readOnly.LastPendingContext());
+
+    private void BcastHeartbeat(byte[]? context)
+    {
+        foreach (var id in Tracker.Progress.Keys)
+        {
+            if (id != Id)
+            {
+                SendHeartbeat(id, context);
+            }
+        }
+    }
+
+    private void SendHeartbeat(ulong to, byte[]? context)
+    {
+        // A follower may not have the leader's committed entries yet; never tell it to commit past its match.
+        var pr = Tracker.Get(to)!;
+        var commit = Math.Min(pr.Match, Log.Committed);
+        pr.SentCommit = Math.Max(pr.SentCommit, commit);
+        Send(new Message
+        {
+            Type = MessageType.Heartbeat,
+            To = to,
+            Commit = commit,
+            Context = context,
+            Index = (ulong)tickCount,
+        });
+    }
+}

@@ -1,0 +1,131 @@
+namespace LsmRaft.Actors.Raft;
+
+/// <summary>Follower behaviour (learners are followers that never campaign).</summary>
+internal sealed partial class Raft
+{
+    private void StepFollower(Message m)
+    {
+        switch (m.Type)
+        {
+            case MessageType.App:
+                electionElapsed = 0;
+                Lead = m.From;
+                HandleAppendEntries(m);
+                break;
+            case MessageType.Heartbeat:
+                electionElapsed = 0;
+                Lead = m.From;
+                HandleHeartbeat(m);
+                break;
+            case MessageType.Snap:
+                electionElapsed = 0;
+                Lead = m.From;
+                HandleSnapshot(m);
+                break;
+            case MessageType.TransferLeader or MessageType.ReadIndex:
+                if (Lead == None)
+                {
+                    Info($"dropped {m.Type} from {m.From}: no leader known");
+                    return;
+                }
+
+                Send(m with { To = Lead });
+                break;
+            case MessageType.ReadIndexResp:
+                readStates.Add(new ReadState(m.Index, m.Context ?? []));
+                break;
+            case MessageType.TimeoutNow:
+                Info($"received TimeoutNow from {m.From}: campaigning to take over leadership at term {Term + 1}");
+                Hup(CampaignType.Transfer);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void HandleAppendEntries(Message m)
+    {
+        if (m.Index < Log.Committed)
+        {
+            // Everything up to our commit index is known to match; tell the leader where to resume.
+            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = Log.Committed });
+            return;
+        }
+
+        var lastNew = Log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries, out var conflict);
+        if (lastNew is { } last)
+        {
+            if (conflict != 0)
+            {
+                OnLogTruncatedAndAppended(conflict, m.Entries.Where(e => e.Index >= conflict));
+            }
+
+            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = last });
+            return;
+        }
+
+        // §5.3: our log lacks (m.Index, m.LogTerm). Hint the largest index whose term is at most m.LogTerm:
+        // every entry above it has a larger term and so cannot match the leader's entry at m.Index.
+        var hintIndex = Math.Min(m.Index, Log.LastIndex());
+        var (index, term) = Log.FindConflictByTerm(hintIndex, m.LogTerm);
+        Info($"[logterm {Log.TermOrZero(m.Index)}, index {m.Index}] rejected App [logterm {m.LogTerm}, index {m.Index}] from {m.From}, hint {index}/{term}");
+        Send(new Message
+        {
+            Type = MessageType.AppResp,
+            To = m.From,
+            Index = m.Index,
+            Reject = true,
+            RejectHint = index,
+            LogTerm = term,
+        });
+    }
+
+    private void HandleHeartbeat(Message m)
+    {
+        Log.CommitTo(m.Commit);
+        Send(new Message { Type = MessageType.HeartbeatResp, To = m.From, Context = m.Context, Index = m.Index });
+    }
+
+    private void HandleSnapshot(Message m)
+    {
+        var snapshot = m.Snapshot ?? throw new InvalidOperationException($"Snap message from {m.From} carries no snapshot.");
+        if (Restore(snapshot))
+        {
+            Info($"[commit {Log.Committed}] restored snapshot [index {snapshot.Index}, term {snapshot.Term}]");
+            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = Log.LastIndex() });
+        }
+        else
+        {
+            Info($"[commit {Log.Committed}] ignored snapshot [index {snapshot.Index}, term {snapshot.Term}]");
+            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = Log.Committed });
+        }
+    }
+
+    /// <summary>Replace our log by <paramref name="snapshot"/> if it is news. True if the log was replaced.</summary>
+    private bool Restore(RaftSnapshot snapshot)
+    {
+        if (snapshot.Index <= Log.Committed)
+        {
+            return false;
+        }
+
+        if (!snapshot.Metadata.ConfState.Contains(Id))
+        {
+            // Installing it would leave us outside our own configuration; a newer snapshot will include us.
+            Info($"ignored snapshot {snapshot.Index}: not a member of {snapshot.Metadata.ConfState}");
+            return false;
+        }
+
+        if (Log.MatchTerm(snapshot.Index, snapshot.Term))
+        {
+            // We already hold the snapshot's last entry, so the log up to it matches: just commit.
+            Log.CommitTo(snapshot.Index);
+            return false;
+        }
+
+        Log.Restore(snapshot);
+        configs.Reset(snapshot.Index, snapshot.Metadata.ConfState);
+        Tracker.SetConfig(snapshot.Metadata.ConfState, Log.LastIndex());
+        return true;
+    }
+}

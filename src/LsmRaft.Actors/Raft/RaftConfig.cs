@@ -1,0 +1,101 @@
+namespace LsmRaft.Actors.Raft;
+
+/// <summary>How the leader confirms it is still leader before answering a read.</summary>
+internal enum ReadOnlyOption : byte
+{
+    /// <summary>Every read index is confirmed by a heartbeat round acknowledged by a quorum.</summary>
+    Safe,
+
+    /// <summary>
+    /// Reads are answered at once while the leader holds a lease (a quorum acknowledged a heartbeat recently
+    /// enough; see docs/raft.md for the clock-drift bound); otherwise they fall back to <see cref="Safe"/>.
+    /// Requires <see cref="RaftConfig.CheckQuorum"/> on every node of the group.
+    /// </summary>
+    LeaseBased,
+}
+
+/// <summary>Settings of one Raft node. Validated by <see cref="Validate"/> when the node is created.</summary>
+internal sealed record RaftConfig
+{
+    /// <summary>This node's id; never 0 (0 means "none").</summary>
+    public required ulong Id { get; init; }
+
+    /// <summary>Base election timeout in ticks; the effective timeout is drawn from [E, 2E) after each reset.</summary>
+    public int ElectionTicks { get; init; } = 10;
+
+    /// <summary>Leader heartbeat interval in ticks; must be less than <see cref="ElectionTicks"/>.</summary>
+    public int HeartbeatTicks { get; init; } = 1;
+
+    /// <summary>Most append messages in flight to one follower in the Replicate state.</summary>
+    public int MaxInflight { get; init; } = 256;
+
+    /// <summary>Most bytes of entries in flight to one follower; 0 means no byte limit.</summary>
+    public ulong MaxInflightBytes { get; init; }
+
+    /// <summary>Most bytes of entries in one append message (at least one entry is always sent).</summary>
+    public ulong MaxSizePerMsg { get; init; } = 1 << 20;
+
+    /// <summary>Most bytes of committed entries handed out in one <see cref="Ready"/>.</summary>
+    public ulong MaxCommittedSizePerReady { get; init; } = ulong.MaxValue;
+
+    /// <summary>Run a pre-vote round before incrementing the term (Ongaro thesis §9.6).</summary>
+    public bool PreVote { get; init; }
+
+    /// <summary>
+    /// The leader steps down when it has not heard from a quorum within an election timeout, and followers
+    /// ignore vote requests while they heard from a leader within an election timeout.
+    /// </summary>
+    public bool CheckQuorum { get; init; }
+
+    public ReadOnlyOption ReadOnlyOption { get; init; } = ReadOnlyOption.Safe;
+
+    /// <summary>
+    /// Largest relative rate difference between any two nodes' tick clocks that lease reads must tolerate
+    /// (0.1 = a follower's ticks may come 10% faster than the leader's).
+    /// </summary>
+    public double MaxClockDrift { get; init; } = 0.1;
+
+    /// <summary>
+    /// Index the shell's state machine has already applied on restart; 0 means "the storage snapshot's index".
+    /// </summary>
+    public ulong Applied { get; init; }
+
+    /// <summary>The only source of randomness (election timeout jitter). Seed it for reproducible runs.</summary>
+    public required Random Random { get; init; }
+
+    /// <summary>Optional sink for diagnostic lines; called synchronously, must not call back into the node.</summary>
+    public Action<string>? Logger { get; init; }
+
+    public void Validate()
+    {
+        if (Id == 0)
+        {
+            throw new ArgumentException("RaftConfig.Id must not be 0; 0 is reserved for 'no node'.");
+        }
+
+        if (HeartbeatTicks <= 0)
+        {
+            throw new ArgumentException($"RaftConfig.HeartbeatTicks must be positive (was {HeartbeatTicks}).");
+        }
+
+        if (ElectionTicks <= HeartbeatTicks)
+        {
+            throw new ArgumentException($"RaftConfig.ElectionTicks ({ElectionTicks}) must be greater than HeartbeatTicks ({HeartbeatTicks}).");
+        }
+
+        if (MaxInflight <= 0)
+        {
+            throw new ArgumentException($"RaftConfig.MaxInflight must be positive (was {MaxInflight}).");
+        }
+
+        if (ReadOnlyOption == ReadOnlyOption.LeaseBased && !CheckQuorum)
+        {
+            throw new ArgumentException("RaftConfig.ReadOnlyOption=LeaseBased requires CheckQuorum=true; without it no lease protects the leader.");
+        }
+
+        if (MaxClockDrift is < 0 or >= 1)
+        {
+            throw new ArgumentException($"RaftConfig.MaxClockDrift must be in [0, 1) (was {MaxClockDrift}).");
+        }
+    }
+}

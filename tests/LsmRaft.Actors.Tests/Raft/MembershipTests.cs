@@ -1,0 +1,139 @@
+using LsmRaft.Actors.Raft;
+using static LsmRaft.Actors.Tests.Raft.RaftTestKit;
+
+namespace LsmRaft.Actors.Tests.Raft;
+
+/// <summary>Single-server membership changes (thesis §4.1) and learners.</summary>
+public sealed class MembershipTests
+{
+    [Fact]
+    public void At_most_one_uncommitted_conf_change_is_in_the_log()
+    {
+        var env = ClusterWithLeader(3);
+        env.Handle("isolate 2");
+        env.Handle("isolate 3");
+        env.Nodes[1].Raft.ProposeConfChange(ConfChange.AddLearner(4)).IsOk.Should().BeTrue();
+        env.Nodes[1].Raft.ProposeConfChange(ConfChange.AddLearner(5)).Code.Should().Be(RaftResultCode.ConfChangePending);
+        env.Handle("recover");
+        env.Handle("tick-heartbeat 1");
+        env.Handle("stabilize");
+        env.Nodes[1].Raft.ProposeConfChange(ConfChange.AddLearner(5)).IsOk.Should().BeTrue("the first change committed");
+    }
+
+    [Fact]
+    public void New_leader_may_not_change_membership_before_committing_an_entry_of_its_term()
+    {
+        var (leader, storage) = NewNode(1, [1, 2, 3]);
+        leader.Campaign();
+        Drain(leader, storage);
+        leader.Step(Msg(MessageType.VoteResp, 2, 1, term: 1));
+        leader.ProposeConfChange(ConfChange.AddLearner(4)).Code.Should().Be(RaftResultCode.ConfChangePending);
+    }
+
+    [Fact]
+    public void Configuration_takes_effect_when_appended_and_rolls_back_when_the_entry_is_truncated()
+    {
+        var (follower, storage) = NewNode(2, [1, 2, 3]);
+        var addVoter4 = new Entry(1, 1, EntryType.ConfChange, ConfChange.AddVoter(4).Encode());
+        follower.Step(Msg(MessageType.App, 1, 2, term: 1, entries: addVoter4));
+        follower.Status().Config.Voters.Should().Equal(1UL, 2, 3, 4);
+
+        // A new leader of term 2 never had that entry; its entry at index 1 replaces it.
+        follower.Step(Msg(MessageType.App, 3, 2, term: 2, entries: E(2, 1)));
+        follower.Status().Config.Voters.Should().Equal(1UL, 2, 3);
+        Drain(follower, storage);
+        StoredLog(storage).Single().Term.Should().Be(2);
+    }
+
+    [Fact]
+    public void Learner_does_not_count_toward_quorum_and_never_campaigns()
+    {
+        var env = new InteractionEnv();
+        env.Handle("add-nodes 3 voters=(1,2) learners=(3)");
+        env.Handle("campaign 1");
+        env.Handle("stabilize");
+        env.Handle("isolate 2");
+        env.Handle("propose 1 x");
+        env.Handle("stabilize");
+        env.Nodes[1].State.Should().BeEmpty("leader plus learner is not a majority of voters {1, 2}");
+        env.Nodes[3].Storage.LastIndex().Should().Be(2, "the learner still receives the log");
+
+        for (var i = 0; i < 50; i++)
+        {
+            env.Nodes[3].Raft.Tick();
+        }
+
+        env.Nodes[3].Raft.Role.Should().Be(RaftRole.Follower);
+        env.Nodes[3].Raft.Term.Should().Be(1);
+    }
+
+    [Fact]
+    public void Removed_voter_stops_counting_toward_the_commit_quorum()
+    {
+        var env = ClusterWithLeader(3);
+        env.Handle("propose-conf-change 1 r3");
+        env.Handle("stabilize");
+        env.Handle("isolate 3");
+        env.Handle("propose 1 after");
+        env.Handle("stabilize");
+        env.Nodes[1].State.Should().Equal("after");
+        env.Nodes[1].Raft.Status().Config.Voters.Should().Equal(1UL, 2);
+
+        env.Handle("isolate 2");
+        env.Handle("propose 1 blocked");
+        env.Handle("stabilize");
+        env.Nodes[1].State.Should().Equal(["after"], "two voters need both");
+    }
+
+    [Fact]
+    public void Leader_cannot_remove_itself_or_leave_the_group_without_voters()
+    {
+        var env = ClusterWithLeader(1);
+        env.Nodes[1].Raft.ProposeConfChange(ConfChange.Remove(1)).Code.Should().Be(RaftResultCode.ConfChangeInvalid);
+        env.Nodes[1].Raft.ProposeConfChange(ConfChange.AddLearner(1)).Code.Should().Be(RaftResultCode.ConfChangeInvalid);
+    }
+
+    [Fact]
+    public void Apply_conf_change_returns_the_configuration_as_of_that_entry()
+    {
+        var env = ClusterWithLeader(3);
+        env.Handle("propose-conf-change 1 l4");
+        env.Handle("stabilize");
+        env.Nodes[2].AppliedConf.Should().Be(new ConfState([1, 2, 3], [4]));
+        env.Handle("propose-conf-change 1 v4");
+        env.Handle("stabilize");
+        env.Nodes[2].AppliedConf.Should().Be(new ConfState([1, 2, 3, 4], []));
+    }
+
+    [Fact]
+    public void Restart_recovers_term_vote_log_and_configuration_from_storage()
+    {
+        var env = ClusterWithLeader(3);
+        env.Handle("propose-conf-change 1 l4");
+        env.Handle("propose 1 x");
+        env.Handle("stabilize");
+        var before = env.Nodes[2].Raft.Status();
+        env.Handle("restart 2");
+        var after = env.Nodes[2].Raft.Status();
+        after.HardState.Should().Be(before.HardState);
+        after.Config.Should().Be(new ConfState([1, 2, 3], [4]), "the conf change entry is replayed from the log");
+        env.Handle("stabilize");
+        env.Nodes[2].State.Should().Equal("x");
+    }
+
+    [Fact]
+    public void Conf_change_encoding_round_trips_and_rejects_unknown_versions()
+    {
+        foreach (var cc in new[] { ConfChange.AddVoter(7), ConfChange.AddLearner(ulong.MaxValue), ConfChange.Remove(1) })
+        {
+            ConfChange.Decode(cc.Encode()).Should().Be(cc);
+        }
+
+        var bad = ConfChange.AddVoter(2).Encode();
+        bad[0] = 9;
+        FluentActions.Invoking(() => ConfChange.Decode(bad)).Should().Throw<InvalidDataException>().WithMessage("*version 9*");
+        FluentActions.Invoking(() => ConfChange.Decode(new byte[3])).Should().Throw<InvalidDataException>();
+    }
+
+    private static IReadOnlyList<Entry> StoredLog(MemoryRaftStorage s) => s.Entries(s.FirstIndex(), s.LastIndex() + 1, ulong.MaxValue);
+}
