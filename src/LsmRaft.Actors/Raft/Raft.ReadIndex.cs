@@ -4,7 +4,7 @@ namespace LsmRaft.Actors.Raft;
 internal sealed partial class Raft
 {
     /// <summary>A leader knows the true commit index only once it has committed an entry of its own term.</summary>
-    private bool CommittedEntryInCurrentTerm => Log.TermOrZero(Log.Committed) == Term;
+    internal bool CommittedEntryInCurrentTerm => Log.TermOrZero(Log.Committed) == Term;
 
     private void HandleReadIndexAsLeader(Message m)
     {

@@ -27,6 +27,12 @@ public interface IFileSystem
 
     bool DirectoryExists(string directory);
 
+    /// <summary>Names of the directories directly inside <paramref name="directory"/>.</summary>
+    IReadOnlyList<string> ListDirectories(string directory);
+
+    /// <summary>Deletes <paramref name="directory"/> and everything below it; no error when it does not exist.</summary>
+    void DeleteDirectory(string directory);
+
     void CreateDirectory(string directory);
 
     /// <summary>Makes creations, renames and deletions inside the directory durable.</summary>

@@ -95,6 +95,32 @@ public sealed class MemoryFileSystem : IFileSystem
         }
     }
 
+    public IReadOnlyList<string> ListDirectories(string directory)
+    {
+        directory = Normalize(directory);
+        string prefix = directory.Length == 0 ? "" : directory + "/";
+        lock (_gate)
+        {
+            return _directories
+                .Where(d => d.Length > prefix.Length && d.StartsWith(prefix, StringComparison.Ordinal) && d.IndexOf('/', prefix.Length) < 0)
+                .Select(d => d[prefix.Length..])
+                .OrderBy(n => n, StringComparer.Ordinal)
+                .ToArray();
+        }
+    }
+
+    public void DeleteDirectory(string directory)
+    {
+        directory = Normalize(directory);
+        string prefix = directory + "/";
+        lock (_gate)
+        {
+            foreach (var path in _files.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToArray())
+                _files.Remove(path);
+            _directories.RemoveWhere(d => d == directory || d.StartsWith(prefix, StringComparison.Ordinal));
+        }
+    }
+
     public bool DirectoryExists(string directory)
     {
         lock (_gate) return _directories.Contains(Normalize(directory));

@@ -27,6 +27,17 @@ public sealed class PhysicalFileSystem : IFileSystem
 
     public bool DirectoryExists(string directory) => Directory.Exists(directory);
 
+    public IReadOnlyList<string> ListDirectories(string directory) =>
+        Directory.Exists(directory)
+            ? Directory.GetDirectories(directory).Select(Path.GetFileName).OfType<string>().ToArray()
+            : Array.Empty<string>();
+
+    public void DeleteDirectory(string directory)
+    {
+        if (Directory.Exists(directory))
+            Directory.Delete(directory, recursive: true);
+    }
+
     public void CreateDirectory(string directory) => Directory.CreateDirectory(directory);
 
     public void SyncDirectory(string directory)

@@ -12,6 +12,11 @@ internal sealed class MergingIterator : IInternalIterator
 {
     private readonly IInternalIterator[] _children;
     private IInternalIterator? _current;
+
+    // Forward direction only: the smallest child other than _current. The other children do not move
+    // while _current advances, so as long as _current stays below _runnerUp it is still the smallest —
+    // one comparison per Next instead of one per child (long runs from one level are the common case).
+    private IInternalIterator? _runnerUp;
     private bool _forward = true;
 
     public MergingIterator(IInternalIterator[] children) => _children = children;
@@ -62,8 +67,13 @@ internal sealed class MergingIterator : IInternalIterator
                     child.Next();
             }
             _forward = true;
+            current.Next();
+            FindSmallest();
+            return;
         }
         current.Next();
+        if (current.Valid && (_runnerUp is null || InternalKey.Compare(current.Key, _runnerUp.Key) < 0))
+            return;
         FindSmallest();
     }
 
@@ -98,13 +108,23 @@ internal sealed class MergingIterator : IInternalIterator
 
     private void FindSmallest()
     {
-        IInternalIterator? smallest = null;
+        IInternalIterator? smallest = null, runnerUp = null;
         foreach (var child in _children)
         {
-            if (child.Valid && (smallest is null || InternalKey.Compare(child.Key, smallest.Key) < 0))
+            if (!child.Valid)
+                continue;
+            if (smallest is null || InternalKey.Compare(child.Key, smallest.Key) < 0)
+            {
+                runnerUp = smallest;
                 smallest = child;
+            }
+            else if (runnerUp is null || InternalKey.Compare(child.Key, runnerUp.Key) < 0)
+            {
+                runnerUp = child;
+            }
         }
         _current = smallest;
+        _runnerUp = runnerUp;
     }
 
     private void FindLargest()

@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using LsmRaft.Actors.Kernel;
+using LsmRaft.Actors.Raft;
+
+namespace LsmRaft.Actors.Replica;
+
+/// <summary>
+/// Connects replicas living in one process (tests, benchmarks): messages go straight into the target
+/// replica's mailbox. Nodes can be cut off (<see cref="Isolate"/>) to simulate a partition; a dropped
+/// message is reported like an unreachable peer.
+/// </summary>
+internal sealed class InMemoryNetwork
+{
+    private readonly ConcurrentDictionary<(ulong Node, ulong Group), ActorRef<ReplicaMessage>> _replicas = new();
+    private readonly ConcurrentDictionary<ulong, bool> _isolated = new();
+
+    public void Register(ulong nodeId, ulong groupId, ActorRef<ReplicaMessage> replica) => _replicas[(nodeId, groupId)] = replica;
+
+    public void Unregister(ulong nodeId, ulong groupId) => _replicas.TryRemove((nodeId, groupId), out _);
+
+    /// <summary>Drops all traffic to and from <paramref name="nodeId"/> until <see cref="Heal"/>.</summary>
+    public void Isolate(ulong nodeId) => _isolated[nodeId] = true;
+
+    public void Heal(ulong nodeId) => _isolated.TryRemove(nodeId, out _);
+
+    /// <summary>The transport a replica on <paramref name="nodeId"/> uses to reach the others.</summary>
+    public IRaftTransport TransportFor(ulong nodeId) => new Transport(this, nodeId);
+
+    private bool TryRoute(ulong from, ulong to, ulong groupId, out ActorRef<ReplicaMessage> target)
+    {
+        target = null!;
+        return !_isolated.ContainsKey(from) && !_isolated.ContainsKey(to) && _replicas.TryGetValue((to, groupId), out target!);
+    }
+
+    private sealed class Transport(InMemoryNetwork network, ulong nodeId) : IRaftTransport
+    {
+        public bool Send(ulong groupId, Message message) =>
+            network.TryRoute(nodeId, message.To, groupId, out var target) && target.Tell(new ReplicaMessage.Step(message));
+
+        public async Task<SnapshotChunkAck> SendSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken)
+        {
+            if (!network.TryRoute(nodeId, chunk.To, chunk.GroupId, out var target))
+                return new SnapshotChunkAck(false, 0, false, $"node {chunk.To} is unreachable");
+            return await target.AskAsync<SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

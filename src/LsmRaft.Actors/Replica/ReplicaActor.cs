@@ -1,0 +1,291 @@
+using System.Buffers.Binary;
+using LsmRaft.Actors.Kernel;
+using LsmRaft.Actors.Raft;
+
+namespace LsmRaft.Actors.Replica;
+
+/// <summary>
+/// The I/O shell around one Raft group member: reads its mailbox (proposals, reads, peer messages,
+/// ticks), steps the pure core, and for each Ready persists entries and hard state to the replica log
+/// (the node log's group commit batches every group's appends into one fsync), sends messages through
+/// the transport, hands committed entries to its child <see cref="StorageActor"/>, then advances the core.
+/// </summary>
+/// <remarks>
+/// Batching: inputs only step the core; a single <see cref="ReplicaMessage.ProcessReady"/> queued behind
+/// them drains the Ready, so proposals that arrive together share one persist and one append message.
+/// Invariant: every proposal gets exactly one outcome — committed, NotLeader with a hint, or a rejection —
+/// unless the asker's timeout fires first.
+/// </remarks>
+internal sealed class ReplicaActor : Actor<ReplicaMessage>
+{
+    private readonly ReplicaOptions _options;
+    private readonly IReplicaLog _log;
+    private readonly IRaftTransport _transport;
+    private readonly SortedDictionary<ulong, ProposalWaiter> _waiters = new();
+    private readonly Dictionary<ulong, PendingRead> _pendingReads = new();
+    private readonly HashSet<ulong> _snapshotsInFlight = new();
+    private RaftNode? _node;
+    private ActorRef<StorageMessage>? _storage;
+    private ITimer? _ticker;
+    private bool _readyQueued;
+    private ulong _readSequence;
+    private ulong _applied;
+    private ReplicaStatus? _status;
+    private SnapshotReceiver? _receiver;
+
+    public ReplicaActor(ReplicaOptions options, IReplicaLog log, IRaftTransport transport)
+    {
+        _options = options;
+        _log = log;
+        _transport = transport;
+    }
+
+    /// <summary>Latest published status (role, leader, term); read by routers without a mailbox round trip.</summary>
+    public ReplicaStatus? Status => Volatile.Read(ref _status);
+
+    protected internal override ValueTask PreStartAsync(CancellationToken cancellationToken)
+    {
+        var (hardState, conf) = _log.InitialState();
+        var snapshot = _log.Snapshot();
+        var self = Context.Self;
+        _storage = Context.SpawnChild("storage", () => new StorageActor(_options, self, conf.Voters.Count + conf.Learners.Count > 0 ? conf : _options.InitialMembers));
+        // The engine's applied index is read by the storage actor; the core restarts from the log's snapshot
+        // and re-delivers committed entries, which the storage actor skips when already applied.
+        _node = new RaftNode(_options.ToRaftConfig(applied: snapshot.Index), _log);
+        _applied = snapshot.Index;
+        _ticker = Context.Time.CreateTimer(_ => self.Tell(ReplicaMessage.Tick.Instance), null, _options.TickInterval, _options.TickInterval);
+        PublishStatus();
+        _ = hardState;
+        return default;
+    }
+
+    protected internal override async ValueTask PostStopAsync()
+    {
+        if (_ticker is not null)
+            await _ticker.DisposeAsync().ConfigureAwait(false);
+        _receiver?.Dispose();
+        foreach (var waiter in _waiters.Values)
+            waiter.Reply.Reply(new ProposeOutcome.NotLeader(0));
+        _waiters.Clear();
+        foreach (var read in _pendingReads.Values)
+            read.Reply.Reply(new ReadOutcome.NotLeader(0));
+        _pendingReads.Clear();
+    }
+
+    protected internal override async ValueTask ReceiveAsync(ReplicaMessage message, CancellationToken cancellationToken)
+    {
+        var node = _node!;
+        switch (message)
+        {
+            case ReplicaMessage.Propose propose:
+                OnProposeResult(node.Propose(propose.Command.Encode()), propose.Reply);
+                break;
+            case ReplicaMessage.ChangeMembership change:
+                OnProposeResult(node.ProposeConfChange(change.Change), change.Reply);
+                break;
+            case ReplicaMessage.Read read:
+                OnRead(node, read);
+                break;
+            case ReplicaMessage.TransferLeadership transfer:
+                transfer.Reply.Reply(node.TransferLeader(transfer.To));
+                break;
+            case ReplicaMessage.Step step:
+                node.Step(step.Message);
+                break;
+            case ReplicaMessage.Tick:
+                node.Tick();
+                break;
+            case ReplicaMessage.SnapshotChunk chunk:
+                await OnSnapshotChunkAsync(node, chunk, cancellationToken).ConfigureAwait(false);
+                break;
+            case ReplicaMessage.SnapshotSent sent:
+                _snapshotsInFlight.Remove(sent.To);
+                node.ReportSnapshot(sent.To, sent.Succeeded);
+                break;
+            case ReplicaMessage.SnapshotTaken taken:
+                await _log.CompactAsync(taken.Snapshot, cancellationToken).ConfigureAwait(false);
+                break;
+            case ReplicaMessage.Applied applied:
+                _applied = Math.Max(_applied, applied.Index);
+                break;
+            case ReplicaMessage.GetStatus status:
+                status.Reply.Reply(BuildStatus(node));
+                break;
+            case ReplicaMessage.ProcessReady:
+                _readyQueued = false;
+                await DrainReadyAsync(node, cancellationToken).ConfigureAwait(false);
+                return;
+        }
+        if (!_readyQueued && node.HasReady())
+        {
+            _readyQueued = true;
+            Context.Self.Tell(ReplicaMessage.ProcessReady.Instance);
+        }
+    }
+
+    private void OnProposeResult(RaftResult result, ReplyTo<ProposeOutcome> reply)
+    {
+        switch (result.Code)
+        {
+            case RaftResultCode.Ok:
+                _waiters[result.Index] = new ProposalWaiter(result.Index, result.Term, reply);
+                break;
+            case RaftResultCode.NotLeader:
+                reply.Reply(new ProposeOutcome.NotLeader(result.LeaderHint));
+                break;
+            default:
+                reply.Reply(new ProposeOutcome.Rejected(result.ToString()));
+                break;
+        }
+    }
+
+    private void OnRead(RaftNode node, ReplicaMessage.Read read)
+    {
+        switch (read.Mode)
+        {
+            case ReadMode.Stale:
+                _storage!.Tell(new StorageMessage.Read(read.Key, 0, read.Reply));
+                return;
+            case ReadMode.Lease when _options.LeaseReads && node.HasLease && node.Core.CommittedEntryInCurrentTerm:
+                _storage!.Tell(new StorageMessage.Read(read.Key, node.Core.Log.Committed, read.Reply));
+                return;
+        }
+        if (node.Role != RaftRole.Leader)
+        {
+            read.Reply.Reply(new ReadOutcome.NotLeader(node.Lead));
+            return;
+        }
+        ulong id = ++_readSequence;
+        var context = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(context, id);
+        var result = node.ReadIndex(context);
+        if (!result.IsOk)
+        {
+            read.Reply.Reply(new ReadOutcome.NotLeader(result.LeaderHint));
+            return;
+        }
+        _pendingReads[id] = new PendingRead(read.Key, read.Reply, node.Term);
+    }
+
+    private async ValueTask DrainReadyAsync(RaftNode node, CancellationToken cancellationToken)
+    {
+        while (node.HasReady())
+        {
+            var ready = node.GetReady();
+            if (ready.Snapshot is { } snapshot)
+                await InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+            if (ready.Entries.Count > 0 || ready.HardState is not null)
+                await _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, cancellationToken).ConfigureAwait(false);
+            foreach (var message in ready.Messages)
+            {
+                if (message.Type == MessageType.Snap)
+                    StartSnapshotTransfer(message);
+                else if (!_transport.Send(_options.GroupId, message))
+                    node.ReportUnreachable(message.To);
+            }
+            if (ready.CommittedEntries.Count > 0)
+                HandOverCommitted(node, ready.CommittedEntries);
+            foreach (var readState in ready.ReadStates)
+            {
+                ulong id = BinaryPrimitives.ReadUInt64LittleEndian(readState.RequestContext);
+                if (_pendingReads.Remove(id, out var pending))
+                    _storage!.Tell(new StorageMessage.Read(pending.Key, readState.Index, pending.Reply));
+            }
+            if (ready.SoftState is { } soft && soft.Role != RaftRole.Leader)
+                FailPendingReads(soft.Lead);
+            node.Advance(ready);
+            PublishStatus();
+        }
+    }
+
+    private void HandOverCommitted(RaftNode node, IReadOnlyList<Entry> entries)
+    {
+        ulong last = entries[^1].Index;
+        var waiters = new List<ProposalWaiter>();
+        while (_waiters.Count > 0)
+        {
+            var first = _waiters.First();
+            if (first.Key > last)
+                break;
+            waiters.Add(first.Value);
+            _waiters.Remove(first.Key);
+        }
+        Dictionary<ulong, ConfState>? confStates = null;
+        foreach (var entry in entries)
+            if (entry.Type == EntryType.ConfChange)
+                (confStates ??= new())[entry.Index] = node.ApplyConfChange(entry);
+        _storage!.Tell(new StorageMessage.Apply(entries, waiters, (IReadOnlyDictionary<ulong, ConfState>?)confStates ?? EmptyConf));
+    }
+
+    private static readonly IReadOnlyDictionary<ulong, ConfState> EmptyConf = new Dictionary<ulong, ConfState>();
+
+    private void FailPendingReads(ulong leaderHint)
+    {
+        foreach (var read in _pendingReads.Values)
+            read.Reply.Reply(new ReadOutcome.NotLeader(leaderHint));
+        _pendingReads.Clear();
+    }
+
+    private async ValueTask InstallSnapshotAsync(RaftSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        string staged = SnapshotFiles.IncomingDirectory(_options.Directory, snapshot.Index);
+        bool installed = await _storage!.AskAsync<bool>(r => new StorageMessage.Install(snapshot, staged, r), TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        if (!installed)
+            throw new InvalidOperationException($"Group {_options.GroupId}: the storage actor refused snapshot {snapshot.Index}.");
+        await _log.InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        _applied = snapshot.Index;
+    }
+
+    /// <summary>Streams the local snapshot's files to a follower in chunks, then delivers the Snap message.</summary>
+    private void StartSnapshotTransfer(Message snap)
+    {
+        if (!_snapshotsInFlight.Add(snap.To))
+            return;
+        var self = Context.Self;
+        var options = _options;
+        var transport = _transport;
+        var fs = options.EngineOptions.FileSystem;
+        _ = Task.Run(async () =>
+        {
+            bool ok = false;
+            try
+            {
+                ok = await SnapshotSender.SendAsync(fs, options, transport, snap, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or InvalidOperationException)
+            {
+                ok = false;
+            }
+            self.Tell(new ReplicaMessage.SnapshotSent(snap.To, ok));
+        });
+    }
+
+    private async ValueTask OnSnapshotChunkAsync(RaftNode node, ReplicaMessage.SnapshotChunk message, CancellationToken cancellationToken)
+    {
+        var chunk = message.Chunk;
+        _receiver ??= new SnapshotReceiver(_options.EngineOptions.FileSystem, _options.Directory);
+        var ack = _receiver.Accept(chunk);
+        if (ack.Complete)
+        {
+            // Every file is staged: hand the Snap message to the core, which emits the snapshot in a Ready.
+            node.Step(new Message
+            {
+                Type = MessageType.Snap,
+                From = chunk.From,
+                To = chunk.To,
+                Term = chunk.Term,
+                Snapshot = chunk.Snapshot,
+            });
+        }
+        message.Reply.Reply(ack);
+        await ValueTask.CompletedTask.ConfigureAwait(false);
+        _ = cancellationToken;
+    }
+
+    private ReplicaStatus BuildStatus(RaftNode node) =>
+        new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Core.Log.Committed, _applied, node.Core.Config);
+
+    private void PublishStatus() => Volatile.Write(ref _status, BuildStatus(_node!));
+
+    private sealed record PendingRead(byte[] Key, ReplyTo<ReadOutcome> Reply, ulong Term);
+}

@@ -1,0 +1,93 @@
+using LsmRaft.Actors.Kernel;
+using LsmRaft.Actors.Raft;
+
+namespace LsmRaft.Actors.Replica;
+
+/// <summary>How a proposal ended. Every proposal ends in exactly one of these, or the caller's Ask times out.</summary>
+internal abstract record ProposeOutcome
+{
+    /// <summary>Committed at <see cref="Index"/> and applied with <see cref="Result"/>.</summary>
+    public sealed record Committed(ulong Index, ApplyResult Result) : ProposeOutcome;
+
+    /// <summary>This replica does not lead (or lost the entry to a new leader); <see cref="LeaderHint"/> is the leader's node id, 0 when unknown.</summary>
+    public sealed record NotLeader(ulong LeaderHint) : ProposeOutcome;
+
+    /// <summary>The leader refused the request for the stated reason (e.g. a transfer or a membership change in progress).</summary>
+    public sealed record Rejected(string Reason) : ProposeOutcome;
+}
+
+/// <summary>The answer to a read: the value (null when absent) as of an applied index at or after the read index.</summary>
+internal abstract record ReadOutcome
+{
+    public sealed record Value(byte[]? Data, ulong Version, ulong AppliedIndex) : ReadOutcome;
+
+    public sealed record NotLeader(ulong LeaderHint) : ReadOutcome;
+}
+
+/// <summary>A replica's view of itself, for routing and the cluster view.</summary>
+internal sealed record ReplicaStatus(ulong GroupId, ulong NodeId, RaftRole Role, ulong Leader, ulong Term, ulong Commit, ulong Applied, ConfState Members);
+
+/// <summary>Messages a <see cref="ReplicaActor"/> handles.</summary>
+internal abstract record ReplicaMessage
+{
+    public sealed record Propose(KvCommand Command, ReplyTo<ProposeOutcome> Reply) : ReplicaMessage;
+
+    /// <summary>Read one key linearizably (ReadIndex), by lease, or stale (local applied state).</summary>
+    public sealed record Read(byte[] Key, ReadMode Mode, ReplyTo<ReadOutcome> Reply) : ReplicaMessage;
+
+    public sealed record ChangeMembership(ConfChange Change, ReplyTo<ProposeOutcome> Reply) : ReplicaMessage;
+
+    public sealed record TransferLeadership(ulong To, ReplyTo<RaftResult> Reply) : ReplicaMessage;
+
+    public sealed record Step(Message Message) : ReplicaMessage;
+
+    /// <summary>A snapshot chunk from the leader; the reply says which offset to send next.</summary>
+    public sealed record SnapshotChunk(SnapshotChunkData Chunk, ReplyTo<SnapshotChunkAck> Reply) : ReplicaMessage;
+
+    public sealed record GetStatus(ReplyTo<ReplicaStatus> Reply) : ReplicaMessage;
+
+    /// <summary>Internal: the logical clock advanced one tick.</summary>
+    public sealed record Tick : ReplicaMessage
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    /// <summary>Internal: drain the core's Ready; queued behind pending inputs so they batch into one Ready.</summary>
+    public sealed record ProcessReady : ReplicaMessage
+    {
+        public static readonly ProcessReady Instance = new();
+    }
+
+    /// <summary>Internal, from the storage actor: a checkpoint exists at this snapshot; the log before it may go.</summary>
+    public sealed record SnapshotTaken(RaftSnapshot Snapshot) : ReplicaMessage;
+
+    /// <summary>Internal: streaming a snapshot to a follower finished.</summary>
+    public sealed record SnapshotSent(ulong To, bool Succeeded) : ReplicaMessage;
+
+    /// <summary>Internal, from the storage actor: entries up to this index are applied.</summary>
+    public sealed record Applied(ulong Index) : ReplicaMessage;
+}
+
+/// <summary>Read consistency as the replica implements it.</summary>
+internal enum ReadMode : byte
+{
+    Linearizable,
+    Lease,
+    Stale,
+}
+
+/// <summary>One piece of a snapshot being streamed from a leader to a follower.</summary>
+internal sealed record SnapshotChunkData(
+    ulong GroupId,
+    ulong From,
+    ulong To,
+    RaftSnapshot Snapshot,
+    string FileName,
+    long Offset,
+    byte[] Data,
+    bool LastOfFile,
+    bool LastOfSnapshot,
+    ulong Term);
+
+/// <summary>The follower's answer: where to continue (resume point) or that it is complete.</summary>
+internal sealed record SnapshotChunkAck(bool Accepted, long NextOffset, bool Complete, string? Reason = null);

@@ -1,0 +1,54 @@
+using LsmRaft.Actors.Raft;
+using LsmRaft.Storage;
+
+namespace LsmRaft.Actors.Replica;
+
+/// <summary>Settings of one replica (one member of one Raft group on this node).</summary>
+internal sealed record ReplicaOptions
+{
+    public required ulong GroupId { get; init; }
+
+    public required ulong NodeId { get; init; }
+
+    /// <summary>The replica's own directory (engine, snapshots, incoming snapshots).</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Engine options; the WAL is always turned off (the Raft log is the WAL).</summary>
+    public LsmOptions EngineOptions { get; init; } = new();
+
+    /// <summary>Membership of a brand-new group (ignored when the replica has state on disk or joins as a learner).</summary>
+    public ConfState InitialMembers { get; init; } = ConfState.Empty;
+
+    /// <summary>Wall-clock length of one Raft tick. Election timeout = <see cref="ElectionTicks"/> ticks.</summary>
+    public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public int ElectionTicks { get; init; } = 10;
+
+    public int HeartbeatTicks { get; init; } = 1;
+
+    /// <summary>Take a snapshot (engine checkpoint) and compact the log every this many applied entries.</summary>
+    public ulong SnapshotInterval { get; init; } = 10_000;
+
+    /// <summary>Bytes per snapshot chunk on the wire.</summary>
+    public int SnapshotChunkBytes { get; init; } = 1 << 20;
+
+    /// <summary>Allow lease reads (needs CheckQuorum, which is always on).</summary>
+    public bool LeaseReads { get; init; } = true;
+
+    /// <summary>Seed of the election-timeout jitter.</summary>
+    public int Seed { get; init; } = Environment.TickCount;
+
+    public RaftConfig ToRaftConfig(ulong applied) => new()
+    {
+        Id = NodeId,
+        ElectionTicks = ElectionTicks,
+        HeartbeatTicks = HeartbeatTicks,
+        PreVote = true,
+        CheckQuorum = true,
+        ReadOnlyOption = ReadOnlyOption.Safe, // lease reads are decided per request by the shell (HasLease)
+        Applied = applied,
+        Random = new Random(Seed),
+        MaxSizePerMsg = 1 << 20,
+        MaxInflight = 256,
+    };
+}

@@ -1,0 +1,221 @@
+using LsmRaft.Actors.Kernel;
+using LsmRaft.Actors.Raft;
+using LsmRaft.Storage;
+using LsmRaft.Storage.IO;
+
+namespace LsmRaft.Actors.Replica;
+
+/// <summary>A proposal waiting for its entry to be applied: answered when the entry at <see cref="Index"/> is applied with <see cref="Term"/>.</summary>
+internal sealed record ProposalWaiter(ulong Index, ulong Term, ReplyTo<ProposeOutcome> Reply);
+
+/// <summary>Messages a <see cref="StorageActor"/> handles.</summary>
+internal abstract record StorageMessage
+{
+    /// <summary>Committed entries in index order, the proposals waiting on them, and the configuration after each conf change.</summary>
+    public sealed record Apply(IReadOnlyList<Entry> Entries, IReadOnlyList<ProposalWaiter> Waiters, IReadOnlyDictionary<ulong, ConfState> ConfStates) : StorageMessage;
+
+    /// <summary>Reads <see cref="Key"/> once the applied index reaches <see cref="MinIndex"/>.</summary>
+    public sealed record Read(byte[] Key, ulong MinIndex, ReplyTo<ReadOutcome> Reply) : StorageMessage;
+
+    /// <summary>Replaces the engine with a snapshot staged in <see cref="StagedDirectory"/>.</summary>
+    public sealed record Install(RaftSnapshot Snapshot, string StagedDirectory, ReplyTo<bool> Reply) : StorageMessage;
+
+    /// <summary>Takes a checkpoint at the current applied index now (also taken automatically every <see cref="ReplicaOptions.SnapshotInterval"/> entries).</summary>
+    public sealed record TakeSnapshot : StorageMessage
+    {
+        public static readonly TakeSnapshot Instance = new();
+    }
+}
+
+/// <summary>
+/// The child of a <see cref="ReplicaActor"/> that owns the replica's <see cref="LsmEngine"/>: applies
+/// committed entries through <see cref="KvStateMachine"/> (answering the proposals that wait on them),
+/// serves reads once the applied index reaches the read index, takes checkpoints as Raft snapshots
+/// and installs snapshots received from a leader. Flush and compaction stay the engine's own pipelines.
+/// </summary>
+internal sealed class StorageActor : Actor<StorageMessage>
+{
+    private readonly ReplicaOptions _options;
+    private readonly ActorRef<ReplicaMessage> _replica;
+    private readonly SortedDictionary<ulong, List<StorageMessage.Read>> _pendingReads = new();
+    private LsmEngine? _engine;
+    private KvStateMachine? _machine;
+    private ConfState _conf;
+    private ulong _lastSnapshotIndex;
+    private ulong _appliedTerm;
+
+    public StorageActor(ReplicaOptions options, ActorRef<ReplicaMessage> replica, ConfState initialConf)
+    {
+        _options = options;
+        _replica = replica;
+        _conf = initialConf;
+    }
+
+    private IFileSystem Fs => _options.EngineOptions.FileSystem;
+
+    protected internal override ValueTask PreStartAsync(CancellationToken cancellationToken)
+    {
+        OpenEngine();
+        var latest = SnapshotFiles.Latest(Fs, _options.Directory);
+        if (latest is { } snapshot)
+        {
+            _lastSnapshotIndex = snapshot.Meta.Index;
+            if (_machine!.AppliedIndex <= snapshot.Meta.Index)
+                _conf = snapshot.Meta.ConfState;
+        }
+        return default;
+    }
+
+    protected internal override ValueTask PostStopAsync()
+    {
+        _engine?.Dispose();
+        _engine = null;
+        foreach (var reads in _pendingReads.Values)
+            foreach (var read in reads)
+                read.Reply.Fail(new OperationCanceledException("The replica stopped before the read index was applied."));
+        _pendingReads.Clear();
+        return default;
+    }
+
+    protected internal override ValueTask ReceiveAsync(StorageMessage message, CancellationToken cancellationToken)
+    {
+        switch (message)
+        {
+            case StorageMessage.Apply apply:
+                ApplyEntries(apply);
+                break;
+            case StorageMessage.Read read:
+                if (_machine!.AppliedIndex >= read.MinIndex)
+                    Serve(read);
+                else
+                    (_pendingReads.TryGetValue(read.MinIndex, out var list) ? list : _pendingReads[read.MinIndex] = new()).Add(read);
+                break;
+            case StorageMessage.Install install:
+                install.Reply.Reply(InstallSnapshot(install));
+                break;
+            case StorageMessage.TakeSnapshot:
+                TakeSnapshot();
+                break;
+        }
+        return default;
+    }
+
+    /// <summary>The engine, for status and statistics (thread-safe reads).</summary>
+    internal LsmEngine? Engine => _engine;
+
+    private void OpenEngine()
+    {
+        string dir = SnapshotFiles.EngineDirectory(_options.Directory);
+        _engine = LsmEngine.Open(dir, _options.EngineOptions with { EnableWal = false });
+        _machine = new KvStateMachine(_engine);
+    }
+
+    private void ApplyEntries(StorageMessage.Apply apply)
+    {
+        var machine = _machine!;
+        int waiter = 0;
+        foreach (var entry in apply.Entries)
+        {
+            if (entry.Index <= machine.AppliedIndex)
+                continue; // replayed after a restart: the engine already holds its effect
+            var result = machine.Apply(entry);
+            _appliedTerm = entry.Term;
+            if (apply.ConfStates.TryGetValue(entry.Index, out var conf))
+                _conf = conf;
+            while (waiter < apply.Waiters.Count && apply.Waiters[waiter].Index <= entry.Index)
+            {
+                var w = apply.Waiters[waiter++];
+                if (w.Index == entry.Index && w.Term == entry.Term)
+                    w.Reply.Reply(new ProposeOutcome.Committed(entry.Index, result));
+                else
+                    w.Reply.Reply(new ProposeOutcome.NotLeader(0)); // its entry was replaced by a newer leader's
+            }
+        }
+        for (; waiter < apply.Waiters.Count; waiter++)
+            apply.Waiters[waiter].Reply.Reply(new ProposeOutcome.NotLeader(0));
+
+        while (_pendingReads.Count > 0)
+        {
+            var first = _pendingReads.First();
+            if (first.Key > machine.AppliedIndex)
+                break;
+            _pendingReads.Remove(first.Key);
+            foreach (var read in first.Value)
+                Serve(read);
+        }
+        _replica.Tell(new ReplicaMessage.Applied(machine.AppliedIndex));
+        if (machine.AppliedIndex - _lastSnapshotIndex >= _options.SnapshotInterval)
+            TakeSnapshot();
+    }
+
+    private void Serve(StorageMessage.Read read)
+    {
+        var found = _machine!.Get(read.Key);
+        read.Reply.Reply(new ReadOutcome.Value(found?.Value, found?.Version ?? 0, _machine.AppliedIndex));
+    }
+
+    /// <summary>Checkpoints the engine at the applied index and tells the replica, which then compacts its log.</summary>
+    private void TakeSnapshot()
+    {
+        var machine = _machine!;
+        ulong index = machine.AppliedIndex;
+        if (index == 0 || index <= _lastSnapshotIndex)
+            return;
+        string root = SnapshotFiles.SnapshotsDirectory(_options.Directory);
+        string dir = Path.Combine(root, index.ToString());
+        Fs.CreateDirectory(root);
+        Fs.DeleteDirectory(dir);
+        long checkpointIndex = _engine!.CreateCheckpoint(dir);
+        if (checkpointIndex != (long)index)
+            throw new InvalidOperationException($"Checkpoint recorded applied index {checkpointIndex}, expected {index}.");
+        var meta = new SnapshotMetadata(index, _appliedTerm, _conf);
+        SnapshotFiles.WriteMeta(Fs, dir, meta);
+        foreach (var name in Fs.ListDirectories(root))
+            if (name != index.ToString())
+                Fs.DeleteDirectory(Path.Combine(root, name));
+        _lastSnapshotIndex = index;
+        _replica.Tell(new ReplicaMessage.SnapshotTaken(new RaftSnapshot(meta, SnapshotFiles.EncodeData(index))));
+    }
+
+    private bool InstallSnapshot(StorageMessage.Install install)
+    {
+        var meta = install.Snapshot.Metadata;
+        if (meta.Index <= _machine!.AppliedIndex)
+            return false;
+        _engine!.Dispose();
+        _engine = null;
+        string engineDir = SnapshotFiles.EngineDirectory(_options.Directory);
+        Fs.DeleteDirectory(engineDir);
+        Fs.CreateDirectory(engineDir);
+        foreach (var name in Fs.ListFiles(install.StagedDirectory))
+        {
+            if (name == SnapshotFiles.MetaFileName)
+                continue;
+            Fs.Rename(Path.Combine(install.StagedDirectory, name), Path.Combine(engineDir, name));
+        }
+        Fs.SyncDirectory(engineDir);
+        OpenEngine();
+        if (_machine.AppliedIndex != meta.Index)
+            throw new InvalidOperationException($"Installed snapshot reports applied index {_machine.AppliedIndex}, expected {meta.Index}.");
+
+        // Keep the installed state as this replica's latest local snapshot too, so it can serve it onward.
+        _conf = meta.ConfState;
+        _appliedTerm = meta.Term;
+        _lastSnapshotIndex = 0;
+        TakeSnapshotAtInstall(meta);
+        Fs.DeleteDirectory(Path.GetDirectoryName(install.StagedDirectory)!);
+        return true;
+    }
+
+    private void TakeSnapshotAtInstall(SnapshotMetadata meta)
+    {
+        string root = SnapshotFiles.SnapshotsDirectory(_options.Directory);
+        Fs.CreateDirectory(root);
+        foreach (var name in Fs.ListDirectories(root))
+            Fs.DeleteDirectory(Path.Combine(root, name));
+        string dir = Path.Combine(root, meta.Index.ToString());
+        _engine!.CreateCheckpoint(dir);
+        SnapshotFiles.WriteMeta(Fs, dir, meta);
+        _lastSnapshotIndex = meta.Index;
+    }
+}
