@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Google.Protobuf;
+using LsmRaft.Protocol.Framing;
+using LsmRaft.Protocol.Peer;
+using Microsoft.AspNetCore.Connections;
+
+namespace LsmRaft.Host.Peer;
+
+/// <summary>
+/// Serves inbound peer connections on <c>PORT</c> (a Kestrel connection handler over System.IO.Pipelines):
+/// challenge-response handshake proving knowledge of the cluster secret, then a stream of frames —
+/// Raft batches delivered to replicas, and requests (snapshot chunks, forwarded client operations)
+/// answered on the same connection. A peer of another cluster, an unknown node, or a bad proof is refused.
+/// </summary>
+internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher dispatcher, ILogger<PeerConnectionHandler> logger) : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        var writeLock = new SemaphoreSlim(1, 1);
+        var token = connection.ConnectionClosed;
+        try
+        {
+            ulong peer = await HandshakeAsync(input, output, token).ConfigureAwait(false);
+            if (peer == 0)
+                return;
+            while (true)
+            {
+                var result = await input.ReadAsync(token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (FrameCodec.TryReadFrame(ref buffer, options.MaxFrameBytes, out var envelope))
+                    Dispatch(envelope, output, writeLock, token);
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                    break;
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ConnectionResetException or InvalidDataException)
+        {
+            logger.LogDebug("Peer connection {Id} closed: {Message}", connection.ConnectionId, e.Message);
+        }
+    }
+
+    private void Dispatch(Envelope envelope, PipeWriter output, SemaphoreSlim writeLock, CancellationToken token)
+    {
+        switch (envelope.KindCase)
+        {
+            case Envelope.KindOneofCase.RaftBatch:
+                foreach (var m in envelope.RaftBatch.Messages)
+                {
+                    var (group, message) = RaftWire.FromWire(m);
+                    dispatcher.DeliverRaft(group, message);
+                }
+                break;
+            case Envelope.KindOneofCase.RaftMessage:
+                {
+                    var (group, message) = RaftWire.FromWire(envelope.RaftMessage);
+                    dispatcher.DeliverRaft(group, message);
+                    break;
+                }
+            case Envelope.KindOneofCase.SnapshotChunk:
+                {
+                    var chunk = envelope.SnapshotChunk;
+                    _ = RespondAsync(async () => new Envelope { SnapshotChunkAck = RaftWire.ToWire(chunk, await dispatcher.HandleSnapshotChunkAsync(RaftWire.FromWire(chunk), token).ConfigureAwait(false)) },
+                        output, writeLock, token);
+                    break;
+                }
+            case Envelope.KindOneofCase.ForwardRequest:
+                {
+                    var request = envelope.ForwardRequest;
+                    _ = RespondAsync(async () => new Envelope { ForwardResponse = await dispatcher.HandleForwardAsync(request, token).ConfigureAwait(false) },
+                        output, writeLock, token);
+                    break;
+                }
+            default:
+                throw new InvalidDataException($"Unexpected {envelope.KindCase} after the handshake.");
+        }
+    }
+
+    private async Task RespondAsync(Func<Task<Envelope>> handle, PipeWriter output, SemaphoreSlim writeLock, CancellationToken token)
+    {
+        try
+        {
+            var response = await handle().ConfigureAwait(false);
+            await WriteAsync(output, response, writeLock, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            logger.LogDebug("Peer request failed: {Message}", e.Message);
+        }
+    }
+
+    private async Task<ulong> HandshakeAsync(PipeReader input, PipeWriter output, CancellationToken token)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        var nonce = PeerAuthentication.CreateNonce();
+        await WriteAsync(output, new Envelope { Challenge = new Challenge { Nonce = ByteString.CopyFrom(nonce), ProtocolVersion = PeerAuthentication.ProtocolVersion, NodeId = options.NodeId } }, null, timeout.Token).ConfigureAwait(false);
+        var envelope = await PeerFraming.ReadOneAsync(input, options.MaxFrameBytes, timeout.Token).ConfigureAwait(false);
+        if (envelope?.KindCase != Envelope.KindOneofCase.Hello)
+            return await RejectAsync(output, HelloRejectCode.ProtocolError, "expected Hello", timeout.Token).ConfigureAwait(false);
+        var hello = envelope.Hello;
+        if (hello.ProtocolVersion != PeerAuthentication.ProtocolVersion)
+            return await RejectAsync(output, HelloRejectCode.UnsupportedVersion, $"protocol version {hello.ProtocolVersion} is not {PeerAuthentication.ProtocolVersion}", timeout.Token).ConfigureAwait(false);
+        if (hello.ClusterId != options.ClusterId)
+            return await RejectAsync(output, HelloRejectCode.WrongCluster, $"this node belongs to cluster '{options.ClusterId}', not '{hello.ClusterId}'", timeout.Token).ConfigureAwait(false);
+        if (!options.Peers.ContainsKey(hello.NodeId))
+            return await RejectAsync(output, HelloRejectCode.UnknownNode, $"node {hello.NodeId} is not a member", timeout.Token).ConfigureAwait(false);
+        if (!PeerAuthentication.VerifyProof(options.Secret, nonce, hello.SecretProof.Span))
+            return await RejectAsync(output, HelloRejectCode.BadProof, "the cluster secret does not match", timeout.Token).ConfigureAwait(false);
+        var proof = PeerAuthentication.ComputeProof(options.Secret, hello.ClientNonce.Span);
+        await WriteAsync(output, new Envelope { HelloAck = new HelloAck { NodeId = options.NodeId, ServerProof = ByteString.CopyFrom(proof) } }, null, timeout.Token).ConfigureAwait(false);
+        return hello.NodeId;
+    }
+
+    private async Task<ulong> RejectAsync(PipeWriter output, HelloRejectCode code, string reason, CancellationToken token)
+    {
+        logger.LogWarning("Refused a peer connection: {Reason}", reason);
+        await WriteAsync(output, new Envelope { HelloReject = new HelloReject { Code = code, Reason = reason } }, null, token).ConfigureAwait(false);
+        return 0;
+    }
+
+    private static async Task WriteAsync(PipeWriter output, Envelope envelope, SemaphoreSlim? writeLock, CancellationToken token)
+    {
+        if (writeLock is not null)
+            await writeLock.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            FrameCodec.WriteFrame(output, envelope);
+            await output.FlushAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            writeLock?.Release();
+        }
+    }
+}
+
+/// <summary>Frame reading helpers shared by both ends of a peer connection.</summary>
+internal static class PeerFraming
+{
+    /// <summary>Reads exactly one frame; null when the connection ended first.</summary>
+    public static async Task<Envelope?> ReadOneAsync(PipeReader input, int maxFrame, CancellationToken token)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(token).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (FrameCodec.TryReadFrame(ref buffer, maxFrame, out var envelope))
+            {
+                input.AdvanceTo(buffer.Start);
+                return envelope;
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+                return null;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using LsmRaft.Actors.Raft;
+using LsmRaft.Actors.Replica;
+using LsmRaft.Protocol.Peer;
+
+namespace LsmRaft.Host.Peer;
+
+/// <summary>
+/// The node's <see cref="IRaftTransport"/> over TCP: one <see cref="PeerClient"/> per peer, shared by
+/// every Raft group on this node (all groups multiplexed and batched per destination).
+/// </summary>
+internal sealed class PeerTransport : IRaftTransport, IAsyncDisposable
+{
+    private readonly Dictionary<ulong, PeerClient> _clients = new();
+
+    public PeerTransport(PeerOptions options, ILogger<PeerTransport> logger)
+    {
+        foreach (var (id, address) in options.Peers)
+            if (id != options.NodeId)
+                _clients[id] = new PeerClient(options, id, address, logger);
+    }
+
+    public bool IsConnected(ulong nodeId) => _clients.TryGetValue(nodeId, out var c) && c.Connected;
+
+    public bool Send(ulong groupId, Message message) =>
+        _clients.TryGetValue(message.To, out var client) && client.TrySend(RaftWire.ToWire(groupId, message));
+
+    public async Task<LsmRaft.Actors.Replica.SnapshotChunkAck> SendSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken)
+    {
+        if (!_clients.TryGetValue(chunk.To, out var client))
+            return new LsmRaft.Actors.Replica.SnapshotChunkAck(false, 0, false, $"node {chunk.To} is not a peer");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var response = await client.RequestAsync(id => new Envelope { SnapshotChunk = RaftWire.ToWire(chunk, id) }, timeout.Token).ConfigureAwait(false);
+        return RaftWire.FromWire(response.SnapshotChunkAck);
+    }
+
+    /// <summary>Forwards a client operation to <paramref name="nodeId"/> and waits for its answer.</summary>
+    public async Task<ForwardResponse> ForwardAsync(ulong nodeId, ForwardRequest request, CancellationToken cancellationToken)
+    {
+        if (!_clients.TryGetValue(nodeId, out var client))
+            throw new IOException($"Node {nodeId} is not a peer of this node.");
+        var response = await client.RequestAsync(id =>
+        {
+            request.RequestId = id;
+            return new Envelope { ForwardRequest = request };
+        }, cancellationToken).ConfigureAwait(false);
+        return response.ForwardResponse;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients.Values)
+            await client.DisposeAsync().ConfigureAwait(false);
+    }
+}
