@@ -24,12 +24,20 @@ internal sealed record CliContext(
         return new CliContext(Console.Out, Console.Error, environment, ConfigLoader.DetectContainer(environment), nodeRunner, null);
     }
 
-    /// <summary>A Spectre console over <see cref="Out"/>; plain text unless writing to a real terminal.</summary>
-    public IAnsiConsole CreateConsole() => AnsiConsole.Create(new AnsiConsoleSettings
+    /// <summary>A Spectre console over <see cref="Out"/>; plain text, 200 columns wide, unless writing to a real terminal.</summary>
+    public IAnsiConsole CreateConsole()
     {
-        Out = new AnsiConsoleOutput(Out),
-        Ansi = ReferenceEquals(Out, Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = ReferenceEquals(Out, Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-    });
+        bool terminal = ReferenceEquals(Out, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Out),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        // Piped output has no width to fit; wrapping addresses and hash ranges would only make it harder to read or grep.
+        if (!terminal)
+            console.Profile.Width = 200;
+        return console;
+    }
 }
