@@ -1,0 +1,274 @@
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using LsmRaft.Client.Routing;
+using LsmRaft.Client.Wire;
+using LsmRaft.Protocol.Cluster;
+
+namespace LsmRaft.Client;
+
+/// <summary>
+/// A client of an LsmRaft cluster's HTTP API. Thread-safe; create one per application and share it (it pools
+/// connections). Every call has a deadline (<see cref="LsmRaftClientOptions.Timeout"/>) within which idempotent
+/// requests (get, put, delete, scan, batch, cluster reads) are retried with backoff on 429, 503 and connection
+/// failures; compare-and-set is retried only when the failure proves it was not applied (429, or no connection).
+/// </summary>
+public sealed partial class LsmRaftClient : IDisposable
+{
+    private readonly LsmRaftClientOptions _options;
+    private readonly HttpClient _http;
+    private readonly IRouteResolver _resolver;
+    private readonly Random _jitter;
+    private readonly Lock _jitterLock = new();
+
+    public LsmRaftClient(LsmRaftClientOptions? options = null)
+    {
+        _options = options ?? new LsmRaftClientOptions();
+        _options.Retry.Validate();
+        if (_options.Timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), _options.Timeout, "Timeout must be positive.");
+        if (_options.ScanPageSize is < 1 or > 1000)
+            throw new ArgumentOutOfRangeException(nameof(options), _options.ScanPageSize, "ScanPageSize must be within 1..1000.");
+        _resolver = _options.RouteResolver ?? new EndpointRouteResolver(_options.Endpoints);
+        HttpMessageHandler handler = _options.Handler ?? new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = _options.PooledConnectionLifetime,
+            ConnectTimeout = _options.ConnectTimeout,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        // The deadline is enforced per call (retries included), so HttpClient's own per-request timeout is off.
+        _http = new HttpClient(handler, disposeHandler: _options.Handler is null) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        _jitter = _options.Retry.Seed is { } seed ? new Random(seed) : new Random();
+    }
+
+    /// <summary>The key's value and version, or null when the key does not exist.</summary>
+    public Task<KvValue?> GetAsync(byte[] key, Consistency consistency = Consistency.Linearizable, CancellationToken cancellationToken = default)
+    {
+        RequireKey(key);
+        return ExecuteAsync<KvValue?>(
+            new RouteRequest(key, IsWrite: false), idempotent: true,
+            endpoint => new HttpRequestMessage(HttpMethod.Get, KeyUri(endpoint, key, $"&consistency={ConsistencyName(consistency)}")),
+            async (response, token) =>
+            {
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                    return null;
+                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                return ToValue(await ReadJsonAsync<KvItem>(response, token).ConfigureAwait(false));
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Writes the value; returns the key's new version.</summary>
+    public Task<ulong> PutAsync(byte[] key, byte[] value, CancellationToken cancellationToken = default)
+    {
+        RequireKey(key);
+        ArgumentNullException.ThrowIfNull(value);
+        return ExecuteAsync(
+            new RouteRequest(key, IsWrite: true), idempotent: true,
+            endpoint => new HttpRequestMessage(HttpMethod.Put, KeyUri(endpoint, key, "")) { Content = OctetContent(value) },
+            ReadVersionAsync, cancellationToken);
+    }
+
+    /// <summary>Deletes the key; returns false when it did not exist (a retried delete may report false after the first attempt removed it).</summary>
+    public Task<bool> DeleteAsync(byte[] key, CancellationToken cancellationToken = default)
+    {
+        RequireKey(key);
+        return ExecuteAsync(
+            new RouteRequest(key, IsWrite: true), idempotent: true,
+            endpoint => new HttpRequestMessage(HttpMethod.Delete, KeyUri(endpoint, key, "")),
+            async (response, token) =>
+            {
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                    return false;
+                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Sets the key to <paramref name="value"/> (or deletes it when null) only if its version is
+    /// <paramref name="expectedVersion"/> (0 = it must not exist); returns the new version (0 after a delete).
+    /// Throws <see cref="LsmRaftVersionConflictException"/> when the version differs.
+    /// </summary>
+    public Task<ulong> CompareAndSetAsync(byte[] key, ulong expectedVersion, byte[]? value, CancellationToken cancellationToken = default)
+    {
+        RequireKey(key);
+        var body = new CompareAndSetRequest(expectedVersion, value is null ? null : Base64Url.EncodeToString(value), WireNames.Base64Url);
+        return ExecuteAsync(
+            new RouteRequest(key, IsWrite: true), idempotent: false,
+            endpoint => new HttpRequestMessage(HttpMethod.Post, KeyUri(endpoint, key, "", "/cas")) { Content = JsonContent(body) },
+            ReadVersionAsync, cancellationToken);
+    }
+
+    /// <summary>Applies the operations; atomically when they all fall in one shard, else the server answers 400 (see docs/api.md).</summary>
+    public Task BatchAsync(IEnumerable<KvOperation> operations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        var items = operations.Select(op =>
+        {
+            RequireKey(op.Key);
+            return new BatchOperationItem(
+                op.Value is null ? "delete" : "put",
+                Base64Url.EncodeToString(op.Key),
+                op.Value is null ? null : Base64Url.EncodeToString(op.Value));
+        }).ToList();
+        var body = new BatchRequest(items, WireNames.Base64Url);
+        // A batch of puts and deletes leaves the same state when applied twice, so it is retried like a put.
+        return ExecuteAsync(
+            new RouteRequest(null, IsWrite: true), idempotent: true,
+            endpoint => new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "v1/batch")) { Content = JsonContent(body) },
+            async (response, token) =>
+            {
+                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Every key in the range in key order, fetched page by page as the enumeration proceeds.</summary>
+    public async IAsyncEnumerable<KvValue> ScanAsync(ScanOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        int remaining = options.Limit ?? int.MaxValue;
+        string? continuation = null;
+        while (remaining > 0)
+        {
+            var page = await ScanPageAsync(options, Math.Min(remaining, _options.ScanPageSize), continuation, cancellationToken).ConfigureAwait(false);
+            foreach (var item in page.Items)
+            {
+                if (remaining-- == 0)
+                    yield break;
+                yield return item;
+            }
+            continuation = page.Continuation;
+            if (continuation is null)
+                yield break;
+        }
+    }
+
+    /// <summary>One page of at most <paramref name="limit"/> items; pass the returned continuation to continue.</summary>
+    public Task<KvPage> ScanPageAsync(ScanOptions options, int limit, string? continuation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var query = new StringBuilder($"?encoding={WireNames.Base64Url}&limit={limit}&consistency={ConsistencyName(options.Consistency)}");
+        if (options.Start is not null) query.Append("&start=").Append(Base64Url.EncodeToString(options.Start));
+        if (options.End is not null) query.Append("&end=").Append(Base64Url.EncodeToString(options.End));
+        if (options.Prefix is not null) query.Append("&prefix=").Append(Base64Url.EncodeToString(options.Prefix));
+        if (continuation is not null) query.Append("&continuation=").Append(Uri.EscapeDataString(continuation));
+        string pathAndQuery = "v1/kv" + query;
+        return ExecuteAsync(
+            new RouteRequest(null, IsWrite: false), idempotent: true,
+            endpoint => new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, pathAndQuery)),
+            async (response, token) =>
+            {
+                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                var result = await ReadJsonAsync<ScanResult>(response, token).ConfigureAwait(false);
+                return new KvPage(result.Items.Select(ToValue).ToList(), result.Continuation);
+            },
+            cancellationToken);
+    }
+
+    /// <summary>The cluster as the answering node sees it: nodes, shards, leaders, epochs.</summary>
+    public Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default) =>
+        ExecuteAsync(
+            new RouteRequest(null, IsWrite: false), idempotent: true,
+            endpoint => new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "v1/cluster")),
+            async (response, token) =>
+            {
+                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                return await ReadJsonAsync<ClusterView>(response, token).ConfigureAwait(false);
+            },
+            cancellationToken);
+
+    /// <summary>Splits a shard's hash range in two; returns the cluster view once the split is committed.</summary>
+    public Task<ClusterView> SplitShardAsync(ulong shardId, CancellationToken cancellationToken = default) =>
+        AdminAsync($"v1/admin/shards/{shardId}/split", body: null, cancellationToken);
+
+    /// <summary>Moves a shard's replica from one node to another (learner, catch up, promote, remove); returns once the move is committed.</summary>
+    public Task<ClusterView> MoveReplicaAsync(ulong shardId, ulong fromNode, ulong toNode, CancellationToken cancellationToken = default) =>
+        AdminAsync($"v1/admin/shards/{shardId}/move", new MoveReplicaRequest(fromNode, toNode), cancellationToken);
+
+    /// <summary>Transfers a shard's leadership to the replica on <paramref name="toNode"/>.</summary>
+    public Task<ClusterView> TransferLeaderAsync(ulong shardId, ulong toNode, CancellationToken cancellationToken = default) =>
+        AdminAsync($"v1/admin/shards/{shardId}/transfer-leader", new TransferLeaderRequest(toNode), cancellationToken);
+
+    public void Dispose() => _http.Dispose();
+
+    private Task<ClusterView> AdminAsync(string path, object? body, CancellationToken cancellationToken) =>
+        // Admin operations change the cluster; like compare-and-set they are retried only when provably not applied.
+        ExecuteAsync(
+            new RouteRequest(null, IsWrite: true), idempotent: false,
+            endpoint =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, path))
+                {
+                    Content = body is null ? null : JsonContent(body),
+                };
+                if (_options.AdminToken is { } token)
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                return request;
+            },
+            async (response, token) =>
+            {
+                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                return await ReadJsonAsync<ClusterView>(response, token).ConfigureAwait(false);
+            },
+            cancellationToken);
+
+    private static async Task<ulong> ReadVersionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        return (await ReadJsonAsync<WriteResult>(response, cancellationToken).ConfigureAwait(false)).Version;
+    }
+
+    private static Uri KeyUri(Uri endpoint, byte[] key, string extraQuery, string suffix = "") =>
+        new(endpoint, $"v1/kv/{Base64Url.EncodeToString(key)}{suffix}?encoding={WireNames.Base64Url}{extraQuery}");
+
+    private static string ConsistencyName(Consistency consistency) => consistency switch
+    {
+        Consistency.Linearizable => "linearizable",
+        Consistency.Lease => "lease",
+        Consistency.Stale => "stale",
+        _ => throw new ArgumentOutOfRangeException(nameof(consistency), consistency, "Unknown consistency."),
+    };
+
+    private static ByteArrayContent OctetContent(byte[] value)
+    {
+        var content = new ByteArrayContent(value);
+        content.Headers.ContentType = new MediaTypeHeaderValue(WireNames.OctetStream);
+        return content;
+    }
+
+    private static HttpContent JsonContent(object body) =>
+        System.Net.Http.Json.JsonContent.Create(body, body.GetType(), options: WireJson.Lenient);
+
+    private static KvValue ToValue(KvItem item) =>
+        new(WireEncoding.Decode(item.Key, item.Encoding), WireEncoding.Decode(item.Value, item.Encoding), item.Version);
+
+    private static void RequireKey(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.Length == 0)
+            throw new ArgumentException("Keys must not be empty.", nameof(key));
+    }
+
+    private static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(WireJson.Lenient, cancellationToken).ConfigureAwait(false)
+                ?? throw new LsmRaftServerException($"The server answered {(int)response.StatusCode} with an empty JSON body.", (int)response.StatusCode, null);
+        }
+        catch (JsonException ex)
+        {
+            throw new LsmRaftServerException($"The server's answer is not the expected JSON: {ex.Message}", (int)response.StatusCode, null);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace LsmRaft.Host.Api;
+
+/// <summary>
+/// Assembles the HTTP API. A node adds it to its own <see cref="WebApplication"/> (which may also serve the peer
+/// protocol on another Kestrel endpoint):
+/// <code>
+/// builder.Services.AddLsmRaftApi(config.ToApiOptions());
+/// builder.Services.AddSingleton&lt;IKvService&gt;(kv);            // required
+/// builder.Services.AddSingleton&lt;IReadiness&gt;(readiness);     // optional
+/// builder.Services.AddSingleton&lt;IClusterAdmin&gt;(admin);      // optional (else admin endpoints answer 501)
+/// var app = builder.Build();
+/// app.UseLsmRaftApi();
+/// </code>
+/// <see cref="Create"/> does all of that for a server that only serves the API (tests use it with a test server).
+/// </summary>
+public static class ApiServer
+{
+    /// <summary>Registers the API's services: options, admission control, problem details, OpenAPI, Kestrel's body limit.</summary>
+    public static IServiceCollection AddLsmRaftApi(this IServiceCollection services, ApiOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxInFlightRequests < 1 || options.MaxKeyBytes < 1 || options.MaxValueBytes < 1 || options.MaxBodyBytes < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options, "API limits must be positive.");
+        services.AddSingleton(options);
+        services.AddSingleton<AdmissionControl>();
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        return services;
+    }
+
+    /// <summary>Adds the API's middleware (problem mapping outermost, then admission control) and maps every endpoint.</summary>
+    public static WebApplication UseLsmRaftApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Use(ProblemMapping.HandleExceptionsAsync);
+        app.UseStatusCodePages(async status =>
+        {
+            var context = status.HttpContext;
+            await ProblemMapping.WriteAsync(context, ProblemMapping.ForStatus(context.Response.StatusCode,
+                $"{context.Request.Method} {context.Request.Path} matches no endpoint of this API; see /openapi/v1.json."));
+        });
+        var admission = app.Services.GetRequiredService<AdmissionControl>();
+        app.Use((context, next) => admission.InvokeAsync(context, next));
+        app.MapOpenApi();
+        KvEndpoints.Map(app);
+        EntityEndpoints.Map(app);
+        ClusterEndpoints.Map(app);
+        AdminEndpoints.Map(app);
+        return app;
+    }
+
+    /// <summary>
+    /// A server of the API alone. <paramref name="configureServices"/> registers <see cref="IKvService"/> (and
+    /// optionally <see cref="IReadiness"/>, <see cref="IClusterAdmin"/>); <paramref name="configureBuilder"/> sets
+    /// listen addresses (or a test server).
+    /// </summary>
+    public static WebApplication Create(ApiOptions options, Action<IServiceCollection> configureServices, Action<WebApplicationBuilder>? configureBuilder = null)
+    {
+        ArgumentNullException.ThrowIfNull(configureServices);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
+        builder.Services.AddLsmRaftApi(options);
+        configureServices(builder.Services);
+        configureBuilder?.Invoke(builder);
+        var app = builder.Build();
+        app.UseLsmRaftApi();
+        return app;
+    }
+}

@@ -1,0 +1,388 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace LsmRaft.Host.Config;
+
+/// <summary>Where settings come from; the CLI builds it from the process, tests build it by hand.</summary>
+/// <param name="ConfigFile">A JSON (comments allowed) file of settings, or null for none.</param>
+/// <param name="Environment">Environment variables (only the names in <see cref="ConfigLoader.Settings"/> are read).</param>
+/// <param name="Flags">Command-line values by setting name (<see cref="SettingSpec.Name"/>), as typed.</param>
+/// <param name="InContainer">Whether the process runs in a container (changes the DataDir default).</param>
+internal sealed record ConfigSources(
+    string? ConfigFile,
+    IReadOnlyDictionary<string, string?> Environment,
+    IReadOnlyDictionary<string, string> Flags,
+    bool InContainer);
+
+/// <summary>A loaded configuration, or the errors that prevent one (each names the setting, the value and what is accepted).</summary>
+internal sealed record ConfigResult(NodeConfig? Config, IReadOnlyList<string> Errors)
+{
+    public bool IsValid => Config is not null;
+}
+
+/// <summary>One setting's names in each source and how its text is parsed.</summary>
+/// <param name="Name">The <see cref="NodeConfig"/> property, also the key of <see cref="ConfigSources.Flags"/>.</param>
+/// <param name="Env">Environment variable (the origin's names unchanged, LSMRAFT_-prefixed for the rest).</param>
+/// <param name="Flag">Command-line flag of <c>lsmraft start</c>.</param>
+/// <param name="Json">Member of the JSON config file.</param>
+/// <param name="Accepted">What a valid value looks like, quoted in errors and in <c>--help</c>.</param>
+/// <param name="IsSwitch">A boolean flag given without a value.</param>
+internal sealed record SettingSpec(
+    string Name,
+    string Env,
+    string Flag,
+    string Json,
+    string Accepted,
+    Func<NodeConfig, string, NodeConfig?> Apply,
+    bool IsSwitch = false)
+{
+    /// <summary>How errors name the setting: its environment variable and its flag.</summary>
+    public string Label => $"{Env} ({Flag})";
+}
+
+/// <summary>
+/// Loads a <see cref="NodeConfig"/>: defaults &lt; JSON file &lt; environment &lt; flags, then validates the result as a
+/// whole. Problems are collected, not thrown, so an operator sees all of them at once.
+/// </summary>
+internal static partial class ConfigLoader
+{
+    /// <summary>Every setting the loader knows, in the order docs/configuration.md lists them.</summary>
+    public static IReadOnlyList<SettingSpec> Settings { get; } =
+    [
+        new("PeerId", "PEER_ID", "--peer-id", "peerId", "an integer from 1 to 18446744073709551615",
+            (c, s) => ParseULong(s) is { } v ? c with { PeerId = v } : null),
+        new("Port", "PORT", "--port", "port", "a port from 1 to 65535",
+            (c, s) => ParseInt(s) is { } v ? c with { Port = v } : null),
+        new("HttpPort", "HTTP_PORT", "--http-port", "httpPort", "a port from 1 to 65535",
+            (c, s) => ParseInt(s) is { } v ? c with { HttpPort = v } : null),
+        new("GroupId", "GROUP_ID", "--group-id", "groupId", "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+            (c, s) => c with { GroupId = s }),
+        new("Peers", "PEERS", "--peers", "peers", "comma-separated id:host:port entries, e.g. 1:10.0.0.1:8080,2:10.0.0.2:8080",
+            (c, s) => c with { Peers = ParsePeersLenient(s) }),
+        new("DataDir", "DATA_DIR", "--data-dir", "dataDir", "a directory path",
+            (c, s) => c with { DataDir = s }),
+        new("FlushThresholdBytes", "FLUSH_THRESHOLD_BYTES", "--flush-threshold-bytes", "flushThresholdBytes", "a byte count from 4096 to 1073741824",
+            (c, s) => ParseLong(s) is { } v ? c with { FlushThresholdBytes = v } : null),
+        new("BloomFpp", "BLOOM_FPP", "--bloom-fpp", "bloomFpp", "a number in (0, 0.5], e.g. 0.01",
+            (c, s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? c with { BloomFpp = v } : null),
+        new("BloomHashFuncs", "BLOOM_HASH_FUNCS", "--bloom-hash-funcs", "bloomHashFuncs", "an integer from 1 to 30, or empty to derive it from the FPP",
+            (c, s) => s.Length == 0 ? c with { BloomHashFuncs = null } : ParseInt(s) is { } v ? c with { BloomHashFuncs = v } : null),
+        new("Shards", "LSMRAFT_SHARDS", "--shards", "shards", "an integer from 1 to 4096 (shards per initial node)",
+            (c, s) => ParseInt(s) is { } v ? c with { Shards = v } : null),
+        new("ReplicationFactor", "LSMRAFT_REPLICATION_FACTOR", "--replication-factor", "replicationFactor", "an integer from 1 to the number of nodes, or empty for min(3, nodes)",
+            (c, s) => s.Length == 0 ? c with { ReplicationFactor = null } : ParseInt(s) is { } v ? c with { ReplicationFactor = v } : null),
+        new("ClusterSecret", "LSMRAFT_CLUSTER_SECRET", "--cluster-secret", "clusterSecret", "a secret of at least 16 characters",
+            (c, s) => c with { ClusterSecret = s.Length == 0 ? null : s }),
+        new("InsecureDev", "LSMRAFT_INSECURE_DEV", "--insecure-dev", "insecureDev", "true or false",
+            (c, s) => ParseBool(s) is { } v ? c with { InsecureDev = v } : null, IsSwitch: true),
+        new("Join", "LSMRAFT_JOIN", "--join", "join", "host:port of a running member's peer port, e.g. 10.0.0.1:8080",
+            (c, s) => c with { Join = s.Length == 0 ? null : s }),
+        new("MaxInFlightRequests", "LSMRAFT_MAX_IN_FLIGHT_REQUESTS", "--max-in-flight-requests", "maxInFlightRequests", "an integer from 1 to 1000000",
+            (c, s) => ParseInt(s) is { } v ? c with { MaxInFlightRequests = v } : null),
+        new("MaxKeyBytes", "LSMRAFT_MAX_KEY_BYTES", "--max-key-bytes", "maxKeyBytes", "a byte count from 1 to 1048576",
+            (c, s) => ParseInt(s) is { } v ? c with { MaxKeyBytes = v } : null),
+        new("MaxValueBytes", "LSMRAFT_MAX_VALUE_BYTES", "--max-value-bytes", "maxValueBytes", "a byte count from 1 to 268435456",
+            (c, s) => ParseInt(s) is { } v ? c with { MaxValueBytes = v } : null),
+        new("MaxBodyBytes", "LSMRAFT_MAX_BODY_BYTES", "--max-body-bytes", "maxBodyBytes", "a byte count from MaxValueBytes to 1073741824",
+            (c, s) => ParseLong(s) is { } v ? c with { MaxBodyBytes = v } : null),
+        new("DownReplicaTimeout", "LSMRAFT_DOWN_REPLICA_TIMEOUT", "--down-replica-timeout", "downReplicaTimeout", "a duration of at least 10s, e.g. 300, 90s, 5m, 1h",
+            (c, s) => ParseDuration(s) is { } v ? c with { DownReplicaTimeout = v } : null),
+        new("BindAddress", "LSMRAFT_BIND_ADDRESS", "--bind-address", "bindAddress", "an IP address, e.g. 0.0.0.0 or 127.0.0.1",
+            (c, s) => c with { BindAddress = s }),
+        new("RequestTimeout", "LSMRAFT_REQUEST_TIMEOUT", "--request-timeout", "requestTimeout", "a duration from 100ms to 10m, e.g. 10s",
+            (c, s) => ParseDuration(s) is { } v ? c with { RequestTimeout = v } : null),
+        new("RetryAfterSeconds", "LSMRAFT_RETRY_AFTER_SECONDS", "--retry-after-seconds", "retryAfterSeconds", "an integer from 1 to 3600",
+            (c, s) => ParseInt(s) is { } v ? c with { RetryAfterSeconds = v } : null),
+        new("AdminToken", "LSMRAFT_ADMIN_TOKEN", "--admin-token", "adminToken", "a token of at least 16 characters, or empty for open admin endpoints",
+            (c, s) => c with { AdminToken = s.Length == 0 ? null : s }),
+        new("ShutdownTimeout", "LSMRAFT_SHUTDOWN_TIMEOUT", "--shutdown-timeout", "shutdownTimeout", "a duration from 1s to 10m, e.g. 30s",
+            (c, s) => ParseDuration(s) is { } v ? c with { ShutdownTimeout = v } : null),
+    ];
+
+    /// <summary>The environment variable naming a config file when <c>--config</c> is not given.</summary>
+    public const string ConfigFileEnv = "LSMRAFT_CONFIG";
+
+    /// <summary>Whether this process runs in a container: Docker's marker file or the .NET images' variable.</summary>
+    public static bool DetectContainer(IReadOnlyDictionary<string, string?> environment) =>
+        string.Equals(environment.GetValueOrDefault("DOTNET_RUNNING_IN_CONTAINER"), "true", StringComparison.OrdinalIgnoreCase)
+        || File.Exists("/.dockerenv");
+
+    public static NodeConfig Defaults(bool inContainer) => new() { DataDir = inContainer ? "/data" : "./data" };
+
+    public static ConfigResult Load(ConfigSources sources)
+    {
+        var errors = new List<string>();
+        var config = Defaults(sources.InContainer);
+
+        string? file = sources.ConfigFile ?? sources.Environment.GetValueOrDefault(ConfigFileEnv);
+        if (!string.IsNullOrEmpty(file))
+            config = ApplyFile(config, file, errors);
+
+        foreach (var spec in Settings)
+        {
+            if (sources.Environment.GetValueOrDefault(spec.Env) is { } value)
+                config = ApplyOne(config, spec, value.Trim(), $"{spec.Env} (environment)", errors);
+        }
+        foreach (var (name, value) in sources.Flags)
+        {
+            var spec = Settings.FirstOrDefault(s => s.Name == name)
+                ?? throw new ArgumentException($"No setting is named '{name}'.", nameof(sources));
+            config = ApplyOne(config, spec, value.Trim(), spec.Flag, errors);
+        }
+
+        // Field-level parse errors first; validation of the whole would repeat them in other words.
+        if (errors.Count == 0)
+            errors.AddRange(Validate(config));
+        return errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors);
+    }
+
+    private static NodeConfig ApplyOne(NodeConfig config, SettingSpec spec, string value, string source, List<string> errors)
+    {
+        if (spec.Name == "Peers")
+        {
+            var peerErrors = ParsePeers(value, source, out _);
+            if (peerErrors.Count > 0)
+            {
+                errors.AddRange(peerErrors);
+                return config;
+            }
+        }
+        if (spec.Apply(config, value) is { } applied)
+            return applied;
+        errors.Add($"{source} is '{value}': expected {spec.Accepted}.");
+        return config;
+    }
+
+    private static NodeConfig ApplyFile(NodeConfig config, string path, List<string> errors)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"Config file '{path}' cannot be read: {e.Message} (--config or {ConfigFileEnv}).");
+            return config;
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            errors.Add($"Config file '{path}' is not valid JSON: {e.Message}");
+            return config;
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add($"Config file '{path}' must hold a JSON object of settings, e.g. {{\"httpPort\": 8081}}.");
+                return config;
+            }
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                var spec = Settings.FirstOrDefault(s => s.Json == property.Name);
+                string source = $"'{property.Name}' in {path}";
+                if (spec is null)
+                {
+                    errors.Add($"{source} is not a setting; known settings: {string.Join(", ", Settings.Select(s => s.Json))}.");
+                    continue;
+                }
+                if (property.Value.ValueKind == JsonValueKind.Null)
+                    continue;
+                if (JsonText(property.Value) is { } value)
+                    config = ApplyOne(config, spec, value, source, errors);
+                else
+                    errors.Add($"{source} is {property.Value.GetRawText()}: expected {spec.Accepted}.");
+            }
+        }
+        return config;
+    }
+
+    /// <summary>A JSON value as the text the environment would carry; arrays (peers) join their strings with commas.</summary>
+    private static string? JsonText(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Array when value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String) =>
+            string.Join(",", value.EnumerateArray().Select(e => e.GetString())),
+        _ => null,
+    };
+
+    /// <summary>Every cross-setting and range rule; the CLI and the demo run it on any config before starting a node.</summary>
+    public static IReadOnlyList<string> Validate(NodeConfig c)
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string name, object? value)
+        {
+            if (!ok)
+            {
+                var spec = Settings.First(s => s.Name == name);
+                errors.Add($"{spec.Label} is {Format(value)}: expected {spec.Accepted}.");
+            }
+        }
+
+        Check(c.PeerId >= 1, "PeerId", c.PeerId);
+        Check(c.Port is >= 1 and <= 65535, "Port", c.Port);
+        Check(c.HttpPort is >= 1 and <= 65535, "HttpPort", c.HttpPort);
+        if (c.Port == c.HttpPort)
+            errors.Add($"PORT (--port) and HTTP_PORT (--http-port) are both {c.Port}: the peer protocol and the HTTP API need different ports.");
+        Check(GroupIdPattern().IsMatch(c.GroupId), "GroupId", c.GroupId);
+        Check(!string.IsNullOrWhiteSpace(c.DataDir), "DataDir", c.DataDir);
+        Check(c.FlushThresholdBytes is >= 4096 and <= 1L << 30, "FlushThresholdBytes", c.FlushThresholdBytes);
+        Check(c.BloomFpp is > 0 and <= 0.5, "BloomFpp", c.BloomFpp);
+        Check(c.BloomHashFuncs is null or (>= 1 and <= 30), "BloomHashFuncs", c.BloomHashFuncs);
+        Check(c.Shards is >= 1 and <= 4096, "Shards", c.Shards);
+        Check(c.MaxInFlightRequests is >= 1 and <= 1_000_000, "MaxInFlightRequests", c.MaxInFlightRequests);
+        Check(c.MaxKeyBytes is >= 1 and <= 1 << 20, "MaxKeyBytes", c.MaxKeyBytes);
+        Check(c.MaxValueBytes is >= 1 and <= 1 << 28, "MaxValueBytes", c.MaxValueBytes);
+        Check(c.MaxBodyBytes >= c.MaxValueBytes && c.MaxBodyBytes <= 1L << 30, "MaxBodyBytes", c.MaxBodyBytes);
+        Check(c.DownReplicaTimeout >= TimeSpan.FromSeconds(10), "DownReplicaTimeout", c.DownReplicaTimeout);
+        Check(IPAddress.TryParse(c.BindAddress, out _), "BindAddress", c.BindAddress);
+        Check(c.RequestTimeout >= TimeSpan.FromMilliseconds(100) && c.RequestTimeout <= TimeSpan.FromMinutes(10), "RequestTimeout", c.RequestTimeout);
+        Check(c.RetryAfterSeconds is >= 1 and <= 3600, "RetryAfterSeconds", c.RetryAfterSeconds);
+        Check(c.AdminToken is null || c.AdminToken.Length >= 16, "AdminToken", c.AdminToken is null ? null : "(hidden)");
+        Check(c.ShutdownTimeout >= TimeSpan.FromSeconds(1) && c.ShutdownTimeout <= TimeSpan.FromMinutes(10), "ShutdownTimeout", c.ShutdownTimeout);
+        if (c.Join is not null && !TryParseHostPort(c.Join, out _, out _))
+            Check(false, "Join", c.Join);
+
+        ValidatePeers(c, errors);
+        return errors;
+    }
+
+    private static void ValidatePeers(NodeConfig c, List<string> errors)
+    {
+        foreach (var peer in c.Peers)
+        {
+            if (peer.Id == 0 || peer.Port is < 1 or > 65535 || peer.Host.Length == 0)
+                errors.Add($"PEERS entry '{peer}' is invalid: expected id:host:port with id ≥ 1 and port 1–65535, e.g. 2:10.0.0.2:8080.");
+        }
+        foreach (var group in c.Peers.GroupBy(p => p.Id).Where(g => g.Count() > 1))
+            errors.Add($"PEERS lists id {group.Key} {group.Count()} times ({string.Join(", ", group)}): each node needs its own id.");
+        foreach (var group in c.Peers.GroupBy(p => (Host: p.Host.ToLowerInvariant(), p.Port)).Where(g => g.Count() > 1))
+            errors.Add($"PEERS lists {group.Key.Host}:{group.Key.Port} for ids {string.Join(", ", group.Select(p => p.Id))}: each node needs its own address.");
+        if (c.Peers.Count > 0)
+        {
+            var self = c.Peers.FirstOrDefault(p => p.Id == c.PeerId);
+            if (self is null)
+                errors.Add($"PEER_ID (--peer-id) is {c.PeerId}, which PEERS does not list; PEERS has ids {string.Join(", ", c.Peers.Select(p => p.Id))}. Add this node to PEERS or fix PEER_ID.");
+            else if (self.Port != c.Port)
+                errors.Add($"PEERS gives node {c.PeerId} peer port {self.Port} but PORT (--port) is {c.Port}: they must agree so other nodes can reach this one.");
+        }
+        int nodes = c.EffectivePeers.Count;
+        if (c.ReplicationFactor is { } rf && (rf < 1 || rf > Math.Min(nodes, 7)))
+            errors.Add($"LSMRAFT_REPLICATION_FACTOR (--replication-factor) is {rf}: expected an integer from 1 to {Math.Min(nodes, 7)} (the cluster starts with {nodes} node(s)).");
+        if (c.ClusterSecret is null && nodes > 1 && !c.InsecureDev)
+            errors.Add($"LSMRAFT_CLUSTER_SECRET (--cluster-secret) is required when PEERS lists {nodes} nodes: peers authenticate with it. Set the same secret of at least 16 characters on every node, or pass --insecure-dev on a trusted development machine.");
+        if (c.ClusterSecret is { Length: < 16 })
+            errors.Add("LSMRAFT_CLUSTER_SECRET (--cluster-secret) is too short: expected at least 16 characters.");
+    }
+
+    /// <summary>Parses PEERS; returns one error per bad entry (naming it), empty when all are valid.</summary>
+    public static List<string> ParsePeers(string text, string source, out List<PeerAddress> peers)
+    {
+        peers = [];
+        var errors = new List<string>();
+        if (text.Length == 0)
+            return errors;
+        foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (TryParsePeer(raw, out var peer))
+                peers.Add(peer);
+            else
+                errors.Add($"{source} entry '{raw}' is invalid: expected id:host:port, e.g. 2:10.0.0.2:8080.");
+        }
+        return errors;
+    }
+
+    private static List<PeerAddress> ParsePeersLenient(string text)
+    {
+        ParsePeers(text, "", out var peers);
+        return peers;
+    }
+
+    private static bool TryParsePeer(string text, out PeerAddress peer)
+    {
+        peer = null!;
+        int colon = text.IndexOf(':');
+        if (colon <= 0 || ParseULong(text[..colon]) is not { } id || !TryParseHostPort(text[(colon + 1)..], out var host, out var port))
+            return false;
+        peer = new PeerAddress(id, host, port);
+        return true;
+    }
+
+    /// <summary>host:port or [ipv6]:port with a port in 1..65535.</summary>
+    internal static bool TryParseHostPort(string text, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || ParseInt(text[(colon + 1)..]) is not (>= 1 and <= 65535 and var p))
+            return false;
+        var h = text[..colon];
+        if (h.StartsWith('[') && h.EndsWith(']'))
+            h = h[1..^1];
+        if (h.Length == 0 || h.Any(char.IsWhiteSpace) || (h.Contains(':') && !IPAddress.TryParse(h, out _)))
+            return false;
+        host = h;
+        port = p;
+        return true;
+    }
+
+    private static ulong? ParseULong(string s) =>
+        ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    private static int? ParseInt(string s) =>
+        int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    private static long? ParseLong(string s) =>
+        long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    private static bool? ParseBool(string s) => s.ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => null,
+    };
+
+    /// <summary>Seconds ("300"), a number with a unit ("500ms", "90s", "5m", "1h") or a TimeSpan ("00:05:00").</summary>
+    internal static TimeSpan? ParseDuration(string s)
+    {
+        var match = DurationPattern().Match(s);
+        if (match.Success)
+        {
+            double amount = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            return match.Groups[2].Value switch
+            {
+                "" or "s" => TimeSpan.FromSeconds(amount),
+                "ms" => TimeSpan.FromMilliseconds(amount),
+                "m" => TimeSpan.FromMinutes(amount),
+                "h" => TimeSpan.FromHours(amount),
+                _ => null,
+            };
+        }
+        return s.Contains(':') && TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero ? span : null;
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        null => "empty",
+        string s => $"'{s}'",
+        TimeSpan t => $"'{t}'",
+        double d => d.ToString(CultureInfo.InvariantCulture),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex GroupIdPattern();
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")]
+    private static partial Regex DurationPattern();
+}

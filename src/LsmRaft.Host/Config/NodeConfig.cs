@@ -1,0 +1,101 @@
+using LsmRaft.Host.Api;
+
+namespace LsmRaft.Host.Config;
+
+/// <summary>A member of the initial cluster as <c>PEERS</c> lists it: <c>id:host:port</c> (the peer port).</summary>
+public sealed record PeerAddress(ulong Id, string Host, int Port)
+{
+    public override string ToString() => $"{Id}:{Host}:{Port}";
+}
+
+/// <summary>
+/// Every setting of a node with its default. <see cref="ConfigLoader"/> fills it from defaults &lt; JSON file &lt;
+/// environment &lt; flags and validates it; docs/configuration.md lists each setting with its names.
+/// </summary>
+public sealed record NodeConfig
+{
+    public const string DefaultGroupId = "lsmraft";
+
+    /// <summary>This node's id; must appear in <see cref="Peers"/> when that is not empty. PEER_ID.</summary>
+    public ulong PeerId { get; init; } = 1;
+
+    /// <summary>Port of the peer protocol. PORT.</summary>
+    public int Port { get; init; } = 8080;
+
+    /// <summary>Port of the HTTP API. HTTP_PORT.</summary>
+    public int HttpPort { get; init; } = 8081;
+
+    /// <summary>The cluster id; nodes of another cluster id are refused. GROUP_ID.</summary>
+    public string GroupId { get; init; } = DefaultGroupId;
+
+    /// <summary>The initial members (this node included); empty = a single-node cluster of this node. PEERS.</summary>
+    public IReadOnlyList<PeerAddress> Peers { get; init; } = [];
+
+    /// <summary>Where the node keeps its data. DATA_DIR; default /data in a container, else ./data.</summary>
+    public string DataDir { get; init; } = "./data";
+
+    /// <summary>Memtable size that triggers a flush to an SSTable. FLUSH_THRESHOLD_BYTES.</summary>
+    public long FlushThresholdBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Bloom filter false-positive rate, in (0, 0.5]. BLOOM_FPP.</summary>
+    public double BloomFpp { get; init; } = 0.02;
+
+    /// <summary>Bloom filter hash functions; null = derived from <see cref="BloomFpp"/>. BLOOM_HASH_FUNCS.</summary>
+    public int? BloomHashFuncs { get; init; }
+
+    /// <summary>Shards created per initial node at bootstrap.</summary>
+    public int Shards { get; init; } = 4;
+
+    /// <summary>Replicas per shard; null = min(3, nodes).</summary>
+    public int? ReplicationFactor { get; init; }
+
+    /// <summary>Shared secret that authenticates peers; required with more than one node unless <see cref="InsecureDev"/>.</summary>
+    public string? ClusterSecret { get; init; }
+
+    /// <summary>Allows a multi-node cluster without a secret, for development on a trusted machine.</summary>
+    public bool InsecureDev { get; init; }
+
+    /// <summary><c>host:port</c> (peer port) of a running member to join through, instead of bootstrapping from <see cref="Peers"/>.</summary>
+    public string? Join { get; init; }
+
+    public int MaxInFlightRequests { get; init; } = 1024;
+
+    public int MaxKeyBytes { get; init; } = 64 * 1024;
+
+    public int MaxValueBytes { get; init; } = 1024 * 1024;
+
+    public long MaxBodyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>How long a node may be down before its replicas are re-created on other nodes.</summary>
+    public TimeSpan DownReplicaTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The address both ports listen on: 0.0.0.0 for <c>start</c>, 127.0.0.1 for <c>demo</c>.</summary>
+    public string BindAddress { get; init; } = "0.0.0.0";
+
+    /// <summary>Deadline of one client request inside the node (routing, replication, apply).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Retry-After (seconds) on 429 and 503 answers.</summary>
+    public int RetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>When set, admin endpoints require it as a bearer token.</summary>
+    public string? AdminToken { get; init; }
+
+    /// <summary>Longest graceful shutdown (leadership transfer, draining, flush) before the process exits anyway.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The initial members, this node alone (on loopback) when <see cref="Peers"/> is empty.</summary>
+    public IReadOnlyList<PeerAddress> EffectivePeers => Peers.Count > 0 ? Peers : [new PeerAddress(PeerId, "127.0.0.1", Port)];
+
+    public int EffectiveReplicationFactor => ReplicationFactor ?? Math.Min(3, EffectivePeers.Count);
+
+    public ApiOptions ToApiOptions() => new()
+    {
+        MaxInFlightRequests = MaxInFlightRequests,
+        MaxKeyBytes = MaxKeyBytes,
+        MaxValueBytes = MaxValueBytes,
+        MaxBodyBytes = MaxBodyBytes,
+        RetryAfterSeconds = RetryAfterSeconds,
+        AdminToken = AdminToken,
+    };
+}
