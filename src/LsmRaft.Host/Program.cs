@@ -1,1 +1,1 @@
-return LsmRaft.Host.Cli.RootCommandFactory.Run(args);
+return LsmRaft.Host.Cli.RootCommandFactory.Run(args, new LsmRaft.Host.Node.NodeRunner());

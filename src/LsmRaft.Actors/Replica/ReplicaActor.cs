@@ -144,10 +144,10 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         switch (read.Mode)
         {
             case ReadMode.Stale:
-                _storage!.Tell(new StorageMessage.Read(read.Key, 0, read.Reply));
+                _storage!.Tell(new StorageMessage.Read(read.Query, 0, read.Reply));
                 return;
             case ReadMode.Lease when _options.LeaseReads && node.HasLease && node.Core.CommittedEntryInCurrentTerm:
-                _storage!.Tell(new StorageMessage.Read(read.Key, node.Core.Log.Committed, read.Reply));
+                _storage!.Tell(new StorageMessage.Read(read.Query, node.Core.Log.Committed, read.Reply));
                 return;
         }
         if (node.Role != RaftRole.Leader)
@@ -164,7 +164,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             read.Reply.Reply(new ReadOutcome.NotLeader(result.LeaderHint));
             return;
         }
-        _pendingReads[id] = new PendingRead(read.Key, read.Reply, node.Term);
+        _pendingReads[id] = new PendingRead(read.Query, read.Reply, node.Term);
     }
 
     private async ValueTask DrainReadyAsync(RaftNode node, CancellationToken cancellationToken)
@@ -189,7 +189,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             {
                 ulong id = BinaryPrimitives.ReadUInt64LittleEndian(readState.RequestContext);
                 if (_pendingReads.Remove(id, out var pending))
-                    _storage!.Tell(new StorageMessage.Read(pending.Key, readState.Index, pending.Reply));
+                    _storage!.Tell(new StorageMessage.Read(pending.Query, readState.Index, pending.Reply));
             }
             if (ready.SoftState is { } soft && soft.Role != RaftRole.Leader)
                 FailPendingReads(soft.Lead);
@@ -287,5 +287,5 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
 
     private void PublishStatus() => Volatile.Write(ref _status, BuildStatus(_node!));
 
-    private sealed record PendingRead(byte[] Key, ReplyTo<ReadOutcome> Reply, ulong Term);
+    private sealed record PendingRead(ReadQuery Query, ReplyTo<ReadOutcome> Reply, ulong Term);
 }

@@ -21,6 +21,9 @@ internal abstract record ReadOutcome
 {
     public sealed record Value(byte[]? Data, ulong Version, ulong AppliedIndex) : ReadOutcome;
 
+    /// <summary>Entries of a range read in key order: (key, value, version).</summary>
+    public sealed record Entries(IReadOnlyList<(byte[] Key, byte[] Value, ulong Version)> Items, ulong AppliedIndex) : ReadOutcome;
+
     public sealed record NotLeader(ulong LeaderHint) : ReadOutcome;
 }
 
@@ -32,8 +35,8 @@ internal abstract record ReplicaMessage
 {
     public sealed record Propose(KvCommand Command, ReplyTo<ProposeOutcome> Reply) : ReplicaMessage;
 
-    /// <summary>Read one key linearizably (ReadIndex), by lease, or stale (local applied state).</summary>
-    public sealed record Read(byte[] Key, ReadMode Mode, ReplyTo<ReadOutcome> Reply) : ReplicaMessage;
+    /// <summary>Read a key or a range linearizably (ReadIndex), by lease, or stale (local applied state).</summary>
+    public sealed record Read(ReadQuery Query, ReadMode Mode, ReplyTo<ReadOutcome> Reply) : ReplicaMessage;
 
     public sealed record ChangeMembership(ConfChange Change, ReplyTo<ProposeOutcome> Reply) : ReplicaMessage;
 
@@ -66,6 +69,15 @@ internal abstract record ReplicaMessage
 
     /// <summary>Internal, from the storage actor: entries up to this index are applied.</summary>
     public sealed record Applied(ulong Index) : ReplicaMessage;
+}
+
+/// <summary>What a read asks the state machine for.</summary>
+internal abstract record ReadQuery
+{
+    public sealed record Point(byte[] Key) : ReadQuery;
+
+    /// <summary>Keys in [Start, End) (null = open), at most <see cref="Limit"/>, ascending.</summary>
+    public sealed record Range(byte[]? Start, byte[]? End, int Limit) : ReadQuery;
 }
 
 /// <summary>Read consistency as the replica implements it.</summary>

@@ -14,8 +14,8 @@ internal abstract record StorageMessage
     /// <summary>Committed entries in index order, the proposals waiting on them, and the configuration after each conf change.</summary>
     public sealed record Apply(IReadOnlyList<Entry> Entries, IReadOnlyList<ProposalWaiter> Waiters, IReadOnlyDictionary<ulong, ConfState> ConfStates) : StorageMessage;
 
-    /// <summary>Reads <see cref="Key"/> once the applied index reaches <see cref="MinIndex"/>.</summary>
-    public sealed record Read(byte[] Key, ulong MinIndex, ReplyTo<ReadOutcome> Reply) : StorageMessage;
+    /// <summary>Answers <see cref="Query"/> once the applied index reaches <see cref="MinIndex"/>.</summary>
+    public sealed record Read(ReadQuery Query, ulong MinIndex, ReplyTo<ReadOutcome> Reply) : StorageMessage;
 
     /// <summary>Replaces the engine with a snapshot staged in <see cref="StagedDirectory"/>.</summary>
     public sealed record Install(RaftSnapshot Snapshot, string StagedDirectory, ReplyTo<bool> Reply) : StorageMessage;
@@ -150,8 +150,27 @@ internal sealed class StorageActor : Actor<StorageMessage>
 
     private void Serve(StorageMessage.Read read)
     {
-        var found = _machine!.Get(read.Key);
-        read.Reply.Reply(new ReadOutcome.Value(found?.Value, found?.Version ?? 0, _machine.AppliedIndex));
+        var machine = _machine!;
+        switch (read.Query)
+        {
+            case ReadQuery.Point point:
+                {
+                    var found = machine.Get(point.Key);
+                    read.Reply.Reply(new ReadOutcome.Value(found?.Value, found?.Version ?? 0, machine.AppliedIndex));
+                    break;
+                }
+            case ReadQuery.Range range:
+                {
+                    var items = new List<(byte[], byte[], ulong)>();
+                    foreach (var kv in machine.Engine.Scan(range.Start, range.End, range.Limit))
+                    {
+                        var (value, version) = KvStateMachine.Decode(kv.Value);
+                        items.Add((kv.Key, value, version));
+                    }
+                    read.Reply.Reply(new ReadOutcome.Entries(items, machine.AppliedIndex));
+                    break;
+                }
+        }
     }
 
     /// <summary>Checkpoints the engine at the applied index and tells the replica, which then compacts its log.</summary>

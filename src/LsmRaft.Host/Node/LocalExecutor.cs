@@ -1,0 +1,129 @@
+using Google.Protobuf;
+using LsmRaft.Actors.Replica;
+using LsmRaft.Protocol.Peer;
+using ReadConsistency = LsmRaft.Protocol.Peer.ReadConsistency;
+
+namespace LsmRaft.Host.Node;
+
+/// <summary>
+/// Runs one client operation (in its wire form, <see cref="ForwardRequest"/>) against this node's replica of
+/// the shard: writes are proposed, reads go through ReadIndex, a lease or the local state. Used both for
+/// requests that arrive at this node's HTTP API and for requests forwarded by other nodes — one path.
+/// Never forwards further: a replica that does not lead answers NOT_LEADER with its leader hint.
+/// </summary>
+internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
+{
+    public async Task<ForwardResponse> ExecuteAsync(ForwardRequest request, CancellationToken cancellationToken)
+    {
+        var response = new ForwardResponse { RequestId = request.RequestId };
+        if (!replicas.TryGet(request.ShardId, out var replica))
+        {
+            response.Error = Error(ErrorCode.NotLeader, $"node holds no replica of shard {request.ShardId}");
+            return response;
+        }
+        try
+        {
+            switch (request.OpCase)
+            {
+                case ForwardRequest.OpOneofCase.Get:
+                    return Read(response, await ReadAsync(replica, new ReadQuery.Point(request.Get.Key.ToByteArray()), request.Get.Consistency, cancellationToken).ConfigureAwait(false));
+                case ForwardRequest.OpOneofCase.Scan:
+                    {
+                        var scan = request.Scan;
+                        var query = new ReadQuery.Range(scan.Start.IsEmpty ? null : scan.Start.ToByteArray(), scan.End.IsEmpty ? null : scan.End.ToByteArray(), (int)Math.Min(scan.Limit, int.MaxValue));
+                        return Read(response, await ReadAsync(replica, query, scan.Consistency, cancellationToken).ConfigureAwait(false));
+                    }
+                case ForwardRequest.OpOneofCase.Put:
+                    return Write(response, await ProposeAsync(replica, KvCommand.Put(request.Put.Key.ToByteArray(), request.Put.Value.ToByteArray()), cancellationToken).ConfigureAwait(false));
+                case ForwardRequest.OpOneofCase.Delete:
+                    return Write(response, await ProposeAsync(replica, KvCommand.Delete(request.Delete.Key.ToByteArray()), cancellationToken).ConfigureAwait(false), isDelete: true);
+                case ForwardRequest.OpOneofCase.Cas:
+                    {
+                        var cas = request.Cas;
+                        var command = KvCommand.CompareAndSet(cas.Key.ToByteArray(), cas.ExpectedVersion, cas.HasValue ? cas.Value.ToByteArray() : null);
+                        return Write(response, await ProposeAsync(replica, command, cancellationToken).ConfigureAwait(false));
+                    }
+                case ForwardRequest.OpOneofCase.Batch:
+                    {
+                        var ops = request.Batch.Items.Select(i => new KvOperation(i.Key.ToByteArray(), i.HasValue ? i.Value.ToByteArray() : null)).ToArray();
+                        return Write(response, await ProposeAsync(replica, KvCommand.Batch(ops), cancellationToken).ConfigureAwait(false));
+                    }
+                default:
+                    response.Error = Error(ErrorCode.BadRequest, "request carries no operation");
+                    return response;
+            }
+        }
+        catch (TimeoutException)
+        {
+            response.Error = Error(ErrorCode.Unavailable, $"shard {request.ShardId} did not answer within {timeout.TotalSeconds:0.#} s (no quorum?)");
+            return response;
+        }
+    }
+
+    private Task<ReadOutcome> ReadAsync(ReplicaHandle replica, ReadQuery query, ReadConsistency consistency, CancellationToken cancellationToken)
+    {
+        var mode = consistency switch
+        {
+            ReadConsistency.Lease => ReadMode.Lease,
+            ReadConsistency.Stale => ReadMode.Stale,
+            _ => ReadMode.Linearizable,
+        };
+        return replica.Ref.AskAsync<ReadOutcome>(r => new ReplicaMessage.Read(query, mode, r), timeout, cancellationToken);
+    }
+
+    private Task<ProposeOutcome> ProposeAsync(ReplicaHandle replica, KvCommand command, CancellationToken cancellationToken) =>
+        replica.Ref.AskAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(command, r), timeout, cancellationToken);
+
+    private static ForwardResponse Read(ForwardResponse response, ReadOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case ReadOutcome.Value { Data: null }:
+                response.Error = Error(ErrorCode.KeyNotFound, "key not found");
+                break;
+            case ReadOutcome.Value value:
+                response.Entries = new KvEntries();
+                response.Entries.Entries.Add(new KvEntry { Value = ByteString.CopyFrom(value.Data), Version = value.Version });
+                break;
+            case ReadOutcome.Entries entries:
+                response.Entries = new KvEntries();
+                foreach (var (key, value, version) in entries.Items)
+                    response.Entries.Entries.Add(new KvEntry { Key = ByteString.CopyFrom(key), Value = ByteString.CopyFrom(value), Version = version });
+                break;
+            case ReadOutcome.NotLeader notLeader:
+                response.Error = Error(ErrorCode.NotLeader, "not the leader", notLeader.LeaderHint);
+                break;
+        }
+        return response;
+    }
+
+    private static ForwardResponse Write(ForwardResponse response, ProposeOutcome outcome, bool isDelete = false)
+    {
+        switch (outcome)
+        {
+            case ProposeOutcome.Committed { Result: ApplyResult.Applied applied }:
+                if (isDelete && !applied.Existed)
+                    response.Error = Error(ErrorCode.KeyNotFound, "key not found");
+                else
+                    response.Version = applied.Version;
+                break;
+            case ProposeOutcome.Committed { Result: ApplyResult.Conflict conflict }:
+                response.Error = Error(ErrorCode.VersionConflict, $"current version is {conflict.CurrentVersion}");
+                response.Error.CurrentVersion = conflict.CurrentVersion;
+                break;
+            case ProposeOutcome.Committed { Result: ApplyResult.NotACommand notACommand }:
+                response.Error = Error(ErrorCode.BadRequest, notACommand.Reason);
+                break;
+            case ProposeOutcome.NotLeader notLeader:
+                response.Error = Error(ErrorCode.NotLeader, "not the leader", notLeader.LeaderHint);
+                break;
+            case ProposeOutcome.Rejected rejected:
+                response.Error = Error(ErrorCode.Unavailable, rejected.Reason);
+                break;
+        }
+        return response;
+    }
+
+    private static KvError Error(ErrorCode code, string message, ulong leaderHint = 0) =>
+        new() { Code = code, Message = message, LeaderHintNode = leaderHint };
+}

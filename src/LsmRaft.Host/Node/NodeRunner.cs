@@ -1,0 +1,111 @@
+using System.Net;
+using LsmRaft.Host.Api;
+using LsmRaft.Host.Cli;
+using LsmRaft.Host.Config;
+using LsmRaft.Host.Peer;
+using Microsoft.AspNetCore.Connections;
+
+namespace LsmRaft.Host.Node;
+
+/// <summary>
+/// Hosts nodes for <c>lsmraft start</c> and <c>lsmraft demo</c>: Kestrel serves the peer protocol on
+/// <c>PORT</c> (a connection handler) and the HTTP API on <c>HTTP_PORT</c>. Ctrl-C / SIGTERM cancel the
+/// token; shutdown then hands leadership away, drains requests, stops replicas (flushing their engines)
+/// and closes the node log, so a restart resumes with nothing lost and no manual step.
+/// </summary>
+public sealed class NodeRunner : INodeRunner
+{
+    public async Task<int> RunAsync(NodeConfig config, CancellationToken cancellationToken)
+    {
+        await using var node = await StartNodeAsync(config, Console.Out, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Console.Out.WriteLine($"lsmraft: node {config.PeerId} shutting down");
+        return 0;
+    }
+
+    public async Task<int> RunDemoAsync(DemoOptions options, CancellationToken cancellationToken)
+    {
+        var (configs, errors) = options.BuildNodeConfigs();
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
+                Console.Error.WriteLine($"lsmraft: {error}");
+            return ExitCodes.BadInput;
+        }
+        var nodes = new List<RunningNode>();
+        try
+        {
+            foreach (var config in configs)
+                nodes.Add(await StartNodeAsync(config, TextWriter.Null, cancellationToken).ConfigureAwait(false));
+            Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
+            foreach (var config in configs)
+                Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
+            Console.Out.WriteLine($"Try: curl -X PUT --data-binary hello http://{configs[0].BindAddress}:{configs[0].HttpPort}/v1/kv/greeting");
+            Console.Out.WriteLine($"     curl http://{configs[^1].BindAddress}:{configs[^1].HttpPort}/v1/kv/greeting");
+            Console.Out.WriteLine("Press Ctrl-C to stop.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            Console.Out.WriteLine("lsmraft: stopping the demo cluster");
+            return 0;
+        }
+        finally
+        {
+            foreach (var node in nodes)
+                await node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts one node (runtime + Kestrel). Dispose the result to stop it gracefully.</summary>
+    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        var runtime = new NodeRuntime(config, loggers);
+        await runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var bind = IPAddress.Parse(config.BindAddress);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(bind, config.Port, listen => listen.UseConnectionHandler<PeerConnectionHandler>());
+            kestrel.Listen(bind, config.HttpPort);
+        });
+        builder.Services.AddSingleton(runtime.PeerOptions!);
+        builder.Services.AddSingleton<IPeerDispatcher>(runtime);
+        builder.Services.AddLsmRaftApi(config.ToApiOptions());
+        builder.Services.AddSingleton<IKvService>(runtime.Router!);
+        builder.Services.AddSingleton<IReadiness>(runtime);
+        var app = builder.Build();
+        app.UseLsmRaftApi();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
+        return new RunningNode(runtime, app, loggers);
+    }
+
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers) : IAsyncDisposable
+    {
+        public NodeRuntime Runtime { get; } = runtime;
+
+        public WebApplication App { get; } = app;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Runtime.TransferLeadershipAwayAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+            await App.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await Runtime.DisposeAsync().ConfigureAwait(false);
+            await App.DisposeAsync().ConfigureAwait(false);
+            loggers.Dispose();
+        }
+    }
+}

@@ -1,0 +1,240 @@
+using System.Text;
+using System.Text.Json;
+using LsmRaft.Actors.Kernel;
+using LsmRaft.Actors.Log;
+using LsmRaft.Actors.Raft;
+using LsmRaft.Actors.Replica;
+using LsmRaft.Host.Api;
+using LsmRaft.Host.Config;
+using LsmRaft.Host.Peer;
+using LsmRaft.Protocol.Cluster;
+using LsmRaft.Protocol.Peer;
+using LsmRaft.Storage;
+using LsmRaft.Storage.Cache;
+using LsmRaft.Storage.IO;
+
+namespace LsmRaft.Host.Node;
+
+/// <summary>
+/// One LsmRaft node: the node log, the replicas of the meta group and of the shards placed here, the
+/// peer transport, and the request router behind the HTTP API. Start with <see cref="StartAsync"/>,
+/// stop with <see cref="DisposeAsync"/> (graceful: leadership handed away, replicas stopped, engines
+/// flushed, the node log closed).
+/// </summary>
+internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposable
+{
+    private const string LayoutFileName = "cluster.json";
+
+    private readonly NodeConfig _config;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly ReplicaRegistry _replicas = new();
+    private readonly IFileSystem _fs = PhysicalFileSystem.Instance;
+    private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
+    private readonly CompactionLimiter _compactions = new(Math.Max(1, Environment.ProcessorCount / 2));
+    private ActorSystem? _system;
+    private NodeLog? _log;
+    private PeerTransport? _transport;
+    private LocalExecutor? _local;
+    private PersistedLayout? _layout;
+    private ShardMapLookup? _map;
+    private volatile bool _stopping;
+
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers)
+    {
+        _config = config;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("lsmraft.node");
+    }
+
+    public RequestRouter? Router { get; private set; }
+
+    public PeerOptions? PeerOptions { get; private set; }
+
+    public ulong NodeId => _config.PeerId;
+
+    public bool IsReady => Reason is null;
+
+    public string? Reason
+    {
+        get
+        {
+            if (_stopping)
+                return "the node is shutting down";
+            if (_layout is null)
+                return "the node is starting";
+            foreach (var replica in _replicas.All)
+                if (replica.Status is not { Leader: not 0 })
+                    return $"group {replica.GroupId} has no leader yet";
+            return null;
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var members = _config.Peers.Count > 0
+            ? _config.Peers.ToDictionary(p => p.Id, p => new PeerEndpoint(p.Host, p.Port))
+            : new Dictionary<ulong, PeerEndpoint> { [_config.PeerId] = new PeerEndpoint("127.0.0.1", _config.Port) };
+        _fs.CreateDirectory(_config.DataDir);
+        _layout = LoadOrCreateLayout(members.Keys.ToArray());
+        _map = new ShardMapLookup(_layout.Shards);
+
+        string secret = _config.ClusterSecret ?? $"insecure-dev:{_config.GroupId}";
+        PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, Encoding.UTF8.GetBytes(secret), members);
+        _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
+        _system = new ActorSystem(new ActorSystemOptions { Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message) });
+        _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
+        _local = new LocalExecutor(_replicas, _config.RequestTimeout);
+        Router = new RequestRouter(_config.PeerId, () => _map!, _local, members.Count > 1 ? _transport : null, _config.RequestTimeout, BuildClusterView);
+
+        if (_layout.MetaVoters.Contains(_config.PeerId))
+            StartReplica(ClusterLayout.MetaGroupId, new ConfState(_layout.MetaVoters, []));
+        foreach (var shard in _layout.Shards)
+            if (shard.Replicas.Contains(_config.PeerId))
+                StartReplica(shard.Id, new ConfState(shard.Replicas, shard.Learners));
+        _logger.LogInformation("Node {Node} started {Replicas} replicas ({Shards} shards in the cluster)", _config.PeerId, _replicas.All.Count, _layout.Shards.Count);
+        await Task.CompletedTask.ConfigureAwait(false);
+        _ = cancellationToken;
+    }
+
+    private void StartReplica(ulong groupId, ConfState members)
+    {
+        string dir = Path.Combine(_config.DataDir, "groups", groupId.ToString());
+        _fs.CreateDirectory(dir);
+        var options = new ReplicaOptions
+        {
+            GroupId = groupId,
+            NodeId = _config.PeerId,
+            Directory = dir,
+            InitialMembers = members,
+            EngineOptions = new LsmOptions
+            {
+                FlushThresholdBytes = _config.FlushThresholdBytes,
+                BloomFalsePositiveRate = _config.BloomFpp,
+                BloomHashFunctions = _config.BloomHashFuncs,
+                BlockCache = _blockCache,
+                CompactionLimiter = _compactions,
+                EnableWal = false,
+            },
+            Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
+        };
+        var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
+        ReplicaHandle? handle = null;
+        var actorRef = _system!.Spawn<ReplicaMessage>($"replica-{groupId}", () =>
+        {
+            var actor = new ReplicaActor(options, replicaLog, _transport!);
+            if (handle is not null)
+                handle.Actor = actor;
+            return actor;
+        });
+        handle = new ReplicaHandle(groupId, actorRef);
+        _replicas.Add(handle);
+    }
+
+    public void DeliverRaft(ulong groupId, Message message)
+    {
+        if (_replicas.TryGet(groupId, out var replica))
+            replica.Ref.Tell(new ReplicaMessage.Step(message));
+    }
+
+    public async Task<LsmRaft.Actors.Replica.SnapshotChunkAck> HandleSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken)
+    {
+        if (!_replicas.TryGet(chunk.GroupId, out var replica))
+            return new LsmRaft.Actors.Replica.SnapshotChunkAck(false, 0, false, $"node {_config.PeerId} holds no replica of group {chunk.GroupId}");
+        return await replica.Ref.AskAsync<LsmRaft.Actors.Replica.SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<ForwardResponse> HandleForwardAsync(ForwardRequest request, CancellationToken cancellationToken) =>
+        _local!.ExecuteAsync(request, cancellationToken);
+
+    public ClusterView BuildClusterView()
+    {
+        var nodes = PeerOptions!.Peers
+            .OrderBy(p => p.Key)
+            .Select(p => new NodeInfo(p.Key, p.Value.ToString(), HttpAddressOf(p.Key),
+                p.Key == _config.PeerId || _transport!.IsConnected(p.Key) ? NodeState.Up : NodeState.Down, null))
+            .ToList();
+        var shards = _layout!.Shards.Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
+        return new ClusterView(_config.GroupId, 1, nodes, shards);
+    }
+
+    private ulong? LeaderOf(ulong shardId)
+    {
+        if (_replicas.TryGet(shardId, out var replica) && replica.Status is { Leader: not 0 } status)
+            return status.Leader;
+        return Router!.KnownLeaders.TryGetValue(shardId, out var leader) ? leader : null;
+    }
+
+    private string HttpAddressOf(ulong nodeId)
+    {
+        var peer = _config.Peers.FirstOrDefault(p => p.Id == nodeId);
+        // Nodes started with `demo` or the documented layout serve HTTP one port above the peer port.
+        return peer is null ? $"http://127.0.0.1:{_config.HttpPort}" : nodeId == _config.PeerId ? $"http://{peer.Host}:{_config.HttpPort}" : $"http://{peer.Host}:{peer.Port + 1}";
+    }
+
+    /// <summary>Hands leadership of every group this node leads to another voter, best effort within <paramref name="timeout"/>.</summary>
+    public async Task TransferLeadershipAwayAsync(TimeSpan timeout)
+    {
+        var tasks = new List<Task>();
+        foreach (var replica in _replicas.All)
+        {
+            if (replica.Status is not { Role: RaftRole.Leader } status)
+                continue;
+            var target = status.Members.Voters.FirstOrDefault(v => v != _config.PeerId);
+            if (target == 0)
+                continue;
+            tasks.Add(replica.Ref.AskAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), timeout));
+        }
+        try
+        {
+            await Task.WhenAll(tasks).WaitAsync(timeout).ConfigureAwait(false);
+            // Give the transferees a moment to win their elections before replicas stop answering.
+            var deadline = DateTime.UtcNow + timeout;
+            while (DateTime.UtcNow < deadline && _replicas.All.Any(r => r.Status is { Role: RaftRole.Leader } s && s.Members.Voters.Count > 1))
+                await Task.Delay(20).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            _logger.LogWarning("Leadership transfer before shutdown did not finish: {Message}", e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping = true;
+        if (_system is not null)
+            await _system.DisposeAsync().ConfigureAwait(false);
+        if (_transport is not null)
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        if (_log is not null)
+            await _log.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private PersistedLayout LoadOrCreateLayout(IReadOnlyList<ulong> nodes)
+    {
+        string path = Path.Combine(_config.DataDir, LayoutFileName);
+        if (File.Exists(path))
+        {
+            var loaded = JsonSerializer.Deserialize<PersistedLayout>(File.ReadAllText(path))
+                ?? throw new InvalidDataException($"'{path}' is empty; restore it from another node's data directory or start with an empty DATA_DIR.");
+            return loaded;
+        }
+        int rf = _config.ReplicationFactor ?? Math.Min(3, nodes.Count);
+        var layout = new PersistedLayout(ClusterLayout.MetaVoters(nodes).ToArray(), ClusterLayout.InitialShards(nodes, _config.Shards, rf).ToArray());
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(layout, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temp, path, overwrite: true);
+        return layout;
+    }
+
+    private static LogLevel ToLogLevel(ActorLogLevel level) => level switch
+    {
+        ActorLogLevel.Debug => LogLevel.Debug,
+        ActorLogLevel.Info => LogLevel.Information,
+        ActorLogLevel.Warning => LogLevel.Warning,
+        _ => LogLevel.Error,
+    };
+
+    /// <summary>The cluster layout this node started with, kept in DATA_DIR so restarts agree with the first start.</summary>
+    internal sealed record PersistedLayout(ulong[] MetaVoters, ShardInfo[] Shards);
+}

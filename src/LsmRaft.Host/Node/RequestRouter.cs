@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using LsmRaft.Host.Api;
+using LsmRaft.Host.Peer;
+using LsmRaft.Protocol.Cluster;
+using LsmRaft.Protocol.Peer;
+using ApiConsistency = LsmRaft.Host.Api.ReadConsistency;
+using WireConsistency = LsmRaft.Protocol.Peer.ReadConsistency;
+
+namespace LsmRaft.Host.Node;
+
+/// <summary>
+/// The shard region's request side: hashes each key to its shard and sends the operation to the shard's
+/// leader — this node's replica when it leads, otherwise the leader's node over the peer transport —
+/// following leader hints (cached per shard) and trying other replicas until the request deadline.
+/// A replica that does not lead never applies a request: it answers NOT_LEADER with a hint.
+/// </summary>
+internal sealed class RequestRouter : IKvService
+{
+    private readonly ulong _self;
+    private readonly Func<ShardMapLookup> _map;
+    private readonly LocalExecutor _local;
+    private readonly PeerTransport? _transport;
+    private readonly TimeSpan _timeout;
+    private readonly Func<ClusterView> _view;
+    private readonly ConcurrentDictionary<ulong, ulong> _leaders = new();
+
+    public RequestRouter(ulong self, Func<ShardMapLookup> map, LocalExecutor local, PeerTransport? transport, TimeSpan timeout, Func<ClusterView> view)
+    {
+        _self = self;
+        _map = map;
+        _local = local;
+        _transport = transport;
+        _timeout = timeout;
+        _view = view;
+    }
+
+    /// <summary>The leader this node last saw for each shard (from answers and hints).</summary>
+    public IReadOnlyDictionary<ulong, ulong> KnownLeaders => _leaders;
+
+    public async Task<KvEntry?> GetAsync(byte[] key, ApiConsistency consistency, CancellationToken cancellationToken)
+    {
+        var shard = _map().Find(key);
+        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Get = new GetOp { Key = ByteString.CopyFrom(key), Consistency = ToWire(consistency) } };
+        var response = await RouteAsync(shard, request, allowFollower: consistency == ApiConsistency.Stale, cancellationToken).ConfigureAwait(false);
+        if (response.Error is { Code: ErrorCode.KeyNotFound })
+            return null;
+        ThrowIfError(shard, response);
+        var entry = response.Entries.Entries[0];
+        return new KvEntry(key, entry.Value.ToByteArray(), entry.Version);
+    }
+
+    public async Task<ulong> PutAsync(byte[] key, byte[] value, CancellationToken cancellationToken)
+    {
+        var shard = _map().Find(key);
+        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Put = new PutOp { Key = ByteString.CopyFrom(key), Value = ByteString.CopyFrom(value) } };
+        var response = await RouteAsync(shard, request, false, cancellationToken).ConfigureAwait(false);
+        ThrowIfError(shard, response);
+        return response.Version;
+    }
+
+    public async Task<bool> DeleteAsync(byte[] key, CancellationToken cancellationToken)
+    {
+        var shard = _map().Find(key);
+        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Delete = new DeleteOp { Key = ByteString.CopyFrom(key) } };
+        var response = await RouteAsync(shard, request, false, cancellationToken).ConfigureAwait(false);
+        if (response.Error is { Code: ErrorCode.KeyNotFound })
+            return false;
+        ThrowIfError(shard, response);
+        return true;
+    }
+
+    public async Task<ulong> CompareAndSetAsync(byte[] key, ulong expectedVersion, byte[]? value, CancellationToken cancellationToken)
+    {
+        var shard = _map().Find(key);
+        var cas = new CasOp { Key = ByteString.CopyFrom(key), ExpectedVersion = expectedVersion, HasValue = value is not null };
+        if (value is not null)
+            cas.Value = ByteString.CopyFrom(value);
+        var response = await RouteAsync(shard, new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Cas = cas }, false, cancellationToken).ConfigureAwait(false);
+        ThrowIfError(shard, response);
+        return response.Version;
+    }
+
+    public async Task BatchAsync(IReadOnlyList<BatchOperation> operations, CancellationToken cancellationToken)
+    {
+        if (operations.Count == 0)
+            return;
+        var map = _map();
+        var shards = operations.Select(o => map.Find(o.Key)).DistinctBy(s => s.Id).ToList();
+        if (shards.Count > 1)
+            throw new CrossShardBatchException(shards.Count);
+        var batch = new BatchOp();
+        foreach (var op in operations)
+        {
+            var item = new BatchItem { Key = ByteString.CopyFrom(op.Key), HasValue = op.Value is not null };
+            if (op.Value is not null)
+                item.Value = ByteString.CopyFrom(op.Value);
+            batch.Items.Add(item);
+        }
+        var shard = shards[0];
+        var response = await RouteAsync(shard, new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Batch = batch }, false, cancellationToken).ConfigureAwait(false);
+        ThrowIfError(shard, response);
+    }
+
+    /// <summary>
+    /// Keys are spread over shards by hash, so a range holds keys of every shard: each shard returns its
+    /// first <c>limit</c> keys of the range, and the merge keeps the first <c>limit</c> overall.
+    /// </summary>
+    public async Task<ScanPage> ScanAsync(ScanRequest request, CancellationToken cancellationToken)
+    {
+        var shards = _map().Shards;
+        int limit = Math.Max(1, request.Limit);
+        var tasks = shards.Select(async shard =>
+        {
+            var scan = new ScanOp { Limit = (uint)limit + 1, Consistency = ToWire(request.Consistency) };
+            if (request.Start is not null)
+                scan.Start = ByteString.CopyFrom(request.Start);
+            if (request.End is not null)
+                scan.End = ByteString.CopyFrom(request.End);
+            var response = await RouteAsync(shard, new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Scan = scan }, request.Consistency == ApiConsistency.Stale, cancellationToken).ConfigureAwait(false);
+            ThrowIfError(shard, response);
+            return response.Entries.Entries;
+        }).ToArray();
+        var results = await Task.WhenAll(tasks).ConfigureAwait(false);
+        var merged = results.SelectMany(r => r)
+            .Select(e => new KvEntry(e.Key.ToByteArray(), e.Value.ToByteArray(), e.Version))
+            .OrderBy(e => e.Key, LsmRaft.Storage.Format.ByteKeyComparer.Instance)
+            .Take(limit + 1)
+            .ToList();
+        byte[]? next = null;
+        if (merged.Count > limit)
+        {
+            next = merged[limit].Key;
+            merged.RemoveAt(limit);
+        }
+        return new ScanPage(merged, next);
+    }
+
+    public ClusterView GetClusterView() => _view();
+
+    /// <summary>Sends <paramref name="request"/> to the shard's leader, following hints until the deadline.</summary>
+    private async Task<ForwardResponse> RouteAsync(ShardInfo shard, ForwardRequest request, bool allowFollower, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_timeout);
+        var token = deadline.Token;
+        int attempt = 0;
+        ulong target = PickTarget(shard, allowFollower);
+        string lastProblem = "no replica answered";
+        while (true)
+        {
+            token.ThrowIfCancellationRequested();
+            ForwardResponse response;
+            try
+            {
+                response = target == _self || _transport is null
+                    ? await _local.ExecuteAsync(request, token).ConfigureAwait(false)
+                    : await _transport.ForwardAsync(target, request.Clone(), token).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                lastProblem = $"node {target} is unreachable ({e.Message})";
+                response = new ForwardResponse { Error = new KvError { Code = ErrorCode.NotLeader } };
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ShardUnavailableException(shard.Id, $"no leader answered within {_timeout.TotalSeconds:0.#} s ({lastProblem})");
+            }
+
+            if (response.Error is not { Code: ErrorCode.NotLeader or ErrorCode.Unavailable } error)
+            {
+                _leaders[shard.Id] = target;
+                return response;
+            }
+            lastProblem = error.Code == ErrorCode.Unavailable ? error.Message : lastProblem;
+            attempt++;
+            if (error.LeaderHintNode != 0 && error.LeaderHintNode != target && shard.Replicas.Contains(error.LeaderHintNode))
+            {
+                target = error.LeaderHintNode;
+                _leaders[shard.Id] = target;
+                continue;
+            }
+            _leaders.TryRemove(shard.Id, out _);
+            // No hint: an election is likely under way. Back off briefly, then try the next replica.
+            target = shard.Replicas[attempt % shard.Replicas.Count];
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(20 * attempt, 200)), token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ShardUnavailableException(shard.Id, $"no leader answered within {_timeout.TotalSeconds:0.#} s ({lastProblem})");
+            }
+        }
+    }
+
+    private ulong PickTarget(ShardInfo shard, bool allowFollower)
+    {
+        if (allowFollower && shard.Replicas.Contains(_self))
+            return _self;
+        if (_leaders.TryGetValue(shard.Id, out var leader))
+            return leader;
+        return shard.Replicas.Contains(_self) ? _self : shard.Replicas[0];
+    }
+
+    private static void ThrowIfError(ShardInfo shard, ForwardResponse response)
+    {
+        if (response.Error is not { } error)
+            return;
+        throw error.Code switch
+        {
+            ErrorCode.VersionConflict => new VersionConflictException(error.CurrentVersion),
+            ErrorCode.BadRequest => new BadRequestException(error.Message),
+            ErrorCode.Overloaded => new OverloadedException(error.Message),
+            ErrorCode.KeyNotFound => new BadRequestException("The key does not exist."),
+            _ => new ShardUnavailableException(shard.Id, error.Message),
+        };
+    }
+
+    private static WireConsistency ToWire(ApiConsistency consistency) => consistency switch
+    {
+        ApiConsistency.Lease => WireConsistency.Lease,
+        ApiConsistency.Stale => WireConsistency.Stale,
+        _ => WireConsistency.Linearizable,
+    };
+}
