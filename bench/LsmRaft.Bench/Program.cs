@@ -35,8 +35,10 @@ internal static class Program
                 }
                 case "fsync":
                     return FsyncBenchmark.Run(flags, Console.Out);
+                case "raft":
+                    return Raft.RaftBenchmark.Run(flags, Console.Out);
                 default:
-                    Console.Error.WriteLine($"error: unknown command '{command}'; use 'storage' or 'fsync' (--help lists the flags)");
+                    Console.Error.WriteLine($"error: unknown command '{command}'; use 'storage', 'fsync' or 'raft' (--help lists the flags)");
                     return 2;
             }
         }
@@ -56,6 +58,7 @@ internal static class Program
     {
         o.WriteLine("usage: LsmRaft.Bench storage [--flag=value ...]   db_bench-compatible benchmarks of LsmRaft.Storage");
         o.WriteLine("       LsmRaft.Bench fsync [--flag=value ...]     single-writer append+fsync rate of the disk");
+        o.WriteLine("       LsmRaft.Bench raft [--flag=value ...]      committed proposals/s of 3 in-process replicas");
         o.WriteLine();
         o.WriteLine("storage flags:");
         foreach (var line in StorageSettings.Help)
@@ -63,6 +66,10 @@ internal static class Program
         o.WriteLine();
         o.WriteLine("fsync flags:");
         foreach (var line in FsyncBenchmark.Help)
+            o.WriteLine("  " + line);
+        o.WriteLine();
+        o.WriteLine("raft flags:");
+        foreach (var line in Raft.RaftBenchmark.Help)
             o.WriteLine("  " + line);
     }
 }

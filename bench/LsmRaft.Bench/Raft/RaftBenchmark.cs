@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using LsmRaft.Actors.Kernel;
+using LsmRaft.Actors.Log;
+using LsmRaft.Actors.Raft;
+using LsmRaft.Actors.Replica;
+using LsmRaft.Bench.Cli;
+using LsmRaft.Bench.Metrics;
+using LsmRaft.Storage;
+using LsmRaft.Storage.IO;
+
+namespace LsmRaft.Bench.Raft;
+
+/// <summary>
+/// The <c>raft</c> command: three replicas of one group in this process on the in-memory transport;
+/// P proposers each loop "propose a put, wait until committed and applied" for a fixed time. With
+/// <c>--disk=nodelog</c> each replica has its own node log on disk with fsync on (group commit), and its
+/// engine on disk; with <c>--disk=memory</c> logs and engines are in memory. Prints committed writes
+/// per second and commit latency percentiles for each proposer count.
+/// </summary>
+internal static class RaftBenchmark
+{
+    public static IReadOnlyList<string> Help { get; } =
+    [
+        "--proposers=LIST   comma-separated concurrent proposer counts (default 1,16,64)",
+        "--seconds=N        measured seconds per proposer count (default 10)",
+        "--disk=KIND        memory | nodelog (default nodelog: fsync on)",
+        "--value_size=N     bytes per value (default 100)",
+        "--db=DIR           directory for node logs and engines with --disk=nodelog (default ./data/raft-bench)",
+    ];
+
+    public static int Run(Flags flags, TextWriter output)
+    {
+        var counts = flags.GetString("proposers", "1,16,64").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.TryParse(s, out int n) && n is >= 1 and <= 4096 ? n : throw new FlagException($"--proposers: '{s}' is not a count from 1 to 4096"))
+            .ToArray();
+        int seconds = flags.GetInt32("seconds", 10, 1, 3600);
+        string disk = flags.GetString("disk", "nodelog");
+        if (disk is not ("memory" or "nodelog"))
+            throw new FlagException($"--disk: '{disk}' is not one of memory, nodelog");
+        int valueSize = flags.GetInt32("value_size", 100, 0, 1 << 20);
+        string dir = flags.GetString("db", "./data/raft-bench");
+        flags.RejectUnknown("raft");
+
+        output.WriteLine($"raft: 3 replicas, in-memory transport, disk={disk}, value {valueSize} B, {seconds} s per run");
+        foreach (int proposers in counts)
+        {
+            var (opsPerSecond, histogram, syncs) = RunOnce(disk, dir, proposers, seconds, valueSize).GetAwaiter().GetResult();
+            output.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                "raft disk={0,-7} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0}",
+                disk, proposers, opsPerSecond, histogram.PercentileNanos(50) / 1000, histogram.PercentileNanos(99) / 1000, syncs / (double)seconds));
+        }
+        return 0;
+    }
+
+    private static async Task<(double OpsPerSecond, LatencyHistogram Latency, long Syncs)> RunOnce(string disk, string root, int proposers, int seconds, int valueSize)
+    {
+        IFileSystem fs = disk == "memory" ? new MemoryFileSystem() : PhysicalFileSystem.Instance;
+        string dir = disk == "memory" ? "/bench" : Path.GetFullPath(Path.Combine(root, $"run-{proposers}-{Environment.ProcessId}"));
+        if (disk != "memory" && Directory.Exists(dir))
+            Directory.Delete(dir, recursive: true);
+        fs.CreateDirectory(dir);
+        var members = new ConfState([1UL, 2UL, 3UL], []);
+        var network = new InMemoryNetwork();
+        await using var system = new ActorSystem();
+        var logs = new List<NodeLog>();
+        var replicas = new Dictionary<ulong, ReplicaActor>();
+        var refs = new Dictionary<ulong, ActorRef<ReplicaMessage>>();
+        try
+        {
+            foreach (var id in members.Voters)
+            {
+                string replicaDir = Path.Combine(dir, $"node{id}");
+                fs.CreateDirectory(replicaDir);
+                IReplicaLog log;
+                if (disk == "memory")
+                {
+                    log = new MemoryReplicaLog(new MemoryRaftStorage(members));
+                }
+                else
+                {
+                    var nodeLog = NodeLog.Open(fs, Path.Combine(replicaDir, "raftlog"), new NodeLogOptions());
+                    logs.Add(nodeLog);
+                    log = new NodeLogReplicaLog(nodeLog, 1, fs, replicaDir, members);
+                }
+                var options = new ReplicaOptions
+                {
+                    GroupId = 1,
+                    NodeId = id,
+                    Directory = replicaDir,
+                    InitialMembers = members,
+                    EngineOptions = new LsmOptions { FileSystem = fs, FlushThresholdBytes = 16 << 20 },
+                    TickInterval = TimeSpan.FromMilliseconds(20),
+                    SnapshotInterval = 1_000_000,
+                    Seed = (int)id,
+                };
+                ulong nodeId = id;
+                var replica = system.Spawn<ReplicaMessage>($"replica-{id}", () => replicas[nodeId] = new ReplicaActor(options, log, network.TransportFor(nodeId)));
+                refs[id] = replica;
+                network.Register(id, 1, replica);
+            }
+
+            ulong leader = 0;
+            var wait = Stopwatch.StartNew();
+            while (leader == 0)
+            {
+                if (wait.Elapsed > TimeSpan.FromSeconds(30))
+                    throw new BenchmarkFailedException("raft", new TimeoutException("no leader was elected within 30 s"));
+                await Task.Delay(10).ConfigureAwait(false);
+                leader = replicas.Values.FirstOrDefault(r => r.Status is { Role: RaftRole.Leader })?.Status?.NodeId ?? 0;
+            }
+
+            var value = new byte[valueSize];
+            new Random(7).NextBytes(value);
+            long syncsBefore = logs.Sum(l => l.SyncCount);
+            var stop = Stopwatch.StartNew();
+            var deadline = TimeSpan.FromSeconds(seconds);
+            var histograms = new LatencyHistogram[proposers];
+            var counts = new long[proposers];
+            var tasks = Enumerable.Range(0, proposers).Select(p => Task.Run(async () =>
+            {
+                var histogram = histograms[p] = new LatencyHistogram();
+                var target = refs[leader];
+                long i = 0;
+                while (stop.Elapsed < deadline)
+                {
+                    var key = System.Text.Encoding.ASCII.GetBytes($"p{p:D4}-{i++:D12}");
+                    long start = Stopwatch.GetTimestamp();
+                    var outcome = await target.AskAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(KvCommand.Put(key, value), r), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                    if (outcome is not ProposeOutcome.Committed)
+                        throw new BenchmarkFailedException("raft", new InvalidOperationException($"proposal ended with {outcome}; the leader changed during the run"));
+                    histogram.RecordTicks(Stopwatch.GetTimestamp() - start);
+                    counts[p]++;
+                }
+            })).ToArray();
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+            double elapsed = stop.Elapsed.TotalSeconds;
+            var merged = new LatencyHistogram();
+            foreach (var h in histograms)
+                merged.Merge(h);
+            return (counts.Sum() / elapsed, merged, logs.Sum(l => l.SyncCount) - syncsBefore);
+        }
+        finally
+        {
+            foreach (var r in refs.Values)
+                await system.StopAsync(r).ConfigureAwait(false);
+            foreach (var log in logs)
+                await log.DisposeAsync().ConfigureAwait(false);
+            if (disk != "memory" && Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true);
+        }
+    }
+}
