@@ -13,6 +13,10 @@ internal sealed class InMemoryNetwork
 {
     private readonly ConcurrentDictionary<(ulong Node, ulong Group), ActorRef<ReplicaMessage>> _replicas = new();
     private readonly ConcurrentDictionary<ulong, bool> _isolated = new();
+    private long _snapshotChunks;
+
+    /// <summary>Snapshot chunks delivered so far (tests check that a catch-up really went through a snapshot).</summary>
+    public long SnapshotChunksDelivered => Interlocked.Read(ref _snapshotChunks);
 
     public void Register(ulong nodeId, ulong groupId, ActorRef<ReplicaMessage> replica) => _replicas[(nodeId, groupId)] = replica;
 
@@ -41,6 +45,7 @@ internal sealed class InMemoryNetwork
         {
             if (!network.TryRoute(nodeId, chunk.To, chunk.GroupId, out var target))
                 return new SnapshotChunkAck(false, 0, false, $"node {chunk.To} is unreachable");
+            Interlocked.Increment(ref network._snapshotChunks);
             return await target.AskAsync<SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         }
     }

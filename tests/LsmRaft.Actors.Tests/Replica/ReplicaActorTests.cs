@@ -74,6 +74,7 @@ public sealed class ReplicaActorTests
         cluster.Network.Heal(lagging);
         ulong target = cluster.StatusOf(leader)!.Applied;
         await cluster.RunUntilAsync(() => cluster.StatusOf(lagging) is { } s && s.Applied >= target, 3000, "the lagging follower applies everything");
+        cluster.Network.SnapshotChunksDelivered.Should().BeGreaterThan(1, "the catch-up must go through a chunked snapshot");
         var stale = await cluster.ReadAsync(lagging, "k199", ReadMode.Stale);
         stale.Should().BeOfType<ReadOutcome.Value>().Which.Data.Should().Equal(Encoding.UTF8.GetBytes(new string('x', 200) + 199));
     }
