@@ -62,7 +62,15 @@ public sealed partial class LsmRaftClient
                             goto Retry;
                         }
                         _resolver.Report(route, endpoint, RouteOutcome.Answered, hint);
-                        return await interpret(response, token).ConfigureAwait(false);
+                        try
+                        {
+                            return await interpret(response, token).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is IOException or HttpRequestException && !token.IsCancellationRequested)
+                        {
+                            // The request may have been applied; only the answer was lost, so it is not retried.
+                            throw new LsmRaftUnavailableException($"The connection to {endpoint} broke while reading the answer: {ex.Message}", null, null, inner: ex);
+                        }
                     }
                 }
 
@@ -76,8 +84,11 @@ public sealed partial class LsmRaftClient
                 await Task.Delay(delay, token).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && deadline.IsCancellationRequested)
+        catch (Exception ex) when (ex is not LsmRaftException && deadline.IsCancellationRequested)
         {
+            // Transports report an abort by cancellation in several ways (TaskCanceledException, IOException);
+            // the caller sees one: its own cancellation, or the deadline.
+            cancellationToken.ThrowIfCancellationRequested();
             string last = lastFailure is null ? "" : $" Last failure: {lastFailure.Message}";
             throw new LsmRaftTimeoutException($"No answer within the deadline of {_options.Timeout.TotalMilliseconds:0} ms.{last}", ex);
         }
@@ -138,6 +149,8 @@ public sealed partial class LsmRaftClient
         {
             400 => new LsmRaftBadRequestException(message, type),
             404 => new LsmRaftNotFoundException(message, type),
+            409 when problem?.CurrentVersion is null && type is not null && !type.EndsWith(":version-conflict", StringComparison.Ordinal) =>
+                new LsmRaftOperationConflictException(message, type),
             409 => new LsmRaftVersionConflictException(message, problem?.CurrentVersion, type),
             413 => new LsmRaftTooLargeException(message, type),
             429 or 502 or 503 or 504 => new LsmRaftUnavailableException(message, status, RetryAfter(response), type),

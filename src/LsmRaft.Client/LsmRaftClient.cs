@@ -144,6 +144,7 @@ public sealed partial class LsmRaftClient : IDisposable
             {
                 if (remaining-- == 0)
                     yield break;
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return item;
             }
             continuation = page.Continuation;

@@ -36,6 +36,10 @@ public sealed class LsmRaftVersionConflictException(string message, ulong? curre
     public ulong? CurrentVersion { get; } = currentVersion;
 }
 
+/// <summary>409 for an admin operation the cluster's state forbids (e.g. moving a replica to a node that holds one).</summary>
+public sealed class LsmRaftOperationConflictException(string message, string? problemType = null)
+    : LsmRaftException(message, 409, problemType);
+
 /// <summary>413: a key, value or body over the server's limit.</summary>
 public sealed class LsmRaftTooLargeException(string message, string? problemType = null)
     : LsmRaftException(message, 413, problemType);

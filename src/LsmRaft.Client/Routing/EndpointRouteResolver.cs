@@ -1,9 +1,9 @@
 namespace LsmRaft.Client.Routing;
 
 /// <summary>
-/// The default resolver: one preferred endpoint serves all requests; an attempt that finds it unreachable or
-/// unavailable moves the preference to the next configured endpoint, and retries walk the list from there. A leader
-/// hint moves the preference to the hinted endpoint, learning it when it was not configured.
+/// The default resolver: every attempt goes to the preferred endpoint; an attempt that finds it unreachable or
+/// unavailable moves the preference to the next configured endpoint, so a retry goes there. A leader hint moves the
+/// preference to the hinted endpoint, learning it when it was not configured.
 /// </summary>
 public sealed class EndpointRouteResolver : IRouteResolver
 {
@@ -36,8 +36,9 @@ public sealed class EndpointRouteResolver : IRouteResolver
     public ValueTask<Uri> SelectAsync(RouteRequest request, int attempt, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(attempt);
+        // The attempt number is not needed: the failure that caused a retry has already moved the preference.
         lock (_lock)
-            return ValueTask.FromResult(_endpoints[(_preferred + attempt) % _endpoints.Length]);
+            return ValueTask.FromResult(_endpoints[_preferred]);
     }
 
     public void Report(RouteRequest request, Uri endpoint, RouteOutcome outcome, Uri? leaderHint)

@@ -132,9 +132,12 @@ internal static partial class ConfigLoader
             config = ApplyOne(config, spec, value.Trim(), spec.Flag, errors);
         }
 
-        // Field-level parse errors first; validation of the whole would repeat them in other words.
-        if (errors.Count == 0)
-            errors.AddRange(Validate(config));
+        // A setting that failed to parse kept its previous value; rules that involve it would judge that value, not
+        // the operator's, so they are left out (the parse error already names the setting).
+        var unparsed = Settings.Where(spec => errors.Any(e => e.StartsWith(spec.Env + " ", StringComparison.Ordinal) || e.StartsWith(spec.Flag + " ", StringComparison.Ordinal) || e.StartsWith($"'{spec.Json}' in ", StringComparison.Ordinal)))
+            .Select(spec => spec.Env)
+            .ToList();
+        errors.AddRange(Validate(config).Where(e => !unparsed.Any(env => Regex.IsMatch(e, $@"\b{env}\b"))));
         return errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors);
     }
 

@@ -24,12 +24,12 @@ public sealed class AdminEndpointTests
         var split = await (await host.Client.PostAsync("/v1/admin/shards/1/split", null)).JsonAsync(HttpStatusCode.Accepted);
         split.GetProperty("shards").GetArrayLength().Should().Be(3);
 
-        var move = await (await host.Client.PostAsync("/v1/admin/shards/2/move", Http.Json("""{"from":2,"to":1}"""))).JsonAsync(HttpStatusCode.Accepted);
+        var move = await (await host.Client.PostAsync("/v1/admin/shards/2/move", Http.Json("""{"from":2,"to":3}"""))).JsonAsync(HttpStatusCode.Accepted);
         move.GetProperty("mapVersion").GetUInt64().Should().Be(5);
 
         await (await host.Client.PostAsync("/v1/admin/shards/1/transfer-leader", Http.Json("""{"to":2}"""))).JsonAsync(HttpStatusCode.Accepted);
 
-        admin.Calls.Should().Equal("split 1", "move 2 2->1", "transfer 1 ->2");
+        admin.Calls.Should().Equal("split 1", "move 2 2->3", "transfer 1 ->2");
     }
 
     [Fact]
@@ -40,6 +40,8 @@ public sealed class AdminEndpointTests
 
         await (await host.Client.PostAsync("/v1/admin/shards/99/split", null)).ProblemAsync(HttpStatusCode.NotFound);
         await (await host.Client.PostAsync("/v1/admin/shards/1/transfer-leader", Http.Json("""{"to":7}"""))).ProblemAsync(HttpStatusCode.Conflict);
+        await (await host.Client.PostAsync("/v1/admin/shards/1/move", Http.Json("""{"from":1,"to":2}"""))).ProblemAsync(HttpStatusCode.Conflict);
+        await (await host.Client.PostAsync("/v1/admin/shards/1/move", Http.Json("""{"from":1,"to":9}"""))).ProblemAsync(HttpStatusCode.NotFound);
         await (await host.Client.PostAsync("/v1/admin/shards/one/split", null)).ProblemAsync(HttpStatusCode.BadRequest);
         await (await host.Client.PostAsync("/v1/admin/shards/1/move", Http.Json("""{"from":1,"to":1}"""))).ProblemAsync(HttpStatusCode.BadRequest);
         await (await host.Client.PostAsync("/v1/admin/shards/1/move", Http.Json("""{"from":1}"""))).ProblemAsync(HttpStatusCode.BadRequest);

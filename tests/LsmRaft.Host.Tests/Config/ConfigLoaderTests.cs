@@ -251,6 +251,17 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Parse_errors_and_range_errors_of_different_settings_are_reported_together()
+    {
+        var errors = Errors(Load(new Dictionary<string, string?> { ["PORT"] = "x", ["HTTP_PORT"] = "0", ["PEERS"] = "1:a:9000" }));
+
+        errors.Should().HaveCount(2);
+        errors.Should().Contain(e => e.StartsWith("PORT (environment) is 'x'"));
+        errors.Should().Contain(e => e.StartsWith("HTTP_PORT (--http-port) is 0"));
+        errors.Should().NotContain(e => e.Contains("PEERS gives node 1"), "PORT did not parse, so its default must not be judged against PEERS");
+    }
+
+    [Fact]
     public void Config_file_problems_name_the_file_and_member()
     {
         string unknown = WriteFile("""{ "prot": 1 }""");

@@ -34,6 +34,7 @@ internal sealed class EngineKvService : IKvService, IReadiness, IDisposable
         [
             new NodeInfo(1, "127.0.0.1:8080", "http://127.0.0.1:8081", NodeState.Up, DateTimeOffset.UnixEpoch),
             new NodeInfo(2, "127.0.0.1:8082", "http://127.0.0.1:8083", NodeState.Down, null),
+            new NodeInfo(3, "127.0.0.1:8084", "http://127.0.0.1:8085", NodeState.Up, DateTimeOffset.UnixEpoch),
         ],
         [
             new ShardInfo(1, 0, ulong.MaxValue / 2, 2, [1, 2], [], 1),

@@ -32,6 +32,8 @@ internal sealed class RecordingClusterAdmin(EngineKvService service) : IClusterA
         var shard = Find(view, shardId);
         if (!shard.Replicas.Contains(fromNode))
             throw new OperationConflictException($"Node {fromNode} holds no replica of shard {shardId}.");
+        if (shard.Replicas.Contains(toNode))
+            throw new OperationConflictException($"Node {toNode} already holds a replica of shard {shardId}.");
         if (view.Nodes.All(n => n.Id != toNode))
             throw new ResourceNotFoundException($"Node {toNode} does not exist.");
         var moved = shard with { Replicas = shard.Replicas.Select(r => r == fromNode ? toNode : r).ToList(), Epoch = shard.Epoch + 1 };
