@@ -6,6 +6,7 @@ using LsmRaft.Protocol.Cluster;
 using LsmRaft.Protocol.Peer;
 using ApiConsistency = LsmRaft.Host.Api.ReadConsistency;
 using WireConsistency = LsmRaft.Protocol.Peer.ReadConsistency;
+using KvEntry = LsmRaft.Host.Api.KvEntry;
 
 namespace LsmRaft.Host.Node;
 

@@ -25,7 +25,7 @@ internal interface IPeerDispatcher
 {
     void DeliverRaft(ulong groupId, LsmRaft.Actors.Raft.Message message);
 
-    Task<SnapshotChunkAck> HandleSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken);
+    Task<LsmRaft.Actors.Replica.SnapshotChunkAck> HandleSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken);
 
     Task<ForwardResponse> HandleForwardAsync(ForwardRequest request, CancellationToken cancellationToken);
 }

@@ -3,6 +3,7 @@ using LsmRaft.Actors.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Protocol.Peer;
 using CoreEntry = LsmRaft.Actors.Raft.Entry;
+using ChunkAck = LsmRaft.Actors.Replica.SnapshotChunkAck;
 
 namespace LsmRaft.Host.Peer;
 
@@ -88,13 +89,13 @@ internal static class RaftWire
     public static SnapshotChunkData FromWire(SnapshotChunk w) =>
         new(w.GroupId, w.From, w.To, FromWire(w.Snapshot), w.FileName, (long)w.Offset, w.Data.ToByteArray(), w.Last, w.LastOfSnapshot, w.Term);
 
-    public static SnapshotChunkAck FromWire(Protocol.Peer.SnapshotChunkAck w) =>
+    public static ChunkAck FromWire(Protocol.Peer.SnapshotChunkAck w) =>
         new(w.Status is SnapshotChunkStatus.Accepted or SnapshotChunkStatus.Resume or SnapshotChunkStatus.Complete,
             w.NextOffset > long.MaxValue ? long.MaxValue : (long)w.NextOffset,
             w.Status == SnapshotChunkStatus.Complete,
             string.IsNullOrEmpty(w.Reason) ? null : w.Reason);
 
-    public static Protocol.Peer.SnapshotChunkAck ToWire(SnapshotChunk request, SnapshotChunkAck ack) => new()
+    public static Protocol.Peer.SnapshotChunkAck ToWire(SnapshotChunk request, ChunkAck ack) => new()
     {
         GroupId = request.GroupId,
         From = request.To,
