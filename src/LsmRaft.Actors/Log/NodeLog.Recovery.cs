@@ -25,7 +25,7 @@ internal sealed partial class NodeLog
             byte[] data = ReadAll(path);
             bool last = i == numbers.Length - 1;
             int valid = ReplaySegment(numbers[i], path, data, last);
-            if (valid == data.Length)
+            if (valid == data.Length && valid >= RaftLogFormat.HeaderSize)
             {
                 _segments.Add(numbers[i]);
                 continue;
@@ -42,6 +42,15 @@ internal sealed partial class NodeLog
                 _segments.Add(numbers[i]);
             }
             _fs.SyncDirectory(_directory);
+        }
+        // Entries before a group's first surviving record lived in deleted segments, which only happens
+        // once they were compacted; restore the invariant Start == Compacted + 1.
+        foreach (var group in _groups.Values)
+        {
+            if (group.Entries.Count == 0)
+                group.Start = group.Compacted + 1;
+            else if (group.Start > group.Compacted + 1)
+                (group.Compacted, group.CompactedTerm) = (group.Start - 1, 0);
         }
     }
 

@@ -201,18 +201,19 @@ internal sealed partial class NodeLog
         switch (record.Type)
         {
             case RecordType.Entries:
-                // During recovery a group's first record may start past index 1: its earlier segments
-                // were deleted after compaction (the writer never produces a gap itself).
-                if (group.Entries.Count == 0 && record.Index > group.Compacted + 1)
-                {
-                    group.Compacted = record.Index - 1;
-                    group.CompactedTerm = 0;
-                }
-                Truncate(group, record.Index);
+                // The writer only appends at LastIndex + 1 (after an explicit Truncate). Recovery may also meet
+                // stale entries whose predecessors lived in deleted segments and which a later Truncate
+                // drops; a record that does not continue the current list therefore starts a new one.
+                if (record.Index > group.LastIndex + 1 || record.Index < group.Start)
+                    Truncate(group, 0);
+                else
+                    Truncate(group, record.Index);
+                if (group.Entries.Count == 0)
+                    group.Start = Math.Max(record.Index, group.Compacted + 1);
                 for (int i = 0; i < record.Locations.Count; i++)
                 {
                     ulong index = record.Index + (ulong)i;
-                    if (index <= group.Compacted)
+                    if (index < group.Start)
                         continue;
                     var (term, offset, length) = record.Locations[i];
                     group.Entries.Add(new Location(segment, baseOffset + offset, length, term));
@@ -231,24 +232,28 @@ internal sealed partial class NodeLog
                 group.CompactSegment = segment;
                 if (record.Index <= group.Compacted)
                     break;
-                ulong drop = Math.Min((ulong)group.Entries.Count, record.Index - group.Compacted);
-                group.Entries.RemoveRange(0, (int)drop);
+                int drop = record.Index < group.Start ? 0 : (int)Math.Min((ulong)group.Entries.Count, record.Index - group.Start + 1);
+                group.Entries.RemoveRange(0, drop);
                 foreach (ulong index in group.Cache.Keys.Where(k => k <= record.Index).ToArray())
                     group.Cache.Remove(index);
                 group.Compacted = record.Index;
                 group.CompactedTerm = record.Term;
+                group.Start = group.Entries.Count == 0 ? record.Index + 1 : group.Start + (ulong)drop;
                 break;
         }
     }
 
+    /// <summary>Drops entries at and above <paramref name="fromIndex"/> (all of them for 0).</summary>
     private static void Truncate(GroupState group, ulong fromIndex)
     {
-        ulong keep = fromIndex <= group.Compacted ? 0 : fromIndex - group.Compacted - 1;
-        if (keep >= (ulong)group.Entries.Count)
+        if (group.Entries.Count == 0 || fromIndex > group.LastIndex)
             return;
-        for (ulong index = group.Compacted + 1 + keep; index <= group.LastIndex; index++)
+        int keep = fromIndex <= group.Start ? 0 : (int)(fromIndex - group.Start);
+        for (ulong index = group.Start + (ulong)keep; index <= group.LastIndex; index++)
             group.Cache.Remove(index);
-        group.Entries.RemoveRange((int)keep, group.Entries.Count - (int)keep);
+        group.Entries.RemoveRange(keep, group.Entries.Count - keep);
+        if (group.Entries.Count == 0)
+            group.Start = group.Compacted + 1;
     }
 
     /// <summary>FIFO cache of recently written entries, bounded by <see cref="NodeLogOptions.CacheBytes"/>. Call under the gate.</summary>

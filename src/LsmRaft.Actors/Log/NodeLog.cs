@@ -129,7 +129,7 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
                 return group.CompactedTerm == 0 ? null : group.CompactedTerm;
             if (index < group.Compacted || index > group.LastIndex)
                 return null;
-            return group.Entries[(int)(index - group.Compacted - 1)].Term;
+            return group.Entries[(int)(index - group.Start)].Term;
         }
     }
 
@@ -160,7 +160,7 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
             long bytes = 0;
             for (ulong index = lo; index < hiExclusive; index++)
             {
-                var location = group!.Entries[(int)(index - compacted - 1)];
+                var location = group!.Entries[(int)(index - group.Start)];
                 if (result.Count > 0 && bytes + location.Length > maxBytes)
                     break;
                 bytes += location.Length;
@@ -233,12 +233,13 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
     private readonly record struct Location(long Segment, long Offset, int Length, ulong Term);
 
     /// <summary>
-    /// The durable state of one group. Invariant: Entries[i] holds index Compacted + 1 + i, so
-    /// FirstIndex = Compacted + 1 and LastIndex = Compacted + Entries.Count.
+    /// The durable state of one group. Entries[i] holds index Start + i. Invariant outside the replay
+    /// loop: Start == Compacted + 1, so FirstIndex = Compacted + 1 and LastIndex = Compacted + Entries.Count.
     /// </summary>
     private sealed class GroupState
     {
         public ulong Compacted;
+        public ulong Start = 1;
         public ulong CompactedTerm;
         public readonly List<Location> Entries = [];
         public readonly Dictionary<ulong, Entry> Cache = [];
@@ -246,7 +247,7 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
         public long HardStateSegment = -1;
         public long CompactSegment = -1;
 
-        public ulong LastIndex => Compacted + (ulong)Entries.Count;
+        public ulong LastIndex => Entries.Count == 0 ? Compacted : Start + (ulong)Entries.Count - 1;
     }
 
     /// <summary>An append (entries and/or hard state) or, when <see cref="CompactThrough"/> is non-zero, a compaction.</summary>
