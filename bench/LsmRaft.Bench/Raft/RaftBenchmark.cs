@@ -6,6 +6,7 @@ using LsmRaft.Actors.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Bench.Cli;
 using LsmRaft.Bench.Metrics;
+using LsmRaft.Bench.Storage;
 using LsmRaft.Storage;
 using LsmRaft.Storage.IO;
 
@@ -32,12 +33,12 @@ internal static class RaftBenchmark
     public static int Run(Flags flags, TextWriter output)
     {
         var counts = flags.GetString("proposers", "1,16,64").Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(s => int.TryParse(s, out int n) && n is >= 1 and <= 4096 ? n : throw new FlagException($"--proposers: '{s}' is not a count from 1 to 4096"))
+            .Select(s => int.TryParse(s, out int n) && n is >= 1 and <= 4096 ? n : throw new FlagException("proposers", $"'{s}' is not a count from 1 to 4096"))
             .ToArray();
         int seconds = flags.GetInt32("seconds", 10, 1, 3600);
         string disk = flags.GetString("disk", "nodelog");
         if (disk is not ("memory" or "nodelog"))
-            throw new FlagException($"--disk: '{disk}' is not one of memory, nodelog");
+            throw new FlagException("disk", $"'{disk}' is not one of memory, nodelog");
         int valueSize = flags.GetInt32("value_size", 100, 0, 1 << 20);
         string dir = flags.GetString("db", "./data/raft-bench");
         flags.RejectUnknown("raft");

@@ -63,7 +63,16 @@ internal sealed partial class NodeLog
                     b = (group?.Compacted ?? 0, group?.LastIndex ?? 0);
                 }
             }
-            if (request.CompactThrough > 0)
+            if (request.ResetTerm is { } resetTerm)
+            {
+                // Drop the whole suffix (it may conflict with the snapshot), then restart after it.
+                if (b.Last > b.Compacted)
+                    records.Add(_batch.AddTruncate(request.Group, b.Compacted + 1));
+                records.Add(_batch.AddCompact(request.Group, request.CompactThrough, resetTerm));
+                b = (request.CompactThrough, request.CompactThrough);
+                reshaped = true;
+            }
+            else if (request.CompactThrough > 0)
             {
                 if (request.CompactThrough > b.Compacted)
                 {

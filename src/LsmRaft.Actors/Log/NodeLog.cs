@@ -104,6 +104,17 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
     public ValueTask CompactAsync(ulong groupId, ulong throughIndex, CancellationToken cancellationToken) =>
         throughIndex == 0 ? default : Submit(new Request(groupId, [], null, throughIndex, 64), cancellationToken);
 
+    /// <summary>
+    /// Restarts the group's log after a snapshot at <paramref name="index"/> with <paramref name="term"/> (a follower
+    /// installing a leader's snapshot): every entry is dropped, FirstIndex becomes index + 1 and Term(index) = term.
+    /// </summary>
+    public ValueTask ResetAsync(ulong groupId, ulong index, ulong term, CancellationToken cancellationToken)
+    {
+        if (index == 0)
+            throw new ArgumentOutOfRangeException(nameof(index), "A snapshot index is at least 1.");
+        return Submit(new Request(groupId, [], null, index, 64) { ResetTerm = term }, cancellationToken);
+    }
+
     public ulong FirstIndex(ulong groupId)
     {
         lock (_gate) return (_groups.GetValueOrDefault(groupId)?.Compacted ?? 0) + 1;
@@ -260,6 +271,10 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
         public HardState? HardState { get; } = hardState;
         public ulong CompactThrough { get; } = compactThrough;
         public long Bytes { get; } = bytes;
+
+        /// <summary>With <see cref="CompactThrough"/>: the log restarts after a snapshot at CompactThrough with this term; entries after it are dropped too.</summary>
+        public ulong? ResetTerm { get; init; }
+
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public CancellationTokenRegistration Registration { get; set; }
 

@@ -92,7 +92,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         foreach (var shard in _layout.Shards)
             if (shard.Replicas.Contains(_config.PeerId))
                 StartReplica(shard.Id, new ConfState(shard.Replicas, shard.Learners));
-        _logger.LogInformation("Node {Node} started {Replicas} replicas ({Shards} shards in the cluster)", _config.PeerId, _replicas.All.Count, _layout.Shards.Count);
+        _logger.LogInformation("Node {Node} started {Replicas} replicas ({Shards} shards in the cluster)", _config.PeerId, _replicas.All.Count, _layout.Shards.Length);
         await Task.CompletedTask.ConfigureAwait(false);
         _ = cancellationToken;
     }
@@ -227,13 +227,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         return layout;
     }
 
-    private static LogLevel ToLogLevel(ActorLogLevel level) => level switch
-    {
-        ActorLogLevel.Debug => LogLevel.Debug,
-        ActorLogLevel.Info => LogLevel.Information,
-        ActorLogLevel.Warning => LogLevel.Warning,
-        _ => LogLevel.Error,
-    };
+    private static LogLevel ToLogLevel(ActorLogLevel level) => (LogLevel)(int)level; // same values by design
 
     /// <summary>The cluster layout this node started with, kept in DATA_DIR so restarts agree with the first start.</summary>
     internal sealed record PersistedLayout(ulong[] MetaVoters, ShardInfo[] Shards);
