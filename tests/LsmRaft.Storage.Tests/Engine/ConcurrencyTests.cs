@@ -62,7 +62,9 @@ public sealed class ConcurrencyTests : EngineTestBase
 
         foreach (var writer in writers)
             FirstDifference(writer.Model, ScanRange(db, writer.Id, null)).Should().BeNull($"{context}: writer {writer.Id}'s range must equal its model");
-        db.GetStats().Flushes.Should().BeGreaterThan(0, "the workload is meant to run while flushes happen");
+        var stats = db.GetStats();
+        stats.Flushes.Should().BeGreaterThan(0, "the workload is meant to run while flushes happen");
+        stats.Compactions.Should().BeGreaterThan(0, "the workload is meant to run while compactions happen");
         db.Dispose();
         using (db = LsmEngine.Open(Dir, options))
         {

@@ -190,7 +190,12 @@ public sealed class CrashTests : EngineTestBase
     /// <summary>Opens a new engine (a new process) on what the crash left and applies <paramref name="check"/> to its full contents.</summary>
     private void Recovered(int seed, string test, Outcome outcome, Func<LsmEngine, IReadOnlyList<KeyValuePair<byte[], byte[]>>, string?> check)
     {
-        var options = outcome.Options with { FileSystem = new FencedFileSystem(outcome.Fs, new Random(seed)) };
+        // A fresh limiter too: the abandoned engine must not be able to hold the successor's compaction slot.
+        var options = outcome.Options with
+        {
+            FileSystem = new FencedFileSystem(outcome.Fs, new Random(seed)),
+            CompactionLimiter = new CompactionLimiter(1),
+        };
         string context = $"seed {seed}: crash {outcome.CrashPoint}; {outcome.AcknowledgedCount} writes acknowledged, {outcome.History.Count - 1 - outcome.AcknowledgedCount} in flight, last Flush after write {outcome.LastFlushedCount}";
         try
         {
