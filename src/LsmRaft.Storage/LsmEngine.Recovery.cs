@@ -16,6 +16,10 @@ public sealed partial class LsmEngine
             _versions.Recover();
 
         var names = _fs.ListFiles(_directory);
+        var present = new HashSet<string>(names, StringComparer.Ordinal);
+        var missing = _versions.Current.Levels.SelectMany(l => l).Select(f => FileMetadata.TableFileName(f.Number)).Where(n => !present.Contains(n)).ToList();
+        if (missing.Count > 0)
+            throw new CorruptionException(missing[0], 0, $"{missing.Count} table(s) listed in the manifest are missing ({string.Join(", ", missing.Take(5))}); restore them or the database from a backup");
         var wals = new List<ulong>();
         foreach (var name in names)
         {
@@ -56,7 +60,9 @@ public sealed partial class LsmEngine
         _mem = new MemTable(walNumber);
 
         _versions.StartNewManifest();
-        edit.LogNumber = Math.Max(walNumber, _versions.LogNumber);
+        // Every replayed WAL is now in a table: the next log number is past all of them (also with the WAL off).
+        ulong pastReplayed = wals.Count > 0 ? wals[^1] + 1 : 0;
+        edit.LogNumber = Math.Max(Math.Max(walNumber, pastReplayed), _versions.LogNumber);
         var version = _versions.LogAndApply(edit);
         lock (_stateLock)
         {

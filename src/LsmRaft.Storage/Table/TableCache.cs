@@ -60,7 +60,15 @@ internal sealed class TableCache : IDisposable
     private TableReader Open(ulong number)
     {
         string name = FileMetadata.TableFileName(number);
-        var file = _fs.OpenRead(Path.Combine(_directory, name));
+        IRandomAccessFile file;
+        try
+        {
+            file = _fs.OpenRead(Path.Combine(_directory, name));
+        }
+        catch (FileNotFoundException)
+        {
+            throw new CorruptionException(name, 0, "the table is listed in the manifest but the file is missing (deleted or lost); restore it or the whole database from a backup");
+        }
         try
         {
             return TableReader.Open(file, name, _blockCache, _counters);

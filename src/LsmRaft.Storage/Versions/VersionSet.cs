@@ -77,7 +77,7 @@ internal sealed class VersionSet : IDisposable
         var builder = new VersionBuilder(Current.Levels);
         bool sawNextFile = false, sawLogNumber = false, sawLastSequence = false;
         using (var file = _fs.OpenRead(manifestPath))
-        using (var reader = new LogReader(file, manifestName))
+        using (var reader = new LogReader(file, manifestName, strictTail: true))
         {
             while (reader.TryReadRecord(out var record))
             {

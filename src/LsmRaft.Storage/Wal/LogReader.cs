@@ -45,11 +45,21 @@ internal sealed class LogReader : IDisposable
     private bool _finished;
     private CorruptionException? _failure;
     private bool _disposed;
+    private readonly bool _strictTail;
 
-    public LogReader(IRandomAccessFile file, string fileName)
+    /// <param name="file">The log file; owned and disposed by the reader.</param>
+    /// <param name="fileName">Named in <see cref="CorruptionException"/>s.</param>
+    /// <param name="strictTail">
+    /// When true (the manifest), a complete fragment that fails its checksum is corruption even at the end of
+    /// the file: only an incomplete or zero-filled tail counts as torn. A synced manifest edit that later
+    /// reads back damaged must stop the open (its effects, such as deleted files, already happened) rather
+    /// than be silently dropped. The WAL keeps the tolerant rule (false), as LevelDB and RocksDB do.
+    /// </param>
+    public LogReader(IRandomAccessFile file, string fileName, bool strictTail = false)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(fileName);
+        _strictTail = strictTail;
         _file = file;
         _fileName = fileName;
         _fileLength = file.Length;
@@ -87,6 +97,10 @@ internal sealed class LogReader : IDisposable
             {
                 if (!ReadLogicalRecord(out var header, out var headerType, out long headerOffset))
                 {
+                    // A file longer than the header record with no valid header cannot be a torn first write
+                    // (the header is a prefix of everything written after it): it is not a log, or it is damaged.
+                    if (_fileLength > LogFormat.HeaderSize + LogFormat.FileHeaderPayloadSize)
+                        throw new CorruptionException(_fileName, 0, "the log file header is damaged or missing but the file holds more data (is this a log file?)");
                     // Even an empty file is a torn log: the header is the first write of every log.
                     TornTail = true;
                     return false;
@@ -152,6 +166,8 @@ internal sealed class LogReader : IDisposable
                     return false;
 
                 case FragmentResult.Bad:
+                    if (_strictTail && !IsZeroHeader(fragmentOffset))
+                        throw new CorruptionException(_fileName, fragmentOffset, "a complete record fails its checksum (a synced manifest edit is damaged)");
                     if (AnyValidFragmentAfter(fragmentOffset))
                         throw new CorruptionException(_fileName, fragmentOffset, "fragment fails its checksum or framing and is followed by valid data");
                     TornTail = true;
@@ -269,6 +285,15 @@ internal sealed class LogReader : IDisposable
             return FragmentResult.Bad;
         var payload = block.Slice(position + LogFormat.HeaderSize, payloadLength);
         return LogFormat.FragmentChecksum(type, payload) == storedChecksum ? FragmentResult.Good : FragmentResult.Bad;
+    }
+
+    /// <summary>True when the header at <paramref name="offset"/> (in the current block) is all zeros: space the file system allocated but never wrote.</summary>
+    private bool IsZeroHeader(long offset)
+    {
+        int position = (int)(offset - _blockStart);
+        if (position < 0 || position + LogFormat.HeaderSize > _blockLength)
+            return true;
+        return !_block.AsSpan(position, LogFormat.HeaderSize).ContainsAnyExcept((byte)0);
     }
 
     /// <summary>Implements the "followed by any valid fragment" test of the tail rule (see the type summary).</summary>

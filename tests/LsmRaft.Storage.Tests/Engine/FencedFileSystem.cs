@@ -70,6 +70,10 @@ internal sealed class FencedFileSystem : IFileSystem
 
     public bool DirectoryExists(string directory) => _inner.DirectoryExists(directory);
 
+    public IReadOnlyList<string> ListDirectories(string directory) => _inner.ListDirectories(directory);
+
+    public void DeleteDirectory(string directory) => Guard($"delete directory {directory}", () => _inner.DeleteDirectory(directory));
+
     public void CreateDirectory(string directory) => Guard($"create directory {directory}", () => _inner.CreateDirectory(directory));
 
     public void SyncDirectory(string directory) => Guard($"sync directory {directory}", () => _inner.SyncDirectory(directory));
