@@ -23,6 +23,9 @@ internal sealed class SafetyChecker
 
     public int LeaderCount => leaderOfTerm.Count;
 
+    /// <summary>True when some leader already reported committing <paramref name="index"/>.</summary>
+    public bool IsCommitted(ulong index) => index < (ulong)committed.Count && committed[(int)index] is not null;
+
     /// <summary>
     /// <paramref name="id"/> is leader in <paramref name="term"/> with <paramref name="log"/>. Election safety:
     /// no other node led that term. Leader completeness: a new leader holds every entry committed so far.

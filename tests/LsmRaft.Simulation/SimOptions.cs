@@ -46,6 +46,8 @@ internal sealed class SimStats
 
     public int Transfers { get; set; }
 
+    public int OldTermCommits { get; set; }
+
     public void Add(SimStats other)
     {
         Committed += other.Committed;
@@ -58,11 +60,12 @@ internal sealed class SimStats
         SnapshotsInstalled += other.SnapshotsInstalled;
         ConfChangesApplied += other.ConfChangesApplied;
         Transfers += other.Transfers;
+        OldTermCommits += other.OldTermCommits;
     }
 
     public override string ToString() =>
         $"writes-committed={Committed} reads={Reads} not-leader={NotLeader} timed-out={TimedOut} crashes={Crashes} partitions={Partitions} " +
-        $"leaders={Leaders} snapshots-installed={SnapshotsInstalled} conf-changes={ConfChangesApplied} transfers={Transfers}";
+        $"leaders={Leaders} snapshots-installed={SnapshotsInstalled} conf-changes={ConfChangesApplied} transfers={Transfers} old-term-commits={OldTermCommits}";
 }
 
 /// <summary>What one seed produced.</summary>

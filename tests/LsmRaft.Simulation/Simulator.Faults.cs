@@ -22,9 +22,11 @@ internal sealed partial class Simulator
             }
         }
 
-        if (rng.NextDouble() < crashRate && RandomUpNode() is { } victim)
+        // Half the crashes and partitions hit the leader: leadership churn with partly replicated logs is where
+        // commit and election rules are tested hardest.
+        if (rng.NextDouble() < crashRate && (rng.Next(2) == 0 ? CurrentLeader() : RandomUpNode()) is { } victim)
         {
-            Crash(victim);
+            Crash(victim, 20_000 + rng.Next(300_000));
         }
 
         if (rng.NextDouble() < partitionRate)
@@ -71,6 +73,11 @@ internal sealed partial class Simulator
         {
             // Symmetric: a random side (one node, or up to half the group) against the rest.
             var side = new HashSet<ulong>();
+            if (kind == 0 && CurrentLeader() is { } leader)
+            {
+                side.Add(leader.Id);
+            }
+
             var size = kind == 0 ? 1 : 1 + rng.Next(Math.Max(1, members.Count / 2));
             while (side.Count < size)
             {
@@ -121,6 +128,30 @@ internal sealed partial class Simulator
         trace.Record(now, 30, (ulong)links.Count, (ulong)kind);
         trace.Line(now, $"PARTITION {string.Join(" ", links.Select(l => $"{l.Item1}-x>{l.Item2}"))}");
         Schedule(20_000 + rng.Next(400_000), new SimEvent(EventKind.Heal, null, 0, links: links));
+    }
+
+    /// <summary>Cut every link to and from <paramref name="node"/> for a while.</summary>
+    private void Isolate(SimNode node, long duration)
+    {
+        var links = new List<(ulong, ulong)>();
+        foreach (var n in nodes)
+        {
+            if (n != node && !n.Removed)
+            {
+                links.Add((node.Id, n.Id));
+                links.Add((n.Id, node.Id));
+            }
+        }
+
+        foreach (var (a, b) in links)
+        {
+            blocked[a, b]++;
+        }
+
+        stats.Partitions++;
+        trace.Record(now, 34, node.Id);
+        trace.Line(now, $"ISOLATE n{node.Id}");
+        Schedule(duration, new SimEvent(EventKind.Heal, null, 0, links: links));
     }
 
     private void Heal(List<(ulong From, ulong To)> links)

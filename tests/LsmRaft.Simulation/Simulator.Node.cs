@@ -20,6 +20,12 @@ internal sealed partial class Simulator
             trace.Record(now, 10, node.Id, node.Raft.Term);
             trace.Line(now, $"n{node.Id} is leader of term {node.Raft.Term}");
             safety.OnLeader(node.Id, node.Raft.Term, node.Raft.Core.Log);
+            if (rng.NextDouble() < leaderDisruptRate)
+            {
+                // Leaders that fall right after winning leave partly replicated logs of several terms behind:
+                // the histories where the commit rule (§5.4.2) and the election restriction matter.
+                Schedule(500 + rng.Next(8000), new SimEvent(EventKind.DisruptLeader, node, node.Incarnation, term: node.Raft.Term));
+            }
         }
 
         Pump(node);
@@ -34,6 +40,11 @@ internal sealed partial class Simulator
             if (node.Raft.Role == RaftRole.Leader && rd.HardState is { } leaderState)
             {
                 RecordCommit(node, leaderState);
+                if (rng.NextDouble() < leaderDisruptRate * 0.5)
+                {
+                    // A leader that falls right after advancing its commit index, before followers hear of it.
+                    Schedule(rng.Next(3000), new SimEvent(EventKind.DisruptLeader, node, node.Incarnation, term: node.Raft.Term));
+                }
             }
 
             // Persist: written at once (the OS has it), durable only after the fsync.
@@ -111,6 +122,12 @@ internal sealed partial class Simulator
     {
         var log = node.Raft.Core.Log;
         var from = Math.Max(node.RecordedCommit + 1, log.FirstIndex());
+        if (hard.Commit >= from && log.TermOrZero(hard.Commit) < hard.Term && !safety.IsCommitted(hard.Commit))
+        {
+            stats.OldTermCommits++;
+            trace.Line(now, $"n{node.Id} commits old-term entry {hard.Commit} (term {log.TermOrZero(hard.Commit)}) in term {hard.Term}");
+        }
+
         if (hard.Commit >= from)
         {
             safety.OnCommit(node.Id, hard.Term, log.Slice(from, hard.Commit + 1, ulong.MaxValue));
@@ -202,14 +219,16 @@ internal sealed partial class Simulator
             return;
         }
 
-        Schedule(NetworkDelay(), new SimEvent(EventKind.Deliver, from, from.Incarnation, m));
+        Schedule(NetworkDelay(m), new SimEvent(EventKind.Deliver, from, from.Incarnation, m));
         if (rng.NextDouble() < duplicateRate)
         {
-            Schedule(NetworkDelay(), new SimEvent(EventKind.Deliver, from, from.Incarnation, m));
+            Schedule(NetworkDelay(m), new SimEvent(EventKind.Deliver, from, from.Incarnation, m));
         }
     }
 
-    private long NetworkDelay() => rng.NextDouble() < 0.05 ? 3000 + rng.Next(27000) : 200 + rng.Next(2800);
+    /// <summary>Random per message (so messages reorder), scaled by the link's slowness; now and then a long stall.</summary>
+    private long NetworkDelay(Message m) =>
+        (rng.NextDouble() < 0.05 ? 3000 + rng.Next(27000) : 200 + rng.Next(2800)) * slowness[m.From, m.To];
 
     private void Deliver(Message m, int senderIncarnation)
     {
@@ -234,7 +253,7 @@ internal sealed partial class Simulator
         }
     }
 
-    private void Crash(SimNode node)
+    private void Crash(SimNode node, long downtime)
     {
         stats.Crashes++;
         trace.Record(now, 8, node.Id);
@@ -244,7 +263,7 @@ internal sealed partial class Simulator
         node.Disk.Crash(rng, entries => safety.OnDurable(node.Id, entries));
         node.Outstanding = null;
         FailCallsAt(node);
-        Schedule(20_000 + rng.Next(300_000), new SimEvent(EventKind.Restart, node, node.Incarnation));
+        Schedule(downtime, new SimEvent(EventKind.Restart, node, node.Incarnation));
     }
 
     private void Restart(SimNode node)

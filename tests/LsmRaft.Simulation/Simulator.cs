@@ -30,6 +30,9 @@ internal sealed partial class Simulator
     private readonly List<SimNode> nodes = [];
     private readonly SimNode?[] byId = new SimNode?[MaxNodeId + 1];
     private readonly int[,] blocked = new int[MaxNodeId + 1, MaxNodeId + 1];
+
+    /// <summary>Per directed link: how many times slower than normal it is (1 = normal; gray failures).</summary>
+    private readonly int[,] slowness = new int[MaxNodeId + 1, MaxNodeId + 1];
     private readonly ConfState initialConf;
     private readonly int initialVoters;
 
@@ -42,6 +45,7 @@ internal sealed partial class Simulator
     private readonly double crashRate;
     private readonly double partitionRate;
     private readonly double clientRate;
+    private readonly double leaderDisruptRate;
 
     private long now;
     private long seq;
@@ -55,13 +59,14 @@ internal sealed partial class Simulator
         trace = new Trace(options.Verbose, verboseOut);
         initialVoters = options.Nodes > 0 ? options.Nodes : 3 + rng.Next(3);
         leaseReads = rng.NextDouble() < 0.35;
-        maxSizePerMsg = rng.Next(3) switch { 0 => 1UL, 1 => 64UL, _ => 1UL << 20 };
+        maxSizePerMsg = rng.Next(4) switch { 0 or 1 => 1UL, 2 => 64UL, _ => 1UL << 20 };
         maxInflight = rng.Next(3) switch { 0 => 2, 1 => 16, _ => 256 };
         lossRate = rng.NextDouble() * 0.05;
         duplicateRate = rng.NextDouble() * 0.03;
         crashRate = 0.001 + (rng.NextDouble() * 0.004);
         partitionRate = 0.001 + (rng.NextDouble() * 0.004);
         clientRate = 0.05 + (rng.NextDouble() * 0.2);
+        leaderDisruptRate = rng.Next(3) == 0 ? 0 : rng.NextDouble();
         var voters = new ulong[initialVoters];
         for (var i = 0; i < initialVoters; i++)
         {
@@ -76,6 +81,14 @@ internal sealed partial class Simulator
         }
 
         nextNodeId = (ulong)initialVoters + 1;
+        var slowLinks = rng.Next(3) == 0;
+        for (var a = 0; a <= MaxNodeId; a++)
+        {
+            for (var b = 0; b <= MaxNodeId; b++)
+            {
+                slowness[a, b] = slowLinks && rng.Next(4) == 0 ? 3 + rng.Next(8) : 1;
+            }
+        }
     }
 
     public SimStats Stats => stats;
@@ -88,7 +101,7 @@ internal sealed partial class Simulator
     public IReadOnlyList<Violation> Run()
     {
         trace.Line(0, $"seed {seed}: {initialVoters} voters, lease={leaseReads}, max-size-per-msg={maxSizePerMsg}, max-inflight={maxInflight}, " +
-            $"loss={lossRate:F3}, dup={duplicateRate:F3}, crash={crashRate:F4}, partition={partitionRate:F4}, clients={clients.Length}, bug={options.Bug}");
+            $"loss={lossRate:F3}, dup={duplicateRate:F3}, crash={crashRate:F4}, partition={partitionRate:F4}, leader-disrupt={leaderDisruptRate:F2}, clients={clients.Length}, bug={options.Bug}");
         foreach (var voter in initialConf.Voters)
         {
             StartNode(AddNode(voter));
@@ -122,12 +135,22 @@ internal sealed partial class Simulator
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or RaftLogCompactedException or RaftLogUnavailableException or SnapshotOutOfDateException)
         {
-            // The core or the shell contract broke: that is a finding, not a crash of the simulator.
-            safety.Violations.Add(new Violation("exception", $"step {step}: {e.GetType().Name}: {e.Message} {FirstFrame(e)}"));
+            // The core refused to go on because one of its own invariants broke (for example a commit index past
+            // the end of a follower's log: acknowledged entries were lost). A finding, not a simulator crash.
+            safety.Violations.Add(new Violation("core-invariant", $"step {step}: {e.GetType().Name}: {e.Message} {FirstFrame(e)}"));
         }
 
         if (safety.Violations.Count == 0)
         {
+            // Requests still in flight when the run stops may or may not take effect.
+            foreach (var client in clients)
+            {
+                if (client.Current is { } call)
+                {
+                    TimeOut(call);
+                }
+            }
+
             CheckLinearizability();
         }
 
@@ -176,6 +199,23 @@ internal sealed partial class Simulator
                 break;
             case EventKind.Heal:
                 Heal(ev.Links!);
+                break;
+            case EventKind.DisruptLeader:
+                if (node!.Up && node.Incarnation == ev.Incarnation && node.Raft.Role == RaftRole.Leader && node.Raft.Term == ev.Term)
+                {
+                    // Short and long outages: the fallen leader returns before or after the next election, while
+                    // the others still hold the logs it left behind.
+                    var outage = rng.Next(2) == 0 ? 5000 + rng.Next(40_000) : 50_000 + rng.Next(200_000);
+                    if (rng.Next(2) == 0)
+                    {
+                        Crash(node, outage);
+                    }
+                    else
+                    {
+                        Isolate(node, outage);
+                    }
+                }
+
                 break;
         }
     }
@@ -266,9 +306,10 @@ internal sealed partial class Simulator
         FsyncDone,
         Restart,
         Heal,
+        DisruptLeader,
     }
 
-    private sealed class SimEvent(EventKind kind, SimNode? node, int incarnation, Message? message = null, List<(ulong, ulong)>? links = null)
+    private sealed class SimEvent(EventKind kind, SimNode? node, int incarnation, Message? message = null, List<(ulong, ulong)>? links = null, ulong term = 0)
     {
         public EventKind Kind { get; } = kind;
 
@@ -280,5 +321,8 @@ internal sealed partial class Simulator
         public Message? Message { get; } = message;
 
         public List<(ulong From, ulong To)>? Links { get; } = links;
+
+        /// <summary>For <see cref="EventKind.DisruptLeader"/>: the term whose leader is to be cut off.</summary>
+        public ulong Term { get; } = term;
     }
 }
