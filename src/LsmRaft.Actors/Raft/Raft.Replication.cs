@@ -28,7 +28,18 @@ internal sealed partial class Raft
     }
 
     /// <summary>Commit the largest index a quorum holds, if it is from the current term (§5.4.2).</summary>
-    private bool MaybeCommit() => Log.MaybeCommit(Tracker.Committed(), Term);
+    private bool MaybeCommit()
+    {
+        var index = Tracker.Committed();
+        if ((cfg.Faults & RaftFaultInjection.CommitOldTermByCounting) != 0 && index > Log.Committed)
+        {
+            // DELIBERATE FAULT (simulator self-test only): commit by counting replicas whatever the entry's term.
+            Log.CommitTo(index);
+            return true;
+        }
+
+        return Log.MaybeCommit(index, Term);
+    }
 
     private void BcastAppend()
     {

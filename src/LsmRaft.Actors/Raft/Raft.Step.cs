@@ -103,7 +103,8 @@ internal sealed partial class Raft
         // no leader, or grant a pre-vote for a future term (which commits us to nothing).
         var canVote = Vote == m.From
             || (Vote == None && Lead == None)
-            || (m.Type == MessageType.PreVote && m.Term > Term);
+            || (m.Type == MessageType.PreVote && m.Term > Term)
+            || ((cfg.Faults & RaftFaultInjection.GrantTwoVotesPerTerm) != 0 && m.Type == MessageType.Vote); // DELIBERATE FAULT (simulator self-test only)
 
         // §5.4.1: only for a candidate whose log is at least as up to date as ours.
         if (canVote && Log.IsUpToDate(m.Index, m.LogTerm))

@@ -14,6 +14,23 @@ internal enum ReadOnlyOption : byte
     LeaseBased,
 }
 
+/// <summary>
+/// Deliberate violations of the Raft rules, for the deterministic simulator's self-test only: with one of
+/// these set, the simulator's checkers must report a violation ("the checkers bite"). Never set in production;
+/// <see cref="None"/> leaves every rule intact.
+/// </summary>
+[Flags]
+internal enum RaftFaultInjection
+{
+    None = 0,
+
+    /// <summary>The leader commits the quorum-replicated index even when its entry is from an older term (breaks §5.4.2).</summary>
+    CommitOldTermByCounting = 1,
+
+    /// <summary>A node grants its vote to every up-to-date candidate of a term, not only the first (breaks §5.2).</summary>
+    GrantTwoVotesPerTerm = 2,
+}
+
 /// <summary>Settings of one Raft node. Validated by <see cref="Validate"/> when the node is created.</summary>
 internal sealed record RaftConfig
 {
@@ -62,6 +79,12 @@ internal sealed record RaftConfig
 
     /// <summary>The only source of randomness (election timeout jitter). Seed it for reproducible runs.</summary>
     public required Random Random { get; init; }
+
+    /// <summary>
+    /// Test-only: deliberate rule violations for the simulator's self-test (tests/LsmRaft.Simulation).
+    /// Internal so no configuration file or public API can set it.
+    /// </summary>
+    internal RaftFaultInjection Faults { get; init; }
 
     /// <summary>Optional sink for diagnostic lines; called synchronously, must not call back into the node.</summary>
     public Action<string>? Logger { get; init; }

@@ -1,0 +1,72 @@
+namespace LsmRaft.Simulation;
+
+/// <summary>A deliberately broken variant the simulator must catch (its self-test).</summary>
+internal enum SimBug
+{
+    None,
+
+    /// <summary>Core: the leader commits old-term entries by counting replicas (breaks §5.4.2).</summary>
+    CommitOldTermByCounting,
+
+    /// <summary>Core: a node may vote twice in one term (breaks §5.2).</summary>
+    GrantTwoVotesPerTerm,
+
+    /// <summary>Shell: a Ready's messages leave before its entries and hard state are fsynced.</summary>
+    SkipPersistBeforeSend,
+}
+
+/// <summary>How one seed is simulated.</summary>
+/// <param name="Steps">Scheduler steps; each advances simulated time by one millisecond.</param>
+/// <param name="Nodes">Initial voters; 0 lets the seed choose 3 to 5.</param>
+internal sealed record SimOptions(int Steps, int Nodes = 0, SimBug Bug = SimBug.None, bool Verbose = false);
+
+/// <summary>One checker's finding.</summary>
+internal sealed record Violation(string Checker, string Details);
+
+/// <summary>Counts that show what a seed exercised.</summary>
+internal sealed class SimStats
+{
+    public int Committed { get; set; }
+
+    public int Reads { get; set; }
+
+    public int NotLeader { get; set; }
+
+    public int TimedOut { get; set; }
+
+    public int Crashes { get; set; }
+
+    public int Partitions { get; set; }
+
+    public int Leaders { get; set; }
+
+    public int SnapshotsInstalled { get; set; }
+
+    public int ConfChangesApplied { get; set; }
+
+    public int Transfers { get; set; }
+
+    public int OldTermCommits { get; set; }
+
+    public void Add(SimStats other)
+    {
+        Committed += other.Committed;
+        Reads += other.Reads;
+        NotLeader += other.NotLeader;
+        TimedOut += other.TimedOut;
+        Crashes += other.Crashes;
+        Partitions += other.Partitions;
+        Leaders += other.Leaders;
+        SnapshotsInstalled += other.SnapshotsInstalled;
+        ConfChangesApplied += other.ConfChangesApplied;
+        Transfers += other.Transfers;
+        OldTermCommits += other.OldTermCommits;
+    }
+
+    public override string ToString() =>
+        $"writes-committed={Committed} reads={Reads} not-leader={NotLeader} timed-out={TimedOut} crashes={Crashes} partitions={Partitions} " +
+        $"leaders={Leaders} snapshots-installed={SnapshotsInstalled} conf-changes={ConfChangesApplied} transfers={Transfers} old-term-commits={OldTermCommits}";
+}
+
+/// <summary>What one seed produced.</summary>
+internal sealed record SeedResult(int Seed, IReadOnlyList<Violation> Violations, ulong TraceHash, SimStats Stats);

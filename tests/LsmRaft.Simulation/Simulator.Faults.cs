@@ -1,0 +1,270 @@
+using LsmRaft.Actors.Raft;
+
+namespace LsmRaft.Simulation;
+
+/// <summary>What the scheduler injects each step: client requests, crashes, partitions, membership changes, leader transfers, compaction.</summary>
+internal sealed partial class Simulator
+{
+    private ulong nextNodeId;
+
+    /// <summary>A node created for an AddLearner proposal that is not yet in the leader's configuration.</summary>
+    private ulong joiningNode;
+
+    private ulong appliedConfChanges;
+
+    private void InjectActions()
+    {
+        foreach (var client in clients)
+        {
+            if (client.Current is null && rng.NextDouble() < clientRate)
+            {
+                IssueClientOp(client);
+            }
+        }
+
+        // Half the crashes and partitions hit the leader: leadership churn with partly replicated logs is where
+        // commit and election rules are tested hardest.
+        if (rng.NextDouble() < crashRate && (rng.Next(2) == 0 ? CurrentLeader() : RandomUpNode()) is { } victim)
+        {
+            Crash(victim, 20_000 + rng.Next(300_000));
+        }
+
+        if (rng.NextDouble() < partitionRate)
+        {
+            Partition();
+        }
+
+        if (rng.NextDouble() < 0.002)
+        {
+            ChangeMembership();
+        }
+
+        if (rng.NextDouble() < 0.002)
+        {
+            TransferLeadership();
+        }
+
+        if (rng.NextDouble() < 0.01 && RandomUpNode() is { } compacting)
+        {
+            Compact(compacting);
+        }
+
+        if (rng.NextDouble() < 0.01 && RandomUpNode() is { } flushing)
+        {
+            Flush(flushing);
+        }
+    }
+
+    /// <summary>Cut links for a while: isolate a node, split the group in two, or cut one direction only.</summary>
+    private void Partition()
+    {
+        var members = new List<ulong>();
+        foreach (var n in nodes)
+        {
+            if (!n.Removed)
+            {
+                members.Add(n.Id);
+            }
+        }
+
+        var links = new List<(ulong, ulong)>();
+        var kind = rng.Next(4);
+        if (kind <= 1)
+        {
+            // Symmetric: a random side (one node, or up to half the group) against the rest.
+            var side = new HashSet<ulong>();
+            if (kind == 0 && CurrentLeader() is { } leader)
+            {
+                side.Add(leader.Id);
+            }
+
+            var size = kind == 0 ? 1 : 1 + rng.Next(Math.Max(1, members.Count / 2));
+            while (side.Count < size)
+            {
+                side.Add(members[rng.Next(members.Count)]);
+            }
+
+            foreach (var a in members)
+            {
+                foreach (var b in members)
+                {
+                    if (side.Contains(a) != side.Contains(b))
+                    {
+                        links.Add((a, b));
+                    }
+                }
+            }
+        }
+        else if (kind == 2)
+        {
+            // One-way: a node can hear the others but not reach them (or the reverse).
+            var x = members[rng.Next(members.Count)];
+            var outgoing = rng.Next(2) == 0;
+            foreach (var b in members)
+            {
+                if (b != x)
+                {
+                    links.Add(outgoing ? (x, b) : (b, x));
+                }
+            }
+        }
+        else
+        {
+            // A single one-way link.
+            var a = members[rng.Next(members.Count)];
+            var b = members[rng.Next(members.Count)];
+            if (a != b)
+            {
+                links.Add((a, b));
+            }
+        }
+
+        foreach (var (a, b) in links)
+        {
+            blocked[a, b]++;
+        }
+
+        stats.Partitions++;
+        trace.Record(now, 30, (ulong)links.Count, (ulong)kind);
+        trace.Line(now, $"PARTITION {string.Join(" ", links.Select(l => $"{l.Item1}-x>{l.Item2}"))}");
+        Schedule(20_000 + rng.Next(400_000), new SimEvent(EventKind.Heal, null, 0, links: links));
+    }
+
+    /// <summary>Cut every link to and from <paramref name="node"/> for a while.</summary>
+    private void Isolate(SimNode node, long duration)
+    {
+        var links = new List<(ulong, ulong)>();
+        foreach (var n in nodes)
+        {
+            if (n != node && !n.Removed)
+            {
+                links.Add((node.Id, n.Id));
+                links.Add((n.Id, node.Id));
+            }
+        }
+
+        foreach (var (a, b) in links)
+        {
+            blocked[a, b]++;
+        }
+
+        stats.Partitions++;
+        trace.Record(now, 34, node.Id);
+        trace.Line(now, $"ISOLATE n{node.Id}");
+        Schedule(duration, new SimEvent(EventKind.Heal, null, 0, links: links));
+    }
+
+    private void Heal(List<(ulong From, ulong To)> links)
+    {
+        foreach (var (a, b) in links)
+        {
+            blocked[a, b]--;
+        }
+
+        trace.Record(now, 31, (ulong)links.Count);
+        trace.Line(now, $"HEAL {string.Join(" ", links.Select(l => $"{l.From}-x>{l.To}"))}");
+    }
+
+    private SimNode? CurrentLeader()
+    {
+        SimNode? leader = null;
+        foreach (var n in nodes)
+        {
+            if (n.Up && n.Raft.Role == RaftRole.Leader && (leader is null || n.Raft.Term > leader.Raft.Term))
+            {
+                leader = n;
+            }
+        }
+
+        return leader;
+    }
+
+    /// <summary>
+    /// One move of the replace-a-voter cycle, one change at a time: add a new node as learner, promote it
+    /// once it caught up, then remove another voter (never the leader), so the group keeps at least 3 voters.
+    /// </summary>
+    private void ChangeMembership()
+    {
+        if (CurrentLeader() is not { } leader)
+        {
+            return;
+        }
+
+        var conf = leader.Raft.Core.Config;
+        ConfChange change;
+        if (!conf.Learners.IsEmpty)
+        {
+            var learner = conf.Learners[0];
+            var pr = leader.Raft.Core.Tracker.Get(learner);
+            if (pr is null || pr.Match + 5 < leader.Raft.Core.Log.LastIndex())
+            {
+                return;
+            }
+
+            change = ConfChange.AddVoter(learner);
+        }
+        else if (conf.Voters.Count > initialVoters)
+        {
+            var candidates = new List<ulong>();
+            foreach (var v in conf.Voters)
+            {
+                if (v != leader.Id)
+                {
+                    candidates.Add(v);
+                }
+            }
+
+            change = ConfChange.Remove(candidates[rng.Next(candidates.Count)]);
+        }
+        else if (joiningNode != 0)
+        {
+            change = ConfChange.AddLearner(joiningNode);
+        }
+        else if (nextNodeId <= MaxNodeId)
+        {
+            change = ConfChange.AddLearner(nextNodeId);
+        }
+        else
+        {
+            return;
+        }
+
+        var result = leader.Raft.ProposeConfChange(change);
+        trace.Record(now, 32, leader.Id, (ulong)change.Type, change.NodeId, result.IsOk ? 1UL : 0);
+        trace.Line(now, $"n{leader.Id} proposes conf change {change}: {result}");
+        if (result.IsOk && change.Type == ConfChangeType.AddLearner && change.NodeId == nextNodeId)
+        {
+            // The new server starts empty (it knows only the group's initial configuration) and catches up from the leader.
+            joiningNode = nextNodeId++;
+            StartNode(AddNode(joiningNode));
+        }
+
+        if (joiningNode != 0 && conf.Contains(joiningNode))
+        {
+            joiningNode = 0;
+        }
+
+        After(leader);
+    }
+
+    private void TransferLeadership()
+    {
+        if (CurrentLeader() is not { } leader)
+        {
+            return;
+        }
+
+        var voters = leader.Raft.Core.Config.Voters;
+        var to = voters[rng.Next(voters.Count)];
+        if (to == leader.Id)
+        {
+            return;
+        }
+
+        stats.Transfers++;
+        var result = leader.Raft.TransferLeader(to);
+        trace.Record(now, 33, leader.Id, to, result.IsOk ? 1UL : 0);
+        trace.Line(now, $"n{leader.Id} transfers leadership to n{to}: {result}");
+        After(leader);
+    }
+}

@@ -1,0 +1,328 @@
+using LsmRaft.Actors.Raft;
+
+namespace LsmRaft.Simulation;
+
+/// <summary>
+/// Runs one Raft group of 3 to 5 replicas on one thread under a seeded scheduler: a discrete-event loop over
+/// simulated time (no wall clock, no tasks), a network that delays, loses, duplicates, reorders and partitions
+/// messages, disks whose fsync is slow and whose unsynced writes a crash loses, skewed tick clocks, clients,
+/// membership changes, leader transfers and log compaction; the safety and linearizability checkers watch it.
+/// The same seed and options always give the same run (see <see cref="Trace"/>).
+/// </summary>
+internal sealed partial class Simulator
+{
+    /// <summary>Simulated time units per scheduler step (1 ms).</summary>
+    public const long StepLength = 1000;
+
+    private const long BaseTickPeriod = 5000;
+    private const int ElectionTicks = 10;
+    private const int HeartbeatTicks = 2;
+    private const int MaxNodeId = 60;
+    private const double MaxClockDrift = 0.1;
+
+    private readonly int seed;
+    private readonly SimOptions options;
+    private readonly Random rng;
+    private readonly Trace trace;
+    private readonly SafetyChecker safety = new();
+    private readonly SimStats stats = new();
+    private readonly PriorityQueue<SimEvent, (long Time, long Seq)> events = new();
+    private readonly List<SimNode> nodes = [];
+    private readonly SimNode?[] byId = new SimNode?[MaxNodeId + 1];
+    private readonly int[,] blocked = new int[MaxNodeId + 1, MaxNodeId + 1];
+
+    /// <summary>Per directed link: how many times slower than normal it is (1 = normal; gray failures).</summary>
+    private readonly int[,] slowness = new int[MaxNodeId + 1, MaxNodeId + 1];
+    private readonly ConfState initialConf;
+    private readonly int initialVoters;
+
+    // Per-seed profile: how hostile this run's world is.
+    private readonly bool leaseReads;
+    private readonly ulong maxSizePerMsg;
+    private readonly int maxInflight;
+    private readonly double lossRate;
+    private readonly double duplicateRate;
+    private readonly double crashRate;
+    private readonly double partitionRate;
+    private readonly double clientRate;
+    private readonly double leaderDisruptRate;
+
+    private long now;
+    private long seq;
+    private int step;
+
+    public Simulator(int seed, SimOptions options, TextWriter? verboseOut = null)
+    {
+        this.seed = seed;
+        this.options = options;
+        rng = new Random(seed);
+        trace = new Trace(options.Verbose, verboseOut);
+        initialVoters = options.Nodes > 0 ? options.Nodes : 3 + rng.Next(3);
+        leaseReads = rng.NextDouble() < 0.35;
+        maxSizePerMsg = rng.Next(4) switch { 0 or 1 => 1UL, 2 => 64UL, _ => 1UL << 20 };
+        maxInflight = rng.Next(3) switch { 0 => 2, 1 => 16, _ => 256 };
+        lossRate = rng.NextDouble() * 0.05;
+        duplicateRate = rng.NextDouble() * 0.03;
+        crashRate = 0.001 + (rng.NextDouble() * 0.004);
+        partitionRate = 0.001 + (rng.NextDouble() * 0.004);
+        clientRate = 0.05 + (rng.NextDouble() * 0.2);
+        leaderDisruptRate = rng.Next(3) == 0 ? 0 : rng.NextDouble();
+        var voters = new ulong[initialVoters];
+        for (var i = 0; i < initialVoters; i++)
+        {
+            voters[i] = (ulong)i + 1;
+        }
+
+        initialConf = new ConfState(voters, []);
+        clients = new SimClient[3 + rng.Next(3)];
+        for (var i = 0; i < clients.Length; i++)
+        {
+            clients[i] = new SimClient(i);
+        }
+
+        nextNodeId = (ulong)initialVoters + 1;
+        var slowLinks = rng.Next(3) == 0;
+        for (var a = 0; a <= MaxNodeId; a++)
+        {
+            for (var b = 0; b <= MaxNodeId; b++)
+            {
+                slowness[a, b] = slowLinks && rng.Next(4) == 0 ? 3 + rng.Next(8) : 1;
+            }
+        }
+    }
+
+    public SimStats Stats => stats;
+
+    public ulong TraceHash => trace.Hash;
+
+    public IReadOnlyList<KvOp> History => history;
+
+    /// <summary>Run the configured number of steps, then the final checks. Returns the violations found (the run stops at the first).</summary>
+    public IReadOnlyList<Violation> Run()
+    {
+        trace.Line(0, $"seed {seed}: {initialVoters} voters, lease={leaseReads}, max-size-per-msg={maxSizePerMsg}, max-inflight={maxInflight}, " +
+            $"loss={lossRate:F3}, dup={duplicateRate:F3}, crash={crashRate:F4}, partition={partitionRate:F4}, leader-disrupt={leaderDisruptRate:F2}, clients={clients.Length}, bug={options.Bug}");
+        foreach (var voter in initialConf.Voters)
+        {
+            StartNode(AddNode(voter));
+        }
+
+        try
+        {
+            for (step = 0; step < options.Steps && safety.Violations.Count == 0; step++)
+            {
+                InjectActions();
+                var end = now + StepLength;
+                while (safety.Violations.Count == 0 && events.TryPeek(out var ev, out var at) && at.Time < end)
+                {
+                    events.Dequeue();
+                    now = at.Time;
+                    Handle(ev);
+                }
+
+                now = end;
+                ExpireClientCalls();
+                if (step % 250 == 249)
+                {
+                    CheckLogMatching();
+                }
+            }
+
+            if (safety.Violations.Count == 0)
+            {
+                CheckLogMatching();
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or RaftLogCompactedException or RaftLogUnavailableException or SnapshotOutOfDateException)
+        {
+            // The core refused to go on because one of its own invariants broke (for example a commit index past
+            // the end of a follower's log: acknowledged entries were lost). A finding, not a simulator crash.
+            safety.Violations.Add(new Violation("core-invariant", $"step {step}: {e.GetType().Name}: {e.Message} {FirstFrame(e)}"));
+        }
+
+        if (safety.Violations.Count == 0)
+        {
+            // Requests still in flight when the run stops may or may not take effect.
+            foreach (var client in clients)
+            {
+                if (client.Current is { } call)
+                {
+                    TimeOut(call);
+                }
+            }
+
+            CheckLinearizability();
+        }
+
+        stats.Leaders = safety.LeaderCount;
+        foreach (var v in safety.Violations)
+        {
+            trace.Line(now, $"VIOLATION {v.Checker}: {v.Details}");
+        }
+
+        return safety.Violations;
+    }
+
+    private void Handle(SimEvent ev)
+    {
+        var node = ev.Node;
+        switch (ev.Kind)
+        {
+            case EventKind.Tick:
+                if (node!.Up && node.Incarnation == ev.Incarnation)
+                {
+                    trace.Record(now, 1, node.Id);
+                    node.Raft.Tick();
+                    After(node);
+                    Schedule(node.TickPeriod, new SimEvent(EventKind.Tick, node, node.Incarnation));
+                }
+
+                break;
+            case EventKind.Deliver:
+                Deliver(ev.Message!, ev.Incarnation);
+                break;
+            case EventKind.FsyncDone:
+                if (node!.Up && node.Incarnation == ev.Incarnation && node.Outstanding is { } ready)
+                {
+                    trace.Record(now, 3, node.Id);
+                    FinishReady(node, ready);
+                    Pump(node);
+                }
+
+                break;
+            case EventKind.Restart:
+                if (!node!.Removed && !node.Up && node.Incarnation == ev.Incarnation)
+                {
+                    Restart(node);
+                }
+
+                break;
+            case EventKind.Heal:
+                Heal(ev.Links!);
+                break;
+            case EventKind.DisruptLeader:
+                if (node!.Up && node.Incarnation == ev.Incarnation && node.Raft.Role == RaftRole.Leader && node.Raft.Term == ev.Term)
+                {
+                    // Short and long outages: the fallen leader returns before or after the next election, while
+                    // the others still hold the logs it left behind.
+                    var outage = rng.Next(2) == 0 ? 5000 + rng.Next(40_000) : 50_000 + rng.Next(200_000);
+                    if (rng.Next(2) == 0)
+                    {
+                        Crash(node, outage);
+                    }
+                    else
+                    {
+                        Isolate(node, outage);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private void Schedule(long delay, SimEvent ev) => events.Enqueue(ev, (now + delay, ++seq));
+
+    private SimNode AddNode(ulong id)
+    {
+        var node = new SimNode(id, initialConf);
+        nodes.Add(node);
+        byId[id] = node;
+        return node;
+    }
+
+    private RaftConfig NodeConfig(ulong id, ulong applied) => new()
+    {
+        Id = id,
+        ElectionTicks = ElectionTicks,
+        HeartbeatTicks = HeartbeatTicks,
+        PreVote = true,
+        CheckQuorum = true,
+        ReadOnlyOption = leaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+        MaxClockDrift = MaxClockDrift,
+        MaxSizePerMsg = maxSizePerMsg,
+        MaxInflight = maxInflight,
+        Applied = applied,
+        Random = new Random(rng.Next()),
+        Faults = options.Bug switch
+        {
+            SimBug.CommitOldTermByCounting => RaftFaultInjection.CommitOldTermByCounting,
+            SimBug.GrantTwoVotesPerTerm => RaftFaultInjection.GrantTwoVotesPerTerm,
+            _ => RaftFaultInjection.None,
+        },
+        Logger = trace.Verbose ? line => trace.Line(now, "    " + line) : null,
+    };
+
+    /// <summary>Start (or restart) a node from its durable state: Raft from the disk, the state machine from its flushed copy or the newer snapshot.</summary>
+    private void StartNode(SimNode node)
+    {
+        node.Storage = node.Disk.Load();
+        var snapshot = node.Storage.Snapshot();
+        node.Sm = snapshot.Index > node.FlushedApplied
+            ? SimStateMachine.Decode(snapshot.Data, snapshot.Index, snapshot.Metadata.ConfState)
+            : SimStateMachine.Decode(node.FlushedSm, node.FlushedApplied, node.FlushedConf);
+        node.Raft = new RaftNode(NodeConfig(node.Id, node.Sm.Applied), node.Storage);
+        node.Up = true;
+        node.Outstanding = null;
+        node.RecordedCommit = 0;
+        node.LeaderTermSeen = 0;
+
+        // Clock skew: every node's tick period lies within [base, base * (1 + drift)), inside the lease's bound.
+        node.TickPeriod = BaseTickPeriod + rng.Next((int)(BaseTickPeriod * MaxClockDrift * 0.9));
+        Schedule(1 + rng.Next((int)node.TickPeriod), new SimEvent(EventKind.Tick, node, node.Incarnation));
+        trace.Line(now, $"n{node.Id} started (incarnation {node.Incarnation}, applied {node.Sm.Applied}, tick period {node.TickPeriod})");
+    }
+
+    private void CheckLogMatching()
+    {
+        var logs = new List<(ulong, MemoryRaftStorage)>(nodes.Count);
+        foreach (var n in nodes)
+        {
+            logs.Add((n.Id, n.Disk.Durable));
+        }
+
+        safety.CheckLogMatching(logs);
+    }
+
+    private void CheckLinearizability()
+    {
+        if (LinearizabilityChecker.FindViolation(history) is { } bad)
+        {
+            var ops = string.Join("; ", bad.Ops.Take(40));
+            safety.Violations.Add(new Violation("linearizability", $"key k{bad.Key} ({bad.Ops.Count} ops) has no linearization: {ops}"));
+        }
+    }
+
+    /// <summary>The innermost frames of the stack, enough to locate the broken rule.</summary>
+    private static string FirstFrame(Exception e)
+    {
+        var frames = (e.StackTrace ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return frames.Length == 0 ? "?" : string.Join(" < ", frames.Take(6)).Replace("at LsmRaft.", string.Empty);
+    }
+
+    private enum EventKind : byte
+    {
+        Tick,
+        Deliver,
+        FsyncDone,
+        Restart,
+        Heal,
+        DisruptLeader,
+    }
+
+    private sealed class SimEvent(EventKind kind, SimNode? node, int incarnation, Message? message = null, List<(ulong, ulong)>? links = null, ulong term = 0)
+    {
+        public EventKind Kind { get; } = kind;
+
+        public SimNode? Node { get; } = node;
+
+        /// <summary>For node events: the life they belong to. For deliveries: the sender's life when it sent.</summary>
+        public int Incarnation { get; } = incarnation;
+
+        public Message? Message { get; } = message;
+
+        public List<(ulong From, ulong To)>? Links { get; } = links;
+
+        /// <summary>For <see cref="EventKind.DisruptLeader"/>: the term whose leader is to be cut off.</summary>
+        public ulong Term { get; } = term;
+    }
+}
