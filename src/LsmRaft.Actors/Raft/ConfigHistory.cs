@@ -46,11 +46,22 @@ internal sealed class ConfigHistory
         return baseState;
     }
 
+    /// <summary>
+    /// A snapshot at <paramref name="index"/> replaces the log: its configuration is in effect from there on.
+    /// Configurations below it are kept until pruned, because a Ready handed out before the snapshot arrived
+    /// may still be applying committed conf-change entries below <paramref name="index"/>.
+    /// </summary>
     public void Reset(ulong index, ConfState state)
     {
-        changes.Clear();
-        baseIndex = index;
-        baseState = state;
+        changes.RemoveAll(c => c.Index >= index);
+        if (index <= baseIndex)
+        {
+            changes.Clear();
+            baseIndex = index;
+            baseState = state;
+            return;
+        }
+        changes.Add((index, state));
     }
 
     public void Record(ulong index, ConfState state)

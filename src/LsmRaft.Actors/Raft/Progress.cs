@@ -60,7 +60,9 @@ internal sealed class Progress
     public bool IsPaused => State switch
     {
         ProgressState.Probe => MsgAppFlowPaused,
-        ProgressState.Replicate => MsgAppFlowPaused,
+        // A full window pauses sending even if an acknowledgement cleared the flag: an ack below the oldest
+        // in-flight message (reordered, duplicated, or answering an old append) frees nothing.
+        ProgressState.Replicate => MsgAppFlowPaused || Inflights.Full,
         _ => true,
     };
 
