@@ -18,6 +18,7 @@ public sealed partial class LsmEngine
 
     private readonly object _writeLock = new();
     private readonly Queue<Writer> _writers = new();
+    private bool _rejectWrites; // guarded by _writeLock; set by Dispose so no writer enqueues after the drain
     private byte[] _walBuffer = new byte[4096];
 
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Write(new WriteBatch().Put(key, value));
@@ -47,7 +48,7 @@ public sealed partial class LsmEngine
 
     private void FlushInternal(bool wait)
     {
-        RunWriter(new Writer(null, -1, forceFlush: true));
+        RunWriter(new Writer(null, -1, forceFlush: true) { Internal = Volatile.Read(ref _disposed) != 0 });
         if (!wait)
             return;
         lock (_stateLock)
@@ -62,6 +63,8 @@ public sealed partial class LsmEngine
     {
         lock (_writeLock)
         {
+            if (_rejectWrites && !writer.Internal)
+                throw new EngineClosedException($"The database in '{_directory}' is closed.");
             _writers.Enqueue(writer);
             while (!writer.Done && !ReferenceEquals(_writers.Peek(), writer))
                 Monitor.Wait(_writeLock);
@@ -290,6 +293,7 @@ public sealed partial class LsmEngine
     {
         lock (_writeLock)
         {
+            _rejectWrites = true;
             while (_writers.Count > 0)
                 Monitor.Wait(_writeLock);
         }
@@ -307,6 +311,9 @@ public sealed partial class LsmEngine
         public WriteBatch? Batch { get; }
         public long AppliedIndex { get; }
         public bool ForceFlush { get; }
+
+        /// <summary>Issued by the engine itself (the closing flush), accepted after writes are rejected.</summary>
+        public bool Internal { get; init; }
         public bool Done { get; set; }
         public Exception? Error { get; set; }
     }
