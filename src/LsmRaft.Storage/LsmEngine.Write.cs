@@ -21,6 +21,10 @@ public sealed partial class LsmEngine
     private bool _rejectWrites; // guarded by _writeLock; set by Dispose so no writer enqueues after the drain
     private byte[] _walBuffer = new byte[4096];
 
+    // Owned by the current leader: feedback for the adaptive commit delay.
+    private int _lastGroupSize;
+    private long _lastSyncTicks;
+
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Write(new WriteBatch().Put(key, value));
 
     public void Delete(ReadOnlySpan<byte> key) => Write(new WriteBatch().Delete(key));
@@ -66,8 +70,18 @@ public sealed partial class LsmEngine
             if (_rejectWrites && !writer.Internal)
                 throw new EngineClosedException($"The database in '{_directory}' is closed.");
             _writers.Enqueue(writer);
-            while (!writer.Done && !ReferenceEquals(_writers.Peek(), writer))
-                Monitor.Wait(_writeLock);
+        }
+        // Each writer sleeps on its own event, woken only when its group is done or it becomes the
+        // head (leader): no thundering herd on every group commit.
+        while (true)
+        {
+            lock (_writeLock)
+            {
+                if (writer.Done || ReferenceEquals(_writers.Peek(), writer))
+                    break;
+            }
+            writer.Wake.Wait();
+            writer.Wake.Reset();
         }
         if (writer.Done)
         {
@@ -85,6 +99,7 @@ public sealed partial class LsmEngine
             MakeRoomForWrite(force: writer.ForceFlush);
             if (writer.Batch is not null)
             {
+                AwaitArrivingWriters();
                 CollectGroup(writer, group);
                 try
                 {
@@ -110,11 +125,53 @@ public sealed partial class LsmEngine
                 _writers.Dequeue();
                 member.Error = member == writer ? null : error;
                 member.Done = true;
+                if (member != writer)
+                    member.Wake.Set();
             }
-            Monitor.PulseAll(_writeLock);
+            if (_writers.Count > 0)
+                _writers.Peek().Wake.Set(); // the next leader
+            else
+                Monitor.PulseAll(_writeLock); // DrainWriters waits for an empty queue
         }
         if (error is not null)
             throw error;
+    }
+
+    /// <summary>
+    /// Adaptive commit delay (PostgreSQL's commit_delay, made self-tuning). With N synced writers and a
+    /// leader that syncs as soon as it leads, writers split into two cohorts that alternate — while one
+    /// cohort's fsync runs, the other queues — so each fsync covers about N/2 writes. When the previous
+    /// group held several writers, the leader instead lets the queue grow while it keeps growing, for at
+    /// most half of the last fsync's duration, so the cohort just released by the previous fsync can
+    /// join this one. A lone writer never waits.
+    /// </summary>
+    private void AwaitArrivingWriters()
+    {
+        if (!_options.EnableWal || _options.Sync != SyncMode.GroupCommit || _lastGroupSize < 2 || _lastSyncTicks <= 0)
+            return;
+        long cap = Math.Min(_lastSyncTicks / 2, System.Diagnostics.Stopwatch.Frequency / 2000); // ≤ 500 µs
+        long step = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        int seen = QueueLength();
+        long lastGrowth = start;
+        while (true)
+        {
+            Thread.SpinWait(64);
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            int queued = QueueLength();
+            if (queued > seen)
+            {
+                seen = queued;
+                lastGrowth = now;
+            }
+            if (now - start >= cap || now - lastGrowth >= step)
+                return;
+        }
+    }
+
+    private int QueueLength()
+    {
+        lock (_writeLock) return _writers.Count;
     }
 
     /// <summary>Adds writers queued behind the leader, stopping at a flush request, at EveryWrite sync, or at the size cap.</summary>
@@ -155,9 +212,16 @@ public sealed partial class LsmEngine
             var record = EncodeWalRecord(first, count, group);
             _wal!.AddRecord(record);
             if (_options.Sync == SyncMode.None)
+            {
                 _wal.Flush();
+            }
             else
+            {
+                long syncStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 _wal.Sync();
+                _lastSyncTicks = System.Diagnostics.Stopwatch.GetTimestamp() - syncStart;
+            }
+            _lastGroupSize = group.Count;
             Interlocked.Add(ref _counters.WalBytesWritten, record.Length);
         }
 
@@ -311,6 +375,9 @@ public sealed partial class LsmEngine
         public WriteBatch? Batch { get; }
         public long AppliedIndex { get; }
         public bool ForceFlush { get; }
+
+        /// <summary>Set when this writer's group is done or it has become the leader. Spins briefly before blocking.</summary>
+        public ManualResetEventSlim Wake { get; } = new(false, spinCount: 20);
 
         /// <summary>Issued by the engine itself (the closing flush), accepted after writes are rejected.</summary>
         public bool Internal { get; init; }
