@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace LsmRaft.Simulation;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/LsmRaft.Simulation -- --seeds N --start S --steps K [--nodes 3..5] [--bug NAME] [--verbose]</c>
+/// <c>dotnet run -c Release --project tests/LsmRaft.Simulation -- --seeds N --start S --steps K [--nodes 3..5] [--bug NAME] [--async-persist] [--verbose]</c>
 /// runs seeds S..S+N-1, prints one line per violation with its replay command, and ends with
 /// <c>seeds=N violations=V</c>; the exit code is 1 when V &gt; 0 (2 for bad arguments).
 /// </summary>
@@ -14,6 +14,7 @@ internal static class Program
         int seeds = 1, start = 1, steps = 2000, nodes = 0;
         var bug = SimBug.None;
         var verbose = false;
+        var asyncPersist = false;
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -43,6 +44,9 @@ internal static class Program
                     case "--verbose":
                         verbose = true;
                         break;
+                    case "--async-persist":
+                        asyncPersist = true;
+                        break;
                     default:
                         throw new FormatException($"Unknown argument '{args[i]}'.");
                 }
@@ -51,11 +55,11 @@ internal static class Program
         catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine("usage: --seeds N --start S --steps K [--nodes 3..5] [--bug " + string.Join("|", Enum.GetNames<SimBug>()) + "] [--verbose]");
+            Console.Error.WriteLine("usage: --seeds N --start S --steps K [--nodes 3..5] [--bug " + string.Join("|", Enum.GetNames<SimBug>()) + "] [--async-persist] [--verbose]");
             return 2;
         }
 
-        var options = new SimOptions(steps, nodes, bug, verbose);
+        var options = new SimOptions(steps, nodes, bug, verbose, asyncPersist);
         var clock = Stopwatch.StartNew();
         SeedResult[] results;
         if (verbose)

@@ -50,6 +50,9 @@ internal sealed class SimNode
     /// <summary>The Ready being persisted (waiting for its fsync); null when none is outstanding.</summary>
     public Ready? Outstanding { get; set; }
 
+    /// <summary>Whether the outstanding Ready's messages already left (early send).</summary>
+    public bool OutstandingSent { get; set; }
+
     /// <summary>Highest commit index of this node already reported to the safety checker.</summary>
     public ulong RecordedCommit { get; set; }
 

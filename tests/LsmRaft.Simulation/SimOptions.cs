@@ -18,7 +18,8 @@ internal enum SimBug
 /// <summary>How one seed is simulated.</summary>
 /// <param name="Steps">Scheduler steps; each advances simulated time by one millisecond.</param>
 /// <param name="Nodes">Initial voters; 0 lets the seed choose 3 to 5.</param>
-internal sealed record SimOptions(int Steps, int Nodes = 0, SimBug Bug = SimBug.None, bool Verbose = false);
+/// <param name="AsyncLeaderPersist">Leaders persist in parallel with replication (RaftConfig.AsyncLeaderPersist): their messages leave before their own fsync.</param>
+internal sealed record SimOptions(int Steps, int Nodes = 0, SimBug Bug = SimBug.None, bool Verbose = false, bool AsyncLeaderPersist = false);
 
 /// <summary>One checker's finding.</summary>
 internal sealed record Violation(string Checker, string Details);

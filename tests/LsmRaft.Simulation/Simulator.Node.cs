@@ -61,12 +61,15 @@ internal sealed partial class Simulator
 
             node.Disk.Write(rd.Snapshot, rd.Entries, rd.HardState);
             trace.Record(now, 2, node.Id, (ulong)rd.Entries.Count, rd.HardState?.Commit ?? 0, rd.MustSync ? 1UL : 0);
-            if (options.Bug == SimBug.SkipPersistBeforeSend)
+            bool earlySend = options.Bug == SimBug.SkipPersistBeforeSend || LeaderMaySendEarly(node, rd);
+            if (earlySend)
             {
-                // DELIBERATE FAULT (self-test): messages leave before the state they vouch for is durable.
+                // Bug mode: DELIBERATE FAULT (self-test), messages leave before the state they vouch for is durable.
+                // Async leader persist: a leader's messages leave while its own entries are being fsynced.
                 SendAll(node, rd.Messages);
             }
 
+            node.OutstandingSent = earlySend;
             if (rd.MustSync)
             {
                 node.Outstanding = rd;
@@ -76,19 +79,28 @@ internal sealed partial class Simulator
             }
 
             node.Outstanding = rd;
-            FinishReady(node, rd);
+            FinishReady(node, rd, earlySend);
         }
     }
 
+    /// <summary>AsyncLeaderPersist: a leader may send before its fsync unless the Ready changes term or vote, or installs a snapshot.</summary>
+    private bool LeaderMaySendEarly(SimNode node, Ready rd)
+    {
+        if (!options.AsyncLeaderPersist || node.Raft.Role != RaftRole.Leader || rd.Snapshot is not null)
+            return false;
+        var durable = node.Disk.Durable.HardState;
+        return rd.HardState is not { } hs || (hs.Term == durable.Term && hs.Vote == durable.Vote);
+    }
+
     /// <summary>The Ready's writes are durable (if it needed that): send, apply, serve reads, advance.</summary>
-    private void FinishReady(SimNode node, Ready rd)
+    private void FinishReady(SimNode node, Ready rd, bool sent)
     {
         if (rd.MustSync)
         {
             node.Disk.Sync(entries => safety.OnDurable(node.Id, entries));
         }
 
-        if (options.Bug != SimBug.SkipPersistBeforeSend)
+        if (!sent)
         {
             SendAll(node, rd.Messages);
         }

@@ -185,7 +185,7 @@ internal sealed partial class Simulator
                 if (node!.Up && node.Incarnation == ev.Incarnation && node.Outstanding is { } ready)
                 {
                     trace.Record(now, 3, node.Id);
-                    FinishReady(node, ready);
+                    FinishReady(node, ready, node.OutstandingSent);
                     Pump(node);
                 }
 
@@ -237,6 +237,7 @@ internal sealed partial class Simulator
         HeartbeatTicks = HeartbeatTicks,
         PreVote = true,
         CheckQuorum = true,
+        AsyncLeaderPersist = options.AsyncLeaderPersist,
         ReadOnlyOption = leaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
         MaxClockDrift = MaxClockDrift,
         MaxSizePerMsg = maxSizePerMsg,

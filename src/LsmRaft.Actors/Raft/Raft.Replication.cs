@@ -17,7 +17,8 @@ internal sealed partial class Raft
         }
 
         Log.Append(stamped);
-        Tracker.Get(Id)!.MaybeUpdate(Log.LastIndex());
+        if (!cfg.AsyncLeaderPersist)
+            Tracker.Get(Id)!.MaybeUpdate(Log.LastIndex());
         if (RecordConfChanges(stamped))
         {
             OnConfigChanged();
@@ -25,6 +26,18 @@ internal sealed partial class Raft
 
         MaybeCommit();
         return stamped[^1];
+    }
+
+    /// <summary>
+    /// With <see cref="RaftConfig.AsyncLeaderPersist"/>: the shell made the leader's log durable through
+    /// <paramref name="index"/>; count it toward the quorum and tell followers if the commit index moved.
+    /// </summary>
+    internal void OnSelfPersisted(ulong index)
+    {
+        if (!cfg.AsyncLeaderPersist || Role != RaftRole.Leader)
+            return;
+        if (Tracker.Get(Id) is { } self && self.MaybeUpdate(index) && MaybeCommit())
+            BcastAppend();
     }
 
     /// <summary>Commit the largest index a quorum holds, if it is from the current term (§5.4.2).</summary>

@@ -193,7 +193,8 @@ internal sealed partial class Raft
         AbortLeaderTransfer();
         Tracker.ResetVotes();
         Tracker.ResetAll(Log.LastIndex());
-        Tracker.Get(Id)?.SetSelf(Log.LastIndex());
+        // Only durable entries count for the leader itself when it persists in parallel with replication.
+        Tracker.Get(Id)?.SetSelf(cfg.AsyncLeaderPersist ? Math.Min(Log.LastIndex(), Log.Unstable.Offset - 1) : Log.LastIndex());
         pendingConfIndex = 0;
         readOnly.Clear();
         pendingReadIndexMessages.Clear();

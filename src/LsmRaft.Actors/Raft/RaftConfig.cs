@@ -77,6 +77,14 @@ internal sealed record RaftConfig
     /// </summary>
     public ulong Applied { get; init; }
 
+    /// <summary>
+    /// The leader counts its own log toward the commit quorum only for entries the shell reported durable
+    /// (through <see cref="RaftNode.Advance"/>), so the shell may send a leader's messages before persisting
+    /// that Ready's entries — the leader writes its disk in parallel with replication (Ongaro thesis §10.2.1).
+    /// Messages still wait when the Ready changes term or vote, and followers' messages always wait.
+    /// </summary>
+    public bool AsyncLeaderPersist { get; init; }
+
     /// <summary>The only source of randomness (election timeout jitter). Seed it for reproducible runs.</summary>
     public required Random Random { get; init; }
 

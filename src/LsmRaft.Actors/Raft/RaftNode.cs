@@ -168,6 +168,7 @@ internal sealed class RaftNode
         {
             var last = ready.Entries[^1];
             raft.Log.StableTo(last.Index, last.Term);
+            raft.OnSelfPersisted(Math.Min(last.Index, raft.Log.Unstable.Offset - 1));
         }
 
         if (ready.CommittedEntries.Count > 0)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using LsmRaft.Actors.Raft;
 using LsmRaft.Storage;
+using LsmRaft.Storage.Format;
 
 namespace LsmRaft.Actors.Replica;
 
@@ -39,34 +40,45 @@ internal sealed class KvStateMachine
     /// <summary>Index of the last entry applied. Invariant: entries are applied in index order, each once.</summary>
     public ulong AppliedIndex { get; private set; }
 
-    public ApplyResult Apply(Entry entry)
+    public ApplyResult Apply(Entry entry) => ApplyAll([entry])[0];
+
+    /// <summary>
+    /// Applies committed entries in order as ONE engine write (atomic, carrying the last entry's index as
+    /// the applied index), so a Ready's worth of commands costs one trip through the engine's write path.
+    /// Reads inside the group (a delete's existence check, a compare-and-set's version) see the effects of
+    /// earlier entries of the same group through an overlay of the pending writes.
+    /// </summary>
+    public ApplyResult[] ApplyAll(IReadOnlyList<Entry> entries)
     {
-        if (entry.Index <= AppliedIndex)
-            throw new InvalidOperationException($"Entry {entry.Index} was already applied (applied index {AppliedIndex}).");
-        ApplyResult result;
-        if (entry.Type != EntryType.Normal || entry.Data.Length == 0)
+        var results = new ApplyResult[entries.Count];
+        if (entries.Count == 0)
+            return results;
+        var batch = new WriteBatch();
+        var overlay = new Dictionary<byte[], byte[]?>(ByteKeyComparer.Instance);
+        for (int i = 0; i < entries.Count; i++)
         {
-            // Record progress so replay does not start before this entry again.
-            Engine.Write(new WriteBatch(), (long)entry.Index);
-            result = new ApplyResult.NotACommand(entry.Type == EntryType.Normal ? "no-op" : "membership change");
-        }
-        else
-        {
-            KvCommand command;
-            try
+            var entry = entries[i];
+            if (entry.Index <= AppliedIndex)
+                throw new InvalidOperationException($"Entry {entry.Index} was already applied (applied index {AppliedIndex}).");
+            if (entry.Type != EntryType.Normal || entry.Data.Length == 0)
             {
-                command = KvCommand.Decode(entry.Data);
+                results[i] = new ApplyResult.NotACommand(entry.Type == EntryType.Normal ? "no-op" : "membership change");
             }
-            catch (FormatException e)
+            else
             {
-                Engine.Write(new WriteBatch(), (long)entry.Index);
-                AppliedIndex = entry.Index;
-                return new ApplyResult.NotACommand($"malformed command: {e.Message}");
+                try
+                {
+                    results[i] = ApplyCommand(KvCommand.Decode(entry.Data), entry.Index, batch, overlay);
+                }
+                catch (FormatException e)
+                {
+                    results[i] = new ApplyResult.NotACommand($"malformed command: {e.Message}");
+                }
             }
-            result = ApplyCommand(command, entry.Index);
+            AppliedIndex = entry.Index;
         }
-        AppliedIndex = entry.Index;
-        return result;
+        Engine.Write(batch, (long)AppliedIndex);
+        return results;
     }
 
     /// <summary>The value and version of <paramref name="key"/>, or null when absent.</summary>
@@ -83,50 +95,49 @@ internal sealed class KvStateMachine
         return (stored[VersionSize..], BinaryPrimitives.ReadUInt64LittleEndian(stored));
     }
 
-    private ApplyResult ApplyCommand(KvCommand command, ulong index)
+    private ApplyResult ApplyCommand(KvCommand command, ulong index, WriteBatch batch, Dictionary<byte[], byte[]?> overlay)
     {
-        var batch = new WriteBatch();
-        bool existed = false;
         switch (command.Kind)
         {
             case KvCommandKind.Put:
-                existed = Engine.Get(command.Operations[0].Key) is not null;
-                batch.Put(command.Operations[0].Key, Encode(command.Operations[0].Value!, index));
-                break;
+                Stage(batch, overlay, command.Operations[0].Key, Encode(command.Operations[0].Value!, index));
+                return new ApplyResult.Applied(index, Existed: true);
             case KvCommandKind.Delete:
-                existed = Engine.Get(command.Operations[0].Key) is not null;
-                batch.Delete(command.Operations[0].Key);
-                break;
+                {
+                    bool existed = Current(overlay, command.Operations[0].Key) is not null;
+                    Stage(batch, overlay, command.Operations[0].Key, null);
+                    return new ApplyResult.Applied(0, existed);
+                }
             case KvCommandKind.CompareAndSet:
                 {
                     var op = command.Operations[0];
-                    var current = Get(op.Key);
-                    ulong currentVersion = current?.Version ?? 0;
+                    var current = Current(overlay, op.Key);
+                    ulong currentVersion = current is null ? 0 : Decode(current).Version;
                     if (currentVersion != command.ExpectedVersion)
-                    {
-                        Engine.Write(new WriteBatch(), (long)index);
                         return new ApplyResult.Conflict(currentVersion);
-                    }
-                    existed = current is not null;
-                    if (op.Value is null)
-                        batch.Delete(op.Key);
-                    else
-                        batch.Put(op.Key, Encode(op.Value, index));
-                    break;
+                    Stage(batch, overlay, op.Key, op.Value is null ? null : Encode(op.Value, index));
+                    return new ApplyResult.Applied(op.Value is null ? 0 : index, current is not null);
                 }
             case KvCommandKind.Batch:
                 foreach (var op in command.Operations)
-                {
-                    if (op.Value is null)
-                        batch.Delete(op.Key);
-                    else
-                        batch.Put(op.Key, Encode(op.Value, index));
-                }
-                break;
+                    Stage(batch, overlay, op.Key, op.Value is null ? null : Encode(op.Value, index));
+                return new ApplyResult.Applied(index, Existed: true);
+            default:
+                return new ApplyResult.NotACommand($"unknown command kind {command.Kind}");
         }
-        Engine.Write(batch, (long)index);
-        bool deleted = command.Kind == KvCommandKind.Delete || (command.Kind == KvCommandKind.CompareAndSet && command.Operations[0].Value is null);
-        return new ApplyResult.Applied(deleted ? 0 : index, existed);
+    }
+
+    /// <summary>The stored bytes of <paramref name="key"/> as of the pending group (null when absent or deleted).</summary>
+    private byte[]? Current(Dictionary<byte[], byte[]?> overlay, byte[] key) =>
+        overlay.TryGetValue(key, out var pending) ? pending : Engine.Get(key);
+
+    private static void Stage(WriteBatch batch, Dictionary<byte[], byte[]?> overlay, byte[] key, byte[]? stored)
+    {
+        if (stored is null)
+            batch.Delete(key);
+        else
+            batch.Put(key, stored);
+        overlay[key] = stored;
     }
 
     private static byte[] Encode(byte[] value, ulong version)

@@ -32,6 +32,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private ulong _applied;
     private ReplicaStatus? _status;
     private SnapshotReceiver? _receiver;
+    private HardState _durableHard;
 
     public ReplicaActor(ReplicaOptions options, IReplicaLog log, IRaftTransport transport)
     {
@@ -46,6 +47,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     protected internal override ValueTask PreStartAsync(CancellationToken cancellationToken)
     {
         var (hardState, conf) = _log.InitialState();
+        _durableHard = hardState;
         var snapshot = _log.Snapshot();
         var self = Context.Self;
         _storage = Context.SpawnChild("storage", () => new StorageActor(_options, self, conf.Voters.Count + conf.Learners.Count > 0 ? conf : _options.InitialMembers));
@@ -55,7 +57,6 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         _applied = snapshot.Index;
         _ticker = Context.Time.CreateTimer(_ => self.Tell(ReplicaMessage.Tick.Instance), null, _options.TickInterval, _options.TickInterval);
         PublishStatus();
-        _ = hardState;
         return default;
     }
 
@@ -174,15 +175,23 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             var ready = node.GetReady();
             if (ready.Snapshot is { } snapshot)
                 await InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
-            if (ready.Entries.Count > 0 || ready.HardState is not null)
-                await _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, cancellationToken).ConfigureAwait(false);
-            foreach (var message in ready.Messages)
+            // A leader persists in parallel with replication (RaftConfig.AsyncLeaderPersist: the core counts the
+            // leader's own entries only after Advance), unless this Ready changes term or vote, which must be
+            // durable before any message that depends on it leaves. Followers always persist first.
+            bool sendFirst = node.Role == RaftRole.Leader && ready.Snapshot is null &&
+                (ready.HardState is not { } hs || (hs.Term == _durableHard.Term && hs.Vote == _durableHard.Vote));
+            if (sendFirst)
+                SendMessages(node, ready.Messages);
+            if (ready.Entries.Count > 0 || (ready.HardState is not null && ready.MustSync))
             {
-                if (message.Type == MessageType.Snap)
-                    StartSnapshotTransfer(message);
-                else if (!_transport.Send(_options.GroupId, message))
-                    node.ReportUnreachable(message.To);
+                // A hard state that only moves the commit index need not be written: commit is re-learned from
+                // the leader after a restart (and raised to the snapshot index), so skip that fsync.
+                await _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, cancellationToken).ConfigureAwait(false);
+                if (ready.HardState is { } persisted)
+                    _durableHard = persisted;
             }
+            if (!sendFirst)
+                SendMessages(node, ready.Messages);
             if (ready.CommittedEntries.Count > 0)
                 HandOverCommitted(node, ready.CommittedEntries);
             foreach (var readState in ready.ReadStates)
@@ -195,6 +204,17 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
                 FailPendingReads(soft.Lead);
             node.Advance(ready);
             PublishStatus();
+        }
+    }
+
+    private void SendMessages(RaftNode node, IReadOnlyList<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.Type == MessageType.Snap)
+                StartSnapshotTransfer(message);
+            else if (!_transport.Send(_options.GroupId, message))
+                node.ReportUnreachable(message.To);
         }
     }
 

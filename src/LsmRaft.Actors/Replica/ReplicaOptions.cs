@@ -45,6 +45,7 @@ internal sealed record ReplicaOptions
         HeartbeatTicks = HeartbeatTicks,
         PreVote = true,
         CheckQuorum = true,
+        AsyncLeaderPersist = true,
         ReadOnlyOption = ReadOnlyOption.Safe, // lease reads are decided per request by the shell (HasLease)
         Applied = applied,
         Random = new Random(Seed),

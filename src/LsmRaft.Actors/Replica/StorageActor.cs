@@ -113,12 +113,16 @@ internal sealed class StorageActor : Actor<StorageMessage>
     private void ApplyEntries(StorageMessage.Apply apply)
     {
         var machine = _machine!;
+        // Entries at or below the applied index were replayed after a restart: the engine holds their effect.
+        int skip = 0;
+        while (skip < apply.Entries.Count && apply.Entries[skip].Index <= machine.AppliedIndex)
+            skip++;
+        var entries = skip == 0 ? apply.Entries : apply.Entries.Skip(skip).ToArray();
+        var results = machine.ApplyAll(entries);
         int waiter = 0;
-        foreach (var entry in apply.Entries)
+        for (int i = 0; i < entries.Count; i++)
         {
-            if (entry.Index <= machine.AppliedIndex)
-                continue; // replayed after a restart: the engine already holds its effect
-            var result = machine.Apply(entry);
+            var entry = entries[i];
             _appliedTerm = entry.Term;
             if (apply.ConfStates.TryGetValue(entry.Index, out var conf))
                 _conf = conf;
@@ -126,7 +130,7 @@ internal sealed class StorageActor : Actor<StorageMessage>
             {
                 var w = apply.Waiters[waiter++];
                 if (w.Index == entry.Index && w.Term == entry.Term)
-                    w.Reply.Reply(new ProposeOutcome.Committed(entry.Index, result));
+                    w.Reply.Reply(new ProposeOutcome.Committed(entry.Index, results[i]));
                 else
                     w.Reply.Reply(new ProposeOutcome.NotLeader(0)); // its entry was replaced by a newer leader's
             }
