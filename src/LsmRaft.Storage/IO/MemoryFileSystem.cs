@@ -198,6 +198,46 @@ public sealed class MemoryFileSystem : IFileSystem
         }
     }
 
+    /// <summary>
+    /// What a machine would find on its disk after a power loss now: a new, independent file system holding
+    /// each file's synced bytes plus (as in <see cref="Crash"/>) a possibly torn prefix of its unsynced tail.
+    /// This instance is left untouched, so processes still using it (abandoned actors, background threads)
+    /// cannot disturb the recovered copy. Hard links stay shared in the copy.
+    /// </summary>
+    public MemoryFileSystem CrashCopy(Random random)
+    {
+        var copy = new MemoryFileSystem();
+        lock (_gate)
+        {
+            var cloned = new Dictionary<Node, Node>();
+            foreach (var (path, node) in _files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                if (!cloned.TryGetValue(node, out var clone))
+                {
+                    lock (node)
+                    {
+                        int keep = node.SyncedLength;
+                        int unsynced = node.Length - node.SyncedLength;
+                        clone = new Node();
+                        clone.Append(node.Data.AsSpan(0, keep));
+                        if (unsynced > 0 && random.Next(2) == 0)
+                        {
+                            int torn = random.Next(unsynced + 1);
+                            clone.Append(node.Data.AsSpan(keep, torn));
+                            if (torn > 0 && random.Next(4) == 0)
+                                clone.Data[clone.Length - 1] ^= 0x5A;
+                        }
+                        clone.SyncedLength = clone.Length;
+                    }
+                    cloned[node] = clone;
+                }
+                copy._files[path] = clone;
+            }
+            copy._directories.UnionWith(_directories);
+        }
+        return copy;
+    }
+
     /// <summary>Flips one bit of a file's contents in place (for corruption tests).</summary>
     public void FlipBit(string path, long offset, int bit = 0)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using LsmRaft.Actors.Kernel;
 using LsmRaft.Actors.Kernel.Testing;
+using LsmRaft.Actors.Log;
 using LsmRaft.Actors.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Storage;
@@ -17,14 +18,18 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 {
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(10);
 
-    private readonly Dictionary<ulong, MemoryReplicaLog> _logs = new();
+    private readonly Dictionary<ulong, IReplicaLog> _logs = new();
+    private readonly List<NodeLog> _nodeLogs = new();
+    private readonly bool _durable;
     private readonly Dictionary<ulong, ReplicaActor?> _actors = new();
 
-    public ReplicaCluster(int voters, ulong snapshotInterval = 10_000)
+    /// <param name="durableOn">When set, every replica keeps its Raft log in a <see cref="NodeLog"/> (fsync on) on this file system.</param>
+    public ReplicaCluster(int voters, ulong snapshotInterval = 10_000, MemoryFileSystem? durableOn = null)
     {
         Time = new ManualTimeProvider();
         System = new ActorSystem(new ActorSystemOptions { Time = Time });
-        Fs = new MemoryFileSystem();
+        _durable = durableOn is not null;
+        Fs = durableOn ?? new MemoryFileSystem();
         Fs.CreateDirectory("/");
         Members = new ConfState(Enumerable.Range(1, voters).Select(i => (ulong)i), []);
         SnapshotInterval = snapshotInterval;
@@ -42,13 +47,27 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 
     public void Start(ulong id, ConfState members)
     {
+        string directory = $"/node{id}";
+        Fs.CreateDirectory(directory);
         if (!_logs.TryGetValue(id, out var log))
-            _logs[id] = log = new MemoryReplicaLog(new MemoryRaftStorage(members));
+        {
+            if (_durable)
+            {
+                var nodeLog = NodeLog.Open(Fs, directory + "/raftlog", new NodeLogOptions());
+                _nodeLogs.Add(nodeLog);
+                log = new NodeLogReplicaLog(nodeLog, 1, Fs, directory, members);
+            }
+            else
+            {
+                log = new MemoryReplicaLog(new MemoryRaftStorage(members));
+            }
+            _logs[id] = log;
+        }
         var options = new ReplicaOptions
         {
             GroupId = 1,
             NodeId = id,
-            Directory = $"/node{id}",
+            Directory = directory,
             InitialMembers = members,
             EngineOptions = new LsmOptions { FileSystem = Fs, Sync = SyncMode.None, CompactionLimiter = new CompactionLimiter(1) },
             TickInterval = Tick,
@@ -56,7 +75,6 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             SnapshotChunkBytes = 4096,
             Seed = (int)id * 31,
         };
-        Fs.CreateDirectory(options.Directory);
         var replica = System.Spawn<ReplicaMessage>($"replica-{id}", () =>
         {
             var actor = new ReplicaActor(options, log, Network.TransportFor(id));
@@ -117,5 +135,10 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 
     public static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
-    public async ValueTask DisposeAsync() => await System.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await System.DisposeAsync();
+        foreach (var log in _nodeLogs)
+            await log.DisposeAsync();
+    }
 }
