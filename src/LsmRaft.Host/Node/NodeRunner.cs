@@ -102,7 +102,10 @@ public sealed class NodeRunner : INodeRunner
         public async ValueTask DisposeAsync()
         {
             await Runtime.TransferLeadershipAwayAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
-            await App.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            // In-flight HTTP requests get a grace period; persistent peer connections never end on their
+            // own, so Kestrel aborts whatever is still open when the grace period ends.
+            using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+                await App.StopAsync(grace.Token).ConfigureAwait(false);
             await Runtime.DisposeAsync().ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
             loggers.Dispose();

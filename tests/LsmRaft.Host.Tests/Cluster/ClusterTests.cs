@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text;
+
+namespace LsmRaft.Host.Tests.Cluster;
+
+/// <summary>Three real nodes on loopback: bootstrap, routing, forwarding, failover and restart.</summary>
+public sealed class ClusterTests
+{
+    [Fact]
+    public async Task A_write_through_one_node_is_read_through_every_node()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3);
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        for (int i = 0; i < 20; i++)
+        {
+            var put = await n1.PutAsync($"/v1/kv/key{i}", new ByteArrayContent(Encoding.UTF8.GetBytes($"value{i}")));
+            put.IsSuccessStatusCode.Should().BeTrue($"PUT key{i} answered {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");
+        }
+        foreach (ulong node in new ulong[] { 1, 2, 3 })
+        {
+            using var client = cluster.ClientFor(node);
+            for (int i = 0; i < 20; i++)
+            {
+                var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/kv/key{i}");
+                get.Headers.Accept.ParseAdd("application/octet-stream");
+                var response = await client.SendAsync(get);
+                response.StatusCode.Should().Be(HttpStatusCode.OK, $"node {node} key{i}");
+                (await response.Content.ReadAsStringAsync()).Should().Be($"value{i}");
+            }
+        }
+        (await n1.GetAsync("/v1/kv/missing")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        var v0 = await cluster.ClientFor(3).GetAsync("/v0/entity?id=key7");
+        v0.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await v0.Content.ReadAsStringAsync()).Should().Be("value7");
+    }
+
+    [Fact]
+    public async Task Scan_merges_keys_of_every_shard_in_order()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3);
+        await cluster.WaitUntilReadyAsync();
+        using var n2 = cluster.ClientFor(2);
+        for (int i = 0; i < 30; i++)
+            (await n2.PutAsync($"/v1/kv/s{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"{i}")))).EnsureSuccessStatusCode();
+        var body = await (await n2.GetAsync("/v1/kv?start=s00&end=s99&limit=100")).Content.ReadAsStringAsync();
+        var positions = Enumerable.Range(0, 30).Select(i => body.IndexOf($"\"s{i:D2}\"", StringComparison.Ordinal)).ToList();
+        positions.Should().OnlyContain(p => p >= 0, body);
+        positions.Should().BeInAscendingOrder();
+    }
+
+    [Fact]
+    public async Task Writes_resume_after_a_node_stops_and_its_data_survives_its_restart()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3);
+        await cluster.WaitUntilReadyAsync();
+        using (var n1 = cluster.ClientFor(1))
+            for (int i = 0; i < 10; i++)
+                (await n1.PutAsync($"/v1/kv/before{i}", new ByteArrayContent(Encoding.UTF8.GetBytes($"b{i}")))).EnsureSuccessStatusCode();
+
+        await cluster.StopNodeAsync(3);
+        using (var n1 = cluster.ClientFor(1))
+            for (int i = 0; i < 10; i++)
+                (await n1.PutAsync($"/v1/kv/during{i}", new ByteArrayContent(Encoding.UTF8.GetBytes($"d{i}")))).EnsureSuccessStatusCode();
+
+        await cluster.StartNodeAsync(3);
+        await cluster.WaitUntilReadyAsync();
+        using var n3 = cluster.ClientFor(3);
+        for (int i = 0; i < 10; i++)
+        {
+            (await GetRawAsync(n3, $"before{i}")).Should().Be($"b{i}");
+            (await GetRawAsync(n3, $"during{i}")).Should().Be($"d{i}");
+        }
+    }
+
+    private static async Task<string> GetRawAsync(HttpClient client, string key)
+    {
+        var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/kv/{key}");
+        get.Headers.Accept.ParseAdd("application/octet-stream");
+        var response = await client.SendAsync(get);
+        response.StatusCode.Should().Be(HttpStatusCode.OK, key);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task Cluster_view_lists_nodes_shards_and_leaders()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 2);
+        await cluster.WaitUntilReadyAsync();
+        var json = await cluster.ClientFor(2).GetStringAsync("/v1/cluster");
+        json.Should().Contain("\"shards\"").And.Contain("\"nodes\"");
+        System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("shards").GetArrayLength().Should().Be(6);
+    }
+}
