@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace LsmRaft.MultiNode.Tests;
+
+/// <summary>
+/// One `lsmraft start` process configured only by the origin's environment variables. Output is kept for
+/// failure messages; the process is killed (SIGKILL) by <see cref="Kill"/> and on dispose — only
+/// processes this class started.
+/// </summary>
+internal sealed class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = new();
+
+    public NodeProcess(string lsmraftDll, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(lsmraftDll);
+        info.ArgumentList.Add("start");
+        foreach (var (name, value) in environment)
+            info.Environment[name] = value;
+        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get { lock (_output) return string.Join(Environment.NewLine, _output.TakeLast(40)); }
+    }
+
+    /// <summary>kill -9: no shutdown hooks run, unsynced data is gone.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}

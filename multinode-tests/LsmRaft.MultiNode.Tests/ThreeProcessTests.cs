@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using LsmRaft.Protocol.Cluster;
+using LsmRaft.Protocol.Hashing;
+
+namespace LsmRaft.MultiNode.Tests;
+
+/// <summary>
+/// The origin's three `docker run` configurations as three real `lsmraft start` processes on 127.0.0.1:
+/// PEER_ID, PORT, HTTP_PORT, GROUP_ID, PEERS and DATA_DIR set exactly as the containers set them (with
+/// 127.0.0.1 and distinct free ports in place of the container host names).
+/// </summary>
+public sealed class ThreeProcessTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "lsmraft-multinode-" + Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<ulong, NodeProcess> _nodes = new();
+    private readonly Dictionary<ulong, Dictionary<string, string>> _env = new();
+    private readonly Dictionary<ulong, int> _httpPorts = new();
+    private readonly string _dll;
+
+    public ThreeProcessTests()
+    {
+        _dll = LocateLsmraft();
+        var ports = FreePorts(6);
+        string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
+        for (ulong id = 1; id <= 3; id++)
+        {
+            int peerPort = ports[2 * (int)(id - 1)], httpPort = ports[2 * (int)(id - 1) + 1];
+            _httpPorts[id] = httpPort;
+            _env[id] = new Dictionary<string, string>
+            {
+                ["PEER_ID"] = id.ToString(),
+                ["PORT"] = peerPort.ToString(),
+                ["HTTP_PORT"] = httpPort.ToString(),
+                ["GROUP_ID"] = "lsmraft-multinode",
+                ["PEERS"] = peers,
+                ["DATA_DIR"] = Path.Combine(_root, $"n{id}"),
+                ["LSMRAFT_CLUSTER_SECRET"] = "multinode-test-secret-0123456789",
+                ["LSMRAFT_BIND_ADDRESS"] = "127.0.0.1",
+                ["DOTNET_gcServer"] = "0",
+            };
+        }
+    }
+
+    [Fact]
+    public async Task A_write_through_n1_is_read_through_n3_and_survives_kill_9_of_the_shard_leader_and_its_restart()
+    {
+        for (ulong id = 1; id <= 3; id++)
+            Start(id);
+        await WaitReadyAsync([1, 2, 3]);
+
+        const string key = "origin-key";
+        using (var n1 = Client(1))
+        {
+            var put = await n1.PutAsync($"/v0/entity?id={key}", new ByteArrayContent(Encoding.UTF8.GetBytes("hello")));
+            put.StatusCode.Should().Be(HttpStatusCode.Created, Diagnostics());
+        }
+        (await GetAsync(3, key)).Should().Be("hello");
+
+        ulong leader = await ShardLeaderAsync(1, key);
+        leader.Should().NotBe(0, Diagnostics());
+        _nodes[leader].Kill();
+        ulong survivor = new ulong[] { 1, 2, 3 }.First(n => n != leader);
+        (await GetAsync(survivor, key)).Should().Be("hello", "the value must survive kill -9 of the shard leader");
+        using (var client = Client(survivor))
+            (await client.PutAsync($"/v0/entity?id={key}-after", new ByteArrayContent(Encoding.UTF8.GetBytes("written-without-it")))).StatusCode.Should().Be(HttpStatusCode.Created, Diagnostics());
+
+        Start(leader);
+        await WaitReadyAsync([1, 2, 3]);
+        (await GetAsync(leader, key)).Should().Be("hello");
+        (await GetAsync(leader, key + "-after")).Should().Be("written-without-it");
+    }
+
+    private void Start(ulong id)
+    {
+        if (_nodes.Remove(id, out var old))
+            old.Dispose();
+        _nodes[id] = new NodeProcess(_dll, _env[id]);
+    }
+
+    private HttpClient Client(ulong id) => new() { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts[id]}"), Timeout = TimeSpan.FromSeconds(20) };
+
+    /// <summary>GET /v0/entity, retried while the cluster elects (at most 60 attempts, 250 ms apart).</summary>
+    private async Task<string> GetAsync(ulong node, string key)
+    {
+        using var client = Client(node);
+        string last = "";
+        for (int attempt = 0; attempt < 60; attempt++)
+        {
+            try
+            {
+                var response = await client.GetAsync($"/v0/entity?id={key}");
+                if (response.StatusCode == HttpStatusCode.OK)
+                    return await response.Content.ReadAsStringAsync();
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(250);
+        }
+        throw new InvalidOperationException($"GET {key} through node {node} kept failing: {last}\n{Diagnostics()}");
+    }
+
+    private async Task<ulong> ShardLeaderAsync(ulong node, string key)
+    {
+        using var client = Client(node);
+        ulong hash = KeyHash.Hash(Encoding.UTF8.GetBytes(key));
+        for (int attempt = 0; attempt < 40; attempt++)
+        {
+            using var doc = JsonDocument.Parse(await client.GetStringAsync("/v1/cluster"));
+            foreach (var shard in doc.RootElement.GetProperty("shards").EnumerateArray())
+            {
+                ulong start = shard.GetProperty("rangeStart").GetUInt64(), end = shard.GetProperty("rangeEnd").GetUInt64();
+                if (hash >= start && hash <= end && shard.TryGetProperty("leader", out var leader) && leader.ValueKind == JsonValueKind.Number)
+                    return leader.GetUInt64();
+            }
+            await Task.Delay(250);
+        }
+        return 0;
+    }
+
+    /// <summary>Polls /readyz on each node (at most 240 attempts, 250 ms apart).</summary>
+    private async Task WaitReadyAsync(ulong[] ids)
+    {
+        foreach (var id in ids)
+        {
+            using var client = Client(id);
+            bool ready = false;
+            for (int attempt = 0; attempt < 240 && !ready; attempt++)
+            {
+                if (_nodes[id].HasExited)
+                    throw new InvalidOperationException($"node {id} exited:\n{_nodes[id].Output}");
+                try
+                {
+                    ready = (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                }
+                if (!ready)
+                    await Task.Delay(250);
+            }
+            ready.Should().BeTrue($"node {id} must become ready\n{Diagnostics()}");
+        }
+    }
+
+    private string Diagnostics() => string.Join("\n", _nodes.Select(n => $"--- node {n.Key} ---\n{n.Value.Output}"));
+
+    private static string LocateLsmraft()
+    {
+        // The Host project is built before this one (project reference); find its output next to ours.
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        string configuration = dir.Parent!.Name; // .../bin/<Configuration>/net10.0/
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LsmRaft.sln")))
+            dir = dir.Parent;
+        if (dir is null)
+            throw new InvalidOperationException("Cannot find LsmRaft.sln above " + AppContext.BaseDirectory);
+        string dll = Path.Combine(dir.FullName, "src", "LsmRaft.Host", "bin", configuration, "net10.0", "lsmraft.dll");
+        if (!File.Exists(dll))
+            throw new FileNotFoundException($"Build src/LsmRaft.Host ({configuration}) first: {dll} is missing.", dll);
+        return dll;
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        foreach (var l in listeners)
+            l.Start();
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        foreach (var l in listeners)
+            l.Stop();
+        return ports;
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes.Values)
+            node.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
