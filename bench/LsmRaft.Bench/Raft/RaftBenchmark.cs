@@ -65,7 +65,7 @@ internal static class RaftBenchmark
         var network = new InMemoryNetwork();
         await using var system = new ActorSystem();
         var logs = new List<NodeLog>();
-        var replicas = new Dictionary<ulong, ReplicaActor>();
+        var replicas = new System.Collections.Concurrent.ConcurrentDictionary<ulong, ReplicaActor>(); // filled by actor factories on actor threads
         var refs = new Dictionary<ulong, ActorRef<ReplicaMessage>>();
         try
         {

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Measures Raft replication (issue 3): 3 replicas in one process on the in-memory transport, committed
+# proposals per second and commit latency with 1, 16 and 64 concurrent proposers, with in-memory logs and
+# engines and with real node logs on disk (fsync on), next to the disk's single-writer fsync rate measured
+# in the same run. Rewrites the section between the raft-replication:begin/end markers of docs/benchmarks.md.
+# Settings (environment): SECONDS_PER_RUN (default 10), WORK_DIR (default ./data/raft-bench), DOC.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+WORK_DIR=${WORK_DIR:-./data/raft-bench}
+DOC=${DOC:-docs/benchmarks.md}
+dotnet build -c Release bench/LsmRaft.Bench >/dev/null
+BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
+mkdir -p "$WORK_DIR"
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+fsync_before=$($BENCH fsync --num=2000 --db="$WORK_DIR/fsync" | head -1)
+memory=$($BENCH raft --disk=memory --seconds="$SECONDS_PER_RUN" --db="$WORK_DIR")
+nodelog=$($BENCH raft --disk=nodelog --seconds="$SECONDS_PER_RUN" --db="$WORK_DIR")
+fsync_after=$($BENCH fsync --num=2000 --db="$WORK_DIR/fsync" | head -1)
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+rate() { echo "$1" | sed -n 's/^fsync: \([0-9]*\) ops\/sec.*/\1/p'; }
+f1=$(rate "$fsync_before"); f2=$(rate "$fsync_after"); fmean=$(( (f1 + f2) / 2 ))
+c64=$(echo "$nodelog" | sed -n 's/.*proposers= 64: *\([0-9]*\) commits.*/\1/p')
+ratio=$(python3 -c "print(f'{$c64/$fmean:.1f}')")
+section=$(cat <<MD
+<!-- raft-replication:begin -->
+## Raft replication (3 replicas, one process)
+
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/raft-replication.sh\` on $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -1)); load average $load_start at start, $load_end at end.
+Each run: 3 replicas of one group, in-memory transport, P proposers each looping "propose a 100-byte put, wait until committed and applied", ${SECONDS_PER_RUN} s.
+\`memory\`: in-memory Raft logs and engines. \`nodelog\`: each replica has its own node log (fsync on, group commit) and engine on this disk — three logs sharing one disk.
+
+\`\`\`
+$fsync_before
+$memory
+$nodelog
+$fsync_after
+\`\`\`
+
+With the real log and 64 proposers: $c64 commits/s = **${ratio}×** the disk's single-writer fsync rate (mean $fmean fsync/s of the two measurements above).
+
+Commands: \`dotnet run -c Release --project bench/LsmRaft.Bench -- raft --disk=memory|nodelog --seconds=$SECONDS_PER_RUN\`, \`... -- fsync --num=2000\`.
+<!-- raft-replication:end -->
+MD
+)
+python3 - "$DOC" "$section" <<'PY'
+import sys, re, os
+path, section = sys.argv[1], sys.argv[2]
+text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+pattern = re.compile(r"<!-- raft-replication:begin -->.*?<!-- raft-replication:end -->", re.S)
+text = pattern.sub(lambda m: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
+open(path, "w").write(text)
+PY
+echo "wrote $DOC"
