@@ -16,7 +16,7 @@ internal static class EntityEndpoints
         v0.MapGet("/entity", GetAsync).WithName("GetEntity")
             .Produces(200, contentType: WireNames.OctetStream).ProducesProblem(400).ProducesProblem(404);
         v0.MapPut("/entity", PutAsync).WithName("PutEntity")
-            .Accepts<byte[]>(WireNames.OctetStream).Produces(201).ProducesProblem(400).ProducesProblem(413);
+            .Accepts<byte[]>(WireNames.OctetStream, "text/plain", "application/x-www-form-urlencoded").Produces(201).ProducesProblem(400).ProducesProblem(413);
         v0.MapDelete("/entity", DeleteAsync).WithName("DeleteEntity")
             .Produces(202).ProducesProblem(400);
     }

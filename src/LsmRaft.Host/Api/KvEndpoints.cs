@@ -23,7 +23,8 @@ internal static class KvEndpoints
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
         kv.MapPut("/kv/{key}", PutAsync)
             .WithName("PutKey").WithSummary("Writes a key; If-Match / If-None-Match: * make it a compare-and-set.")
-            .Accepts<PutValueRequest>("application/json", WireNames.OctetStream)
+            // Any body that is not JSON is the raw value; text/plain and form-urlencoded (curl --data-binary's default) included.
+            .Accepts<PutValueRequest>("application/json", WireNames.OctetStream, "text/plain", "application/x-www-form-urlencoded")
             .Produces<WriteResult>(200)
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
         kv.MapDelete("/kv/{key}", DeleteAsync)
