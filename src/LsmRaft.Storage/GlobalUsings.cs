@@ -1,2 +1,3 @@
 // The engine's Version (a set of live tables) shadows System.Version everywhere in this assembly.
 global using Version = LsmRaft.Storage.Versions.Version;
+global using LsmRaft.Shared;

@@ -1,3 +1,4 @@
+using LsmRaft.Shared;
 using System.Text;
 using LsmRaft.Storage.Format;
 

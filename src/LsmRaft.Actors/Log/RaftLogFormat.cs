@@ -1,3 +1,4 @@
+using LsmRaft.Shared;
 using System.Globalization;
 using LsmRaft.Actors.Raft;
 using LsmRaft.Storage.Format;

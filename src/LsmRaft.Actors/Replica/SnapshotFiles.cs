@@ -1,3 +1,4 @@
+using LsmRaft.Shared;
 using System.Buffers.Binary;
 using LsmRaft.Actors.Raft;
 using LsmRaft.Storage;

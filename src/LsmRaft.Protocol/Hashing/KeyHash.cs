@@ -37,11 +37,6 @@ public static class KeyHash
     /// <summary>The XXH64 seed used for keys. Part of the on-disk and on-wire contract.</summary>
     public const ulong Seed = 0;
 
-    private const ulong Prime1 = 0x9E3779B185EBCA87UL;
-    private const ulong Prime2 = 0xC2B2AE3D27D4EB4FUL;
-    private const ulong Prime3 = 0x165667B19E3779F9UL;
-    private const ulong Prime4 = 0x85EBCA77C2B2AE63UL;
-    private const ulong Prime5 = 0x27D4EB2F165667C5UL;
 
     /// <summary>The point of the ring a key lives at.</summary>
     public static ulong Hash(ReadOnlySpan<byte> key) => XxHash64(key, Seed);
@@ -68,85 +63,6 @@ public static class KeyHash
         return ranges;
     }
 
-    /// <summary>XXH64 as specified in xxHash's doc/xxhash_spec.md (little-endian lanes, any seed).</summary>
-    internal static ulong XxHash64(ReadOnlySpan<byte> input, ulong seed)
-    {
-        int length = input.Length;
-        ulong acc;
-        int offset = 0;
-
-        if (length >= 32)
-        {
-            ulong v1 = seed + Prime1 + Prime2;
-            ulong v2 = seed + Prime2;
-            ulong v3 = seed;
-            ulong v4 = seed - Prime1;
-            int stripeLimit = length - 32;
-            do
-            {
-                v1 = Round(v1, BinaryPrimitives.ReadUInt64LittleEndian(input.Slice(offset)));
-                v2 = Round(v2, BinaryPrimitives.ReadUInt64LittleEndian(input.Slice(offset + 8)));
-                v3 = Round(v3, BinaryPrimitives.ReadUInt64LittleEndian(input.Slice(offset + 16)));
-                v4 = Round(v4, BinaryPrimitives.ReadUInt64LittleEndian(input.Slice(offset + 24)));
-                offset += 32;
-            }
-            while (offset <= stripeLimit);
-
-            acc = BitOperations.RotateLeft(v1, 1) + BitOperations.RotateLeft(v2, 7)
-                + BitOperations.RotateLeft(v3, 12) + BitOperations.RotateLeft(v4, 18);
-            acc = MergeRound(acc, v1);
-            acc = MergeRound(acc, v2);
-            acc = MergeRound(acc, v3);
-            acc = MergeRound(acc, v4);
-        }
-        else
-        {
-            acc = seed + Prime5;
-        }
-
-        acc += (ulong)length;
-
-        while (length - offset >= 8)
-        {
-            acc ^= Round(0, BinaryPrimitives.ReadUInt64LittleEndian(input.Slice(offset)));
-            acc = (BitOperations.RotateLeft(acc, 27) * Prime1) + Prime4;
-            offset += 8;
-        }
-
-        if (length - offset >= 4)
-        {
-            acc ^= BinaryPrimitives.ReadUInt32LittleEndian(input.Slice(offset)) * Prime1;
-            acc = (BitOperations.RotateLeft(acc, 23) * Prime2) + Prime3;
-            offset += 4;
-        }
-
-        while (offset < length)
-        {
-            acc ^= input[offset] * Prime5;
-            acc = BitOperations.RotateLeft(acc, 11) * Prime1;
-            offset++;
-        }
-
-        acc ^= acc >> 33;
-        acc *= Prime2;
-        acc ^= acc >> 29;
-        acc *= Prime3;
-        acc ^= acc >> 32;
-        return acc;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Round(ulong acc, ulong lane)
-    {
-        acc += lane * Prime2;
-        acc = BitOperations.RotateLeft(acc, 31);
-        return acc * Prime1;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong MergeRound(ulong acc, ulong value)
-    {
-        acc ^= Round(0, value);
-        return (acc * Prime1) + Prime4;
-    }
+    /// <summary>XXH64 (the shared implementation in src/Shared/XxHash64.cs, compiled into this assembly).</summary>
+    internal static ulong XxHash64(ReadOnlySpan<byte> input, ulong seed) => LsmRaft.Shared.XxHash64.Hash(input, seed);
 }

@@ -1,3 +1,4 @@
+using LsmRaft.Shared;
 using LsmRaft.Storage.Format;
 using LsmRaft.Storage.Table;
 

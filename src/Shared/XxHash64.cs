@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace LsmRaft.Storage.Table;
+namespace LsmRaft.Shared;
 
 /// <summary>
+/// One source file compiled into both LsmRaft.Storage (Bloom filters) and LsmRaft.Protocol (the key hash)
+/// — linked, not referenced, because neither library may depend on the other.
 /// xxHash64 (Yann Collet, XXH64 of the xxHash specification, revision 0.1.1), written out here so the
 /// on-disk Bloom filter depends on no library and no per-process randomisation. Output is identical to
 /// the reference implementation's <c>XXH64(data, length, seed)</c>; tests pin it with test vectors.

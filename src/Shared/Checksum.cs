@@ -1,9 +1,11 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace LsmRaft.Storage.Format;
+namespace LsmRaft.Shared;
 
 /// <summary>
+/// One source file compiled into both LsmRaft.Storage and LsmRaft.Protocol (linked, not referenced, because
+/// neither library may depend on the other).
 /// CRC32C (Castagnoli) over a byte span, using the in-box hardware instruction via
 /// <see cref="BitOperations.Crc32C(uint, ulong)"/>. Stored checksums are masked, as in LevelDB,
 /// so that a CRC computed over data that itself embeds CRCs does not degenerate.
