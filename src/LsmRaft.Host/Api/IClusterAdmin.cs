@@ -26,3 +26,6 @@ public sealed class ResourceNotFoundException(string message) : KvException(mess
 
 /// <summary>409: the cluster's current state forbids the operation (e.g. the target node already holds a replica).</summary>
 public sealed class OperationConflictException(string message) : KvException(message);
+
+/// <summary>501: this version of the cluster does not implement the operation (the message says which).</summary>
+public sealed class NotSupportedOperationException(string message) : KvException(message);

@@ -37,6 +37,7 @@ internal static class ProblemMapping
         BadRequestException e => new ApiProblem(400, "bad-request", "Bad request", e.Message),
         ResourceNotFoundException e => new ApiProblem(404, "not-found", "Not found", e.Message),
         OperationConflictException e => new ApiProblem(409, "operation-conflict", "Operation conflicts with the cluster state", e.Message),
+        NotSupportedOperationException e => new ApiProblem(501, "not-implemented", "Not implemented", e.Message),
         BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge =>
             new ApiProblem(413, "too-large", "Too large", $"The request body exceeds the limit of {options.MaxBodyBytes} bytes (setting MaxBodyBytes)."),
         BadHttpRequestException e => new ApiProblem(e.StatusCode, "bad-request", ReasonPhrases.GetReasonPhrase(e.StatusCode), e.Message),

@@ -48,6 +48,18 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                         var ops = request.Batch.Items.Select(i => new KvOperation(i.Key.ToByteArray(), i.HasValue ? i.Value.ToByteArray() : null)).ToArray();
                         return Write(response, await ProposeAsync(replica, KvCommand.Batch(ops), cancellationToken).ConfigureAwait(false));
                     }
+                case ForwardRequest.OpOneofCase.TransferLeader:
+                    {
+                        ulong to = request.TransferLeader.ToNode;
+                        var result = await replica.Ref.AskAsync<LsmRaft.Actors.Raft.RaftResult>(r => new ReplicaMessage.TransferLeadership(to, r), timeout, cancellationToken).ConfigureAwait(false);
+                        if (result.IsOk)
+                            response.Version = 0;
+                        else if (result.Code == LsmRaft.Actors.Raft.RaftResultCode.NotLeader)
+                            response.Error = Error(ErrorCode.NotLeader, "not the leader", result.LeaderHint);
+                        else
+                            response.Error = Error(ErrorCode.BadRequest, $"leadership cannot move to node {to}: {result}");
+                        return response;
+                    }
                 default:
                     response.Error = Error(ErrorCode.BadRequest, "request carries no operation");
                     return response;

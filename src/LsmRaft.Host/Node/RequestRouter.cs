@@ -139,6 +139,15 @@ internal sealed class RequestRouter : IKvService
 
     public ClusterView GetClusterView() => _view();
 
+    /// <summary>Asks the shard's leader (wherever it is) to hand leadership to <paramref name="toNode"/>.</summary>
+    public async Task TransferLeaderAsync(ShardInfo shard, ulong toNode, CancellationToken cancellationToken)
+    {
+        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, TransferLeader = new TransferLeaderOp { ToNode = toNode } };
+        var response = await RouteAsync(shard, request, false, cancellationToken).ConfigureAwait(false);
+        ThrowIfError(shard, response);
+        _leaders.TryRemove(shard.Id, out _);
+    }
+
     /// <summary>Sends <paramref name="request"/> to the shard's leader, following hints until the deadline.</summary>
     private async Task<ForwardResponse> RouteAsync(ShardInfo shard, ForwardRequest request, bool allowFollower, CancellationToken cancellationToken)
     {

@@ -73,6 +73,35 @@ public sealed class ClusterTests
         }
     }
 
+    [Fact]
+    public async Task Leadership_of_a_shard_moves_to_the_named_node_through_any_node_and_split_answers_501()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
+        await cluster.WaitUntilReadyAsync();
+        using var n2 = cluster.ClientFor(2);
+        using var doc = System.Text.Json.JsonDocument.Parse(await n2.GetStringAsync("/v1/cluster"));
+        var shard = doc.RootElement.GetProperty("shards")[0];
+        ulong shardId = shard.GetProperty("id").GetUInt64();
+        ulong leader = shard.GetProperty("leader").GetUInt64();
+        ulong target = shard.GetProperty("replicas").EnumerateArray().Select(r => r.GetUInt64()).First(r => r != leader);
+
+        var transfer = await n2.PostAsync($"/v1/admin/shards/{shardId}/transfer-leader",
+            new StringContent($"{{\"to\":{target}}}", Encoding.UTF8, "application/json"));
+        transfer.StatusCode.Should().Be(HttpStatusCode.Accepted, await transfer.Content.ReadAsStringAsync());
+        ulong now = 0;
+        for (int attempt = 0; attempt < 100 && now != target; attempt++)
+        {
+            await Task.Delay(100);
+            using var view = System.Text.Json.JsonDocument.Parse(await cluster.ClientFor(target).GetStringAsync("/v1/cluster"));
+            var s = view.RootElement.GetProperty("shards").EnumerateArray().First(x => x.GetProperty("id").GetUInt64() == shardId);
+            now = s.TryGetProperty("leader", out var l) && l.ValueKind == System.Text.Json.JsonValueKind.Number ? l.GetUInt64() : 0;
+        }
+        now.Should().Be(target);
+
+        (await n2.PostAsync($"/v1/admin/shards/{shardId}/split", null)).StatusCode.Should().Be(HttpStatusCode.NotImplemented);
+        (await n2.PostAsync("/v1/admin/shards/999/transfer-leader", new StringContent("{\"to\":1}", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
     private static async Task<string> GetRawAsync(HttpClient client, string key)
     {
         var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/kv/{key}");
