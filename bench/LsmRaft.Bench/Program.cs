@@ -37,8 +37,10 @@ internal static class Program
                     return FsyncBenchmark.Run(flags, Console.Out);
                 case "raft":
                     return Raft.RaftBenchmark.Run(flags, Console.Out);
+                case "cluster":
+                    return Cluster.ClusterLoad.Run(flags, Console.Out);
                 default:
-                    Console.Error.WriteLine($"error: unknown command '{command}'; use 'storage', 'fsync' or 'raft' (--help lists the flags)");
+                    Console.Error.WriteLine($"error: unknown command '{command}'; use 'storage', 'fsync', 'raft' or 'cluster' (--help lists the flags)");
                     return 2;
             }
         }
@@ -59,6 +61,7 @@ internal static class Program
         o.WriteLine("usage: LsmRaft.Bench storage [--flag=value ...]   db_bench-compatible benchmarks of LsmRaft.Storage");
         o.WriteLine("       LsmRaft.Bench fsync [--flag=value ...]     single-writer append+fsync rate of the disk");
         o.WriteLine("       LsmRaft.Bench raft [--flag=value ...]      committed proposals/s of 3 in-process replicas");
+        o.WriteLine("       LsmRaft.Bench cluster [--flag=value ...]   HTTP load on an LsmRaft or etcd cluster");
         o.WriteLine();
         o.WriteLine("storage flags:");
         foreach (var line in StorageSettings.Help)
@@ -70,6 +73,10 @@ internal static class Program
         o.WriteLine();
         o.WriteLine("raft flags:");
         foreach (var line in Raft.RaftBenchmark.Help)
+            o.WriteLine("  " + line);
+        o.WriteLine();
+        o.WriteLine("cluster flags:");
+        foreach (var line in Cluster.ClusterLoad.Help)
             o.WriteLine("  " + line);
     }
 }

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using LsmRaft.Bench.Cli;
+using LsmRaft.Bench.Metrics;
+
+namespace LsmRaft.Bench.Cluster;
+
+/// <summary>
+/// The <c>cluster</c> command: one closed-loop HTTP load generator for both LsmRaft (REST <c>/v1/kv</c>) and etcd
+/// (its v3 JSON gateway, <c>/v3/kv/put</c> and <c>/v3/kv/range</c>), so the two systems see the same client.
+/// C concurrent workers spread round-robin over the endpoints each loop "send one request, wait for the
+/// answer" for a fixed time. Writes put random keys of a fixed key space; reads get keys of that space
+/// (linearizable on both systems: LsmRaft's default ReadIndex, etcd's default serializable=false).
+/// </summary>
+internal static class ClusterLoad
+{
+    public static IReadOnlyList<string> Help { get; } =
+    [
+        "--target=KIND        lsmraft | etcd",
+        "--endpoints=URLS     comma-separated base URLs (HTTP API of each node / etcd client URL)",
+        "--op=OP              put | get (default put)",
+        "--connections=N      concurrent closed-loop workers (default 16)",
+        "--seconds=N          measured seconds (default 30)",
+        "--keys=N             key space (default 100000)",
+        "--key_size=N         bytes per key (default 16)",
+        "--value_size=N       bytes per value (default 100)",
+    ];
+
+    public static int Run(Flags flags, TextWriter output)
+    {
+        string target = flags.GetString("target", "");
+        if (target is not ("lsmraft" or "etcd"))
+            throw new FlagException("target", $"'{target}' is not one of lsmraft, etcd");
+        var endpoints = flags.GetString("endpoints", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => Uri.TryCreate(e, UriKind.Absolute, out var u) ? u : throw new FlagException("endpoints", $"'{e}' is not an absolute URL")).ToArray();
+        if (endpoints.Length == 0)
+            throw new FlagException("endpoints", "at least one URL is required");
+        string op = flags.GetString("op", "put");
+        if (op is not ("put" or "get"))
+            throw new FlagException("op", $"'{op}' is not one of put, get");
+        int connections = flags.GetInt32("connections", 16, 1, 4096);
+        int seconds = flags.GetInt32("seconds", 30, 1, 3600);
+        int keys = flags.GetInt32("keys", 100_000, 1, int.MaxValue);
+        int keySize = flags.GetInt32("key_size", 16, 8, 1024);
+        int valueSize = flags.GetInt32("value_size", 100, 0, 1 << 20);
+        flags.RejectUnknown("cluster");
+
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        var value = Encoding.ASCII.GetBytes(new string('v', valueSize));
+        var histograms = new LatencyHistogram[connections];
+        var counts = new long[connections];
+        var errors = new long[connections];
+        var clock = Stopwatch.StartNew();
+        var deadline = TimeSpan.FromSeconds(seconds);
+        var workers = Enumerable.Range(0, connections).Select(w => Task.Run(async () =>
+        {
+            var histogram = histograms[w] = new LatencyHistogram();
+            var random = new Random(w * 7919 + 1);
+            var endpoint = endpoints[w % endpoints.Length];
+            while (clock.Elapsed < deadline)
+            {
+                string key = random.Next(keys).ToString("D" + keySize, CultureInfo.InvariantCulture);
+                using var request = Build(target, op, endpoint, key, value);
+                long start = Stopwatch.GetTimestamp();
+                using var response = await http.SendAsync(request).ConfigureAwait(false);
+                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                long end = Stopwatch.GetTimestamp();
+                if (response.IsSuccessStatusCode || (op == "get" && (int)response.StatusCode == 404))
+                {
+                    histogram.RecordTicks(end - start);
+                    counts[w]++;
+                }
+                else
+                {
+                    errors[w]++;
+                }
+            }
+        })).ToArray();
+        Task.WaitAll(workers);
+        double elapsed = clock.Elapsed.TotalSeconds;
+        var merged = new LatencyHistogram();
+        foreach (var h in histograms)
+            merged.Merge(h);
+        output.WriteLine(string.Format(CultureInfo.InvariantCulture,
+            "cluster target={0} op={1} connections={2}: {3:F0} ops/sec  p50 {4:F0} micros  p99 {5:F0} micros  errors {6}",
+            target, op, connections, counts.Sum() / elapsed, merged.PercentileNanos(50) / 1000, merged.PercentileNanos(99) / 1000, errors.Sum()));
+        return errors.Sum() > counts.Sum() / 100 ? 1 : 0;
+    }
+
+    private static HttpRequestMessage Build(string target, string op, Uri endpoint, string key, byte[] value)
+    {
+        if (target == "lsmraft")
+        {
+            if (op == "put")
+            {
+                var content = new ByteArrayContent(value);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                return new HttpRequestMessage(HttpMethod.Put, new Uri(endpoint, $"/v1/kv/{key}")) { Content = content };
+            }
+            var get = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, $"/v1/kv/{key}"));
+            get.Headers.Accept.ParseAdd("application/octet-stream");
+            return get;
+        }
+        string k = Convert.ToBase64String(Encoding.ASCII.GetBytes(key));
+        string body = op == "put"
+            ? $"{{\"key\":\"{k}\",\"value\":\"{Convert.ToBase64String(value)}\"}}"
+            : $"{{\"key\":\"{k}\"}}";
+        return new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, op == "put" ? "/v3/kv/put" : "/v3/kv/range"))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+    }
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# A 3-node LsmRaft cluster and a 3-member etcd cluster (Debian's etcd-server) on loopback, one after the
+# other in the same run, driven by the same load generator (LsmRaft.Bench cluster) with the same workload:
+# 16-byte keys, 100-byte values, 16 and 64 concurrent connections spread over the three nodes, SECONDS per
+# load, writes then linearizable reads. fsync is on for both (etcd's default; LsmRaft's node log syncs every
+# group commit). Rewrites the section between cluster-vs-etcd:begin/end in docs/benchmarks.md.
+# Settings (environment): SECONDS_PER_LOAD (default 30), WORK_DIR (default ./data/cluster-vs-etcd), DOC.
+# Ports used on 127.0.0.1: 23791-23796 (etcd), 28081-28086 (LsmRaft).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-30}
+WORK_DIR=${WORK_DIR:-./data/cluster-vs-etcd}
+DOC=${DOC:-docs/benchmarks.md}
+command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 2; }
+dotnet build -c Release bench/LsmRaft.Bench src/LsmRaft.Host >/dev/null 2>&1 || dotnet build -c Release bench/LsmRaft.Bench >/dev/null
+dotnet build -c Release src/LsmRaft.Host >/dev/null
+BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
+LSMRAFT="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll"
+rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR"
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+loads() { # target endpoints
+  for op in put get; do
+    for c in 16 64; do
+      $BENCH cluster --target="$1" --endpoints="$2" --op="$op" --connections="$c" --seconds="$SECONDS_PER_LOAD"
+    done
+  done
+}
+
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+# --- etcd ---
+cluster="e1=http://127.0.0.1:23792,e2=http://127.0.0.1:23794,e3=http://127.0.0.1:23796"
+for i in 1 2 3; do
+  c=$((23789 + 2 * i)); p=$((23790 + 2 * i))
+  etcd --name "e$i" --data-dir "$WORK_DIR/etcd$i" \
+    --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
+    --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
+    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token bench \
+    > "$WORK_DIR/etcd$i.log" 2>&1 &
+  pids+=($!)
+done
+for attempt in $(seq 1 100); do curl -sf http://127.0.0.1:23791/health >/dev/null && break; sleep 0.2; done
+etcd_out=$(loads etcd "http://127.0.0.1:23791,http://127.0.0.1:23793,http://127.0.0.1:23795")
+cleanup; pids=()
+
+# --- LsmRaft ---
+peers="1:127.0.0.1:28081,2:127.0.0.1:28083,3:127.0.0.1:28085"
+for i in 1 2 3; do
+  PEER_ID=$i PORT=$((28079 + 2 * i)) HTTP_PORT=$((28080 + 2 * i)) GROUP_ID=bench PEERS=$peers DATA_DIR="$WORK_DIR/lsmraft$i" \
+  LSMRAFT_CLUSTER_SECRET=bench-secret-0123456789abcdef LSMRAFT_BIND_ADDRESS=127.0.0.1 \
+    dotnet "$LSMRAFT" start > "$WORK_DIR/lsmraft$i.log" 2>&1 &
+  pids+=($!)
+done
+for i in 1 2 3; do
+  for attempt in $(seq 1 150); do curl -sf "http://127.0.0.1:$((28080 + 2 * i))/readyz" >/dev/null && break; sleep 0.2; done
+done
+lsm_out=$(loads lsmraft "http://127.0.0.1:28082,http://127.0.0.1:28084,http://127.0.0.1:28086")
+cleanup; pids=()
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+
+python3 - "$DOC" "$etcd_out" "$lsm_out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$(etcd --version | head -1)" <<'PY'
+import sys, re, os, datetime, subprocess
+doc, etcd_out, lsm_out, secs, l0, l1, etcdv = sys.argv[1:8]
+def parse(text):
+    rows = {}
+    for line in text.splitlines():
+        m = re.match(r"cluster target=\w+ op=(\w+) connections=(\d+): (\d+) ops/sec\s+p50 (\d+) micros\s+p99 (\d+) micros\s+errors (\d+)", line)
+        if m:
+            rows[(m.group(1), int(m.group(2)))] = tuple(int(x) for x in m.groups()[2:])
+    return rows
+e, l = parse(etcd_out), parse(lsm_out)
+cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p' | head -1", shell=True, capture_output=True, text=True).stdout.strip()
+lines = ["<!-- cluster-vs-etcd:begin -->", "## 3-node cluster vs etcd", "",
+ f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC by `bench/cluster-vs-etcd.sh` on {os.cpu_count()} cores ({cpu}); load average {l0} at start, {l1} at end. {etcdv}; etcd v3 JSON gateway.",
+ f"Both clusters run as three processes on 127.0.0.1 with fsync on, one after the other; the same closed-loop load generator (`LsmRaft.Bench cluster`) drives each for {secs} s per row, connections spread over the three nodes; 16-byte keys from a 100,000-key space, 100-byte values; reads are linearizable.", "",
+ "| load | etcd ops/s | LsmRaft ops/s | LsmRaft/etcd | etcd p50 / p99 µs | LsmRaft p50 / p99 µs | errors (etcd / LsmRaft) |",
+ "| --- | ---: | ---: | ---: | --- | --- | --- |"]
+for op in ("put", "get"):
+    for c in (16, 64):
+        a, b = e.get((op, c)), l.get((op, c))
+        if not a or not b: continue
+        lines.append(f"| {'writes' if op=='put' else 'reads'}, {c} connections | {a[0]:,} | {b[0]:,} | {b[0]/max(a[0],1):.2f} | {a[1]:,} / {a[2]:,} | {b[1]:,} / {b[2]:,} | {a[3]} / {b[3]} |")
+lines += ["", "Raw output:", "", "```", etcd_out, lsm_out, "```", "<!-- cluster-vs-etcd:end -->"]
+section = "\n".join(lines)
+text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
+pat = re.compile(r"<!-- cluster-vs-etcd:begin -->.*?<!-- cluster-vs-etcd:end -->", re.S)
+text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
+open(doc, "w").write(text)
+PY
+echo "wrote $DOC"
