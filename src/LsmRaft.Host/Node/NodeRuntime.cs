@@ -80,7 +80,10 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         _map = new ShardMapLookup(_layout.Shards);
 
         string secret = _config.ClusterSecret ?? $"insecure-dev:{_config.GroupId}";
-        PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, Encoding.UTF8.GetBytes(secret), members);
+        PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, Encoding.UTF8.GetBytes(secret), members)
+        {
+            HttpAddress = OwnHttpAddress(members),
+        };
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
         _system = new ActorSystem(new ActorSystemOptions { Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message) });
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
@@ -165,12 +168,18 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         return Router!.KnownLeaders.TryGetValue(shardId, out var leader) ? leader : null;
     }
 
-    private string HttpAddressOf(ulong nodeId)
+    /// <summary>Where clients reach this node: the host it has in PEERS (or the bind address), with HTTP_PORT.</summary>
+    private string OwnHttpAddress(IReadOnlyDictionary<ulong, PeerEndpoint> members)
     {
-        var peer = _config.Peers.FirstOrDefault(p => p.Id == nodeId);
-        // Nodes started with `demo` or the documented layout serve HTTP one port above the peer port.
-        return peer is null ? $"http://127.0.0.1:{_config.HttpPort}" : nodeId == _config.PeerId ? $"http://{peer.Host}:{_config.HttpPort}" : $"http://{peer.Host}:{peer.Port + 1}";
+        string host = members.TryGetValue(_config.PeerId, out var self) ? self.Host : _config.BindAddress;
+        if (host is "0.0.0.0" or "::")
+            host = "127.0.0.1";
+        return $"http://{host}:{_config.HttpPort}";
     }
+
+    /// <summary>A node's HTTP address as it announced it in the peer handshake; empty until it connected once.</summary>
+    private string HttpAddressOf(ulong nodeId) =>
+        nodeId == _config.PeerId ? PeerOptions!.HttpAddress : PeerOptions!.PeerHttpAddresses.GetValueOrDefault(nodeId, "");
 
     /// <summary>Hands leadership of every group this node leads to another voter, best effort within <paramref name="timeout"/>.</summary>
     public async Task TransferLeadershipAwayAsync(TimeSpan timeout)

@@ -134,6 +134,7 @@ internal sealed class PeerClient : IAsyncDisposable
                 SecretProof = ByteString.CopyFrom(PeerAuthentication.ComputeProof(_options.Secret, challenge.Challenge.Nonce.Span)),
                 ProtocolVersion = PeerAuthentication.ProtocolVersion,
                 ClientNonce = ByteString.CopyFrom(clientNonce),
+                HttpAddress = _options.HttpAddress,
             },
         });
         await writer.FlushAsync(timeout.Token).ConfigureAwait(false);
@@ -141,6 +142,8 @@ internal sealed class PeerClient : IAsyncDisposable
         switch (answer?.KindCase)
         {
             case Envelope.KindOneofCase.HelloAck when PeerAuthentication.VerifyProof(_options.Secret, clientNonce, answer.HelloAck.ServerProof.Span):
+                if (answer.HelloAck.HttpAddress.Length > 0)
+                    _options.PeerHttpAddresses[_peerId] = answer.HelloAck.HttpAddress;
                 return;
             case Envelope.KindOneofCase.HelloAck:
                 throw new PeerRejectedException("the peer could not prove it knows the cluster secret");

@@ -111,7 +111,9 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
         if (!PeerAuthentication.VerifyProof(options.Secret, nonce, hello.SecretProof.Span))
             return await RejectAsync(output, HelloRejectCode.BadProof, "the cluster secret does not match", timeout.Token).ConfigureAwait(false);
         var proof = PeerAuthentication.ComputeProof(options.Secret, hello.ClientNonce.Span);
-        await WriteAsync(output, new Envelope { HelloAck = new HelloAck { NodeId = options.NodeId, ServerProof = ByteString.CopyFrom(proof) } }, null, timeout.Token).ConfigureAwait(false);
+        if (hello.HttpAddress.Length > 0)
+            options.PeerHttpAddresses[hello.NodeId] = hello.HttpAddress;
+        await WriteAsync(output, new Envelope { HelloAck = new HelloAck { NodeId = options.NodeId, ServerProof = ByteString.CopyFrom(proof), HttpAddress = options.HttpAddress } }, null, timeout.Token).ConfigureAwait(false);
         return hello.NodeId;
     }
 

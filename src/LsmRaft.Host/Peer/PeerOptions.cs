@@ -12,6 +12,12 @@ internal sealed record PeerOptions(ulong NodeId, string ClusterId, byte[] Secret
 
     /// <summary>Outgoing messages queued per peer before new Raft messages are dropped (Raft retransmits).</summary>
     public int SendQueueCapacity { get; init; } = 16 * 1024;
+
+    /// <summary>This node's HTTP API address, announced to peers in the handshake.</summary>
+    public string HttpAddress { get; init; } = "";
+
+    /// <summary>HTTP addresses peers announced in handshakes (either direction), by node id.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<ulong, string> PeerHttpAddresses { get; } = new();
 }
 
 /// <summary>A peer's address for the peer protocol.</summary>
