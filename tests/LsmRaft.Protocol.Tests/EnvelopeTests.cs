@@ -81,6 +81,7 @@ public sealed class EnvelopeTests
             })
         },
         { "forward_scan", Forward(new ForwardRequest { Scan = new ScanOp { Start = Bytes("a"), End = Bytes("m"), Limit = 100, Consistency = ReadConsistency.Stale } }) },
+        { "forward_transfer_leader", Forward(new ForwardRequest { TransferLeader = new TransferLeaderOp { ToNode = 3 } }) },
         {
             "forward_response_entries", new Envelope
             {
