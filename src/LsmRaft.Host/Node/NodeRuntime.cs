@@ -39,6 +39,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
     private PersistedLayout? _layout;
     private ShardMapLookup? _map;
     private volatile bool _stopping;
+    private NodeRegistry? _registry;
 
     public NodeRuntime(NodeConfig config, ILoggerFactory loggers)
     {
@@ -95,6 +96,10 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         foreach (var shard in _layout.Shards)
             if (shard.Replicas.Contains(_config.PeerId))
                 StartReplica(shard.Id, new ConfState(shard.Replicas, shard.Learners));
+        var meta = new ShardInfo(ClusterLayout.MetaGroupId, 0, 0, 1, _layout.MetaVoters, [], null);
+        _registry = new NodeRegistry(_config.PeerId,
+            () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
+            Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _loggers.CreateLogger("lsmraft.registry"));
         _logger.LogInformation("Node {Node} started {Replicas} replicas ({Shards} shards in the cluster)", _config.PeerId, _replicas.All.Count, _layout.Shards.Length);
         await Task.CompletedTask.ConfigureAwait(false);
         _ = cancellationToken;
@@ -152,10 +157,20 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
 
     public ClusterView BuildClusterView()
     {
+        // Liveness comes from the meta group's registry (the same answer on every node); until the first
+        // registry read, from this node's own connections.
+        var now = DateTimeOffset.UtcNow;
+        var known = _registry?.Known ?? new Dictionary<ulong, NodeRegistry.NodeRecord>();
         var nodes = PeerOptions!.Peers
             .OrderBy(p => p.Key)
-            .Select(p => new NodeInfo(p.Key, p.Value.ToString(), HttpAddressOf(p.Key),
-                p.Key == _config.PeerId || _transport!.IsConnected(p.Key) ? NodeState.Up : NodeState.Down, null))
+            .Select(p =>
+            {
+                var record = known.GetValueOrDefault(p.Key);
+                var state = known.Count > 0 ? _registry!.StateOf(p.Key, now)
+                    : p.Key == _config.PeerId || _transport!.IsConnected(p.Key) ? NodeState.Up : NodeState.Down;
+                string http = record?.HttpAddress is { Length: > 0 } h ? h : HttpAddressOf(p.Key);
+                return new NodeInfo(p.Key, p.Value.ToString(), http, state, record?.Heartbeat);
+            })
             .ToList();
         var shards = _layout!.Shards.Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
         return new ClusterView(_config.GroupId, 1, nodes, shards);
@@ -211,6 +226,8 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
+        if (_registry is not null)
+            await _registry.DisposeAsync().ConfigureAwait(false);
         if (_system is not null)
             await _system.DisposeAsync().ConfigureAwait(false);
         if (_transport is not null)

@@ -139,6 +139,22 @@ internal sealed class RequestRouter : IKvService
 
     public ClusterView GetClusterView() => _view();
 
+    /// <summary>Writes <paramref name="key"/> in the meta group (group 0), wherever its leader is.</summary>
+    public async Task MetaPutAsync(ShardInfo meta, byte[] key, byte[] value, CancellationToken cancellationToken)
+    {
+        var request = new ForwardRequest { ShardId = meta.Id, Epoch = meta.Epoch, Put = new PutOp { Key = ByteString.CopyFrom(key), Value = ByteString.CopyFrom(value) } };
+        ThrowIfError(meta, await RouteAsync(meta, request, false, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Reads the meta group's keys in [start, end); stale reads are served by any meta replica.</summary>
+    public async Task<IReadOnlyList<(byte[] Key, byte[] Value)>> MetaScanAsync(ShardInfo meta, byte[] start, byte[] end, bool stale, CancellationToken cancellationToken)
+    {
+        var scan = new ScanOp { Start = ByteString.CopyFrom(start), End = ByteString.CopyFrom(end), Limit = 10_000, Consistency = stale ? WireConsistency.Stale : WireConsistency.Linearizable };
+        var response = await RouteAsync(meta, new ForwardRequest { ShardId = meta.Id, Epoch = meta.Epoch, Scan = scan }, stale, cancellationToken).ConfigureAwait(false);
+        ThrowIfError(meta, response);
+        return response.Entries.Entries.Select(e => (e.Key.ToByteArray(), e.Value.ToByteArray())).ToList();
+    }
+
     /// <summary>Asks the shard's leader (wherever it is) to hand leadership to <paramref name="toNode"/>.</summary>
     public async Task TransferLeaderAsync(ShardInfo shard, ulong toNode, CancellationToken cancellationToken)
     {

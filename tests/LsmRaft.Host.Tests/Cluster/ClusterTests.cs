@@ -102,6 +102,35 @@ public sealed class ClusterTests
         (await n2.PostAsync("/v1/admin/shards/999/transfer-leader", new StringContent("{\"to\":1}", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task The_cluster_view_reports_a_stopped_node_down_and_up_again_after_its_restart()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        (await NodeStateAsync(n1, 3, "up")).Should().Be("up");
+        await cluster.StopNodeAsync(3);
+        (await NodeStateAsync(n1, 3, "down")).Should().Be("down");
+        await cluster.StartNodeAsync(3);
+        (await NodeStateAsync(n1, 3, "up")).Should().Be("up");
+    }
+
+    /// <summary>Polls /v1/cluster (at most 100 times, 200 ms apart) until node <paramref name="node"/> has <paramref name="expected"/> state; returns the last state seen.</summary>
+    private static async Task<string> NodeStateAsync(HttpClient client, ulong node, string expected)
+    {
+        string state = "";
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/v1/cluster"));
+            var entry = doc.RootElement.GetProperty("nodes").EnumerateArray().First(n => n.GetProperty("id").GetUInt64() == node);
+            state = entry.GetProperty("state").ToString().ToLowerInvariant();
+            if (state == expected)
+                return state;
+            await Task.Delay(200);
+        }
+        return state;
+    }
+
     private static async Task<string> GetRawAsync(HttpClient client, string key)
     {
         var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/kv/{key}");

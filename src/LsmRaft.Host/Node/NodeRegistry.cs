@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json;
+using LsmRaft.Host.Api;
+using LsmRaft.Protocol.Cluster;
+
+namespace LsmRaft.Host.Node;
+
+/// <summary>
+/// Node liveness kept in the meta group (group 0): every node writes <c>node/&lt;id&gt;</c> = {peer address,
+/// HTTP address, heartbeat time} every <see cref="HeartbeatInterval"/>, and reads the whole registry back
+/// (a stale read from its own meta replica when it has one). A node whose last heartbeat is older than
+/// <see cref="DownAfter"/> is reported Down in the cluster view by every node alike.
+/// </summary>
+internal sealed class NodeRegistry : IAsyncDisposable
+{
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DownAfter = TimeSpan.FromSeconds(5);
+    private static readonly byte[] Prefix = "node/"u8.ToArray();
+    private static readonly byte[] PrefixEnd = "node0"u8.ToArray(); // '0' follows '/': the end of the "node/" range
+
+    private readonly ulong _self;
+    private readonly Func<NodeRecord> _describe;
+    private readonly RequestRouter _router;
+    private readonly ShardInfo _meta;
+    private readonly bool _hasLocalMeta;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private IReadOnlyDictionary<ulong, NodeRecord> _known = new Dictionary<ulong, NodeRecord>();
+
+    public NodeRegistry(ulong self, Func<NodeRecord> describe, RequestRouter router, ShardInfo meta, bool hasLocalMeta, ILogger logger)
+    {
+        _self = self;
+        _describe = describe;
+        _router = router;
+        _meta = meta;
+        _hasLocalMeta = hasLocalMeta;
+        _logger = logger;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The registry as last read from the meta group (empty until the first read succeeds).</summary>
+    public IReadOnlyDictionary<ulong, NodeRecord> Known => Volatile.Read(ref _known);
+
+    public NodeState StateOf(ulong nodeId, DateTimeOffset now) =>
+        Known.TryGetValue(nodeId, out var record) && now - record.Heartbeat <= DownAfter ? NodeState.Up : NodeState.Down;
+
+    private async Task RunAsync()
+    {
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                var record = _describe() with { Heartbeat = DateTimeOffset.UtcNow };
+                await _router.MetaPutAsync(_meta, Key(_self), JsonSerializer.SerializeToUtf8Bytes(record), token).ConfigureAwait(false);
+                var rows = await _router.MetaScanAsync(_meta, Prefix, PrefixEnd, stale: _hasLocalMeta, token).ConfigureAwait(false);
+                var known = new Dictionary<ulong, NodeRecord>();
+                foreach (var (_, value) in rows)
+                    if (JsonSerializer.Deserialize<NodeRecord>(value) is { } r)
+                        known[r.Id] = r;
+                Volatile.Write(ref _known, known);
+            }
+            catch (Exception e) when (e is KvException or IOException or TimeoutException or JsonException)
+            {
+                if (!token.IsCancellationRequested)
+                    _logger.LogDebug("Node registry update failed: {Message}", e.Message);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                break;
+            }
+            try
+            {
+                await Task.Delay(HeartbeatInterval, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private static byte[] Key(ulong id) => Encoding.ASCII.GetBytes($"node/{id:D20}");
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>What a node says about itself in the registry.</summary>
+    internal sealed record NodeRecord(ulong Id, string PeerAddress, string HttpAddress, DateTimeOffset Heartbeat);
+}
