@@ -11,6 +11,7 @@ internal sealed class NodeProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output = new();
+    private readonly TaskCompletionSource _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public NodeProcess(string lsmraftDll, IReadOnlyDictionary<string, string> environment)
     {
@@ -20,13 +21,38 @@ internal sealed class NodeProcess : IDisposable
         foreach (var (name, value) in environment)
             info.Environment[name] = value;
         _process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            lock (_output)
+                _output.Add(e.Data);
+            // NodeRunner prints this line once Kestrel listens on both ports.
+            if (e.Data.Contains("serving HTTP on", StringComparison.Ordinal))
+                _serving.TrySetResult();
+        };
+        _process.Exited += (_, _) => _serving.TrySetException(new InvalidOperationException("the node process exited before it served HTTP"));
+        _process.EnableRaisingEvents = true;
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>Completes when the node reports that it listens (or fails if it exits first); false at the deadline.</summary>
+    public async Task<bool> WaitServingAsync(TimeSpan deadline)
+    {
+        try
+        {
+            await _serving.Task.WaitAsync(deadline);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
 
     public string Output
     {

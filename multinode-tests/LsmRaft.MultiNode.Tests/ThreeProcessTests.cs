@@ -1,4 +1,5 @@
 using System.Net;
+using LsmRaft.Tests.Shared;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -23,7 +24,7 @@ public sealed class ThreeProcessTests : IDisposable
     public ThreeProcessTests()
     {
         _dll = LocateLsmraft();
-        var ports = FreePorts(6);
+        var ports = LoopbackPorts.Free(6);
         string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
         for (ulong id = 1; id <= 3; id++)
         {
@@ -82,69 +83,46 @@ public sealed class ThreeProcessTests : IDisposable
 
     private HttpClient Client(ulong id) => new() { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts[id]}"), Timeout = TimeSpan.FromSeconds(20) };
 
-    /// <summary>GET /v0/entity, retried while the cluster elects (at most 60 attempts, 250 ms apart).</summary>
+    /// <summary>
+    /// GET /v0/entity once: the node itself routes to the shard leader and, while one is being elected,
+    /// follows hints and retries within its request deadline, so the test needs no retry loop of its own.
+    /// </summary>
     private async Task<string> GetAsync(ulong node, string key)
     {
         using var client = Client(node);
-        string last = "";
-        for (int attempt = 0; attempt < 60; attempt++)
-        {
-            try
-            {
-                var response = await client.GetAsync($"/v0/entity?id={key}");
-                if (response.StatusCode == HttpStatusCode.OK)
-                    return await response.Content.ReadAsStringAsync();
-                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                last = e.Message;
-            }
-            await Task.Delay(250);
-        }
-        throw new InvalidOperationException($"GET {key} through node {node} kept failing: {last}\n{Diagnostics()}");
+        var response = await client.GetAsync($"/v0/entity?id={key}");
+        response.StatusCode.Should().Be(HttpStatusCode.OK, $"GET {key} through node {node}: {await response.Content.ReadAsStringAsync()}\n{Diagnostics()}");
+        return await response.Content.ReadAsStringAsync();
     }
 
     private async Task<ulong> ShardLeaderAsync(ulong node, string key)
     {
         using var client = Client(node);
         ulong hash = KeyHash.Hash(Encoding.UTF8.GetBytes(key));
-        for (int attempt = 0; attempt < 40; attempt++)
+        // Every node holds a replica of every shard (3 nodes, RF 3), so once the node is ready its view names each leader.
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/v1/cluster"));
+        foreach (var shard in doc.RootElement.GetProperty("shards").EnumerateArray())
         {
-            using var doc = JsonDocument.Parse(await client.GetStringAsync("/v1/cluster"));
-            foreach (var shard in doc.RootElement.GetProperty("shards").EnumerateArray())
-            {
-                ulong start = shard.GetProperty("rangeStart").GetUInt64(), end = shard.GetProperty("rangeEnd").GetUInt64();
-                if (hash >= start && hash <= end && shard.TryGetProperty("leader", out var leader) && leader.ValueKind == JsonValueKind.Number)
-                    return leader.GetUInt64();
-            }
-            await Task.Delay(250);
+            ulong start = shard.GetProperty("rangeStart").GetUInt64(), end = shard.GetProperty("rangeEnd").GetUInt64();
+            if (hash >= start && hash <= end && shard.TryGetProperty("leader", out var leader) && leader.ValueKind == JsonValueKind.Number)
+                return leader.GetUInt64();
         }
         return 0;
     }
 
-    /// <summary>Polls /readyz on each node (at most 240 attempts, 250 ms apart).</summary>
+    /// <summary>
+    /// Waits for each node's "serving" line, then asks it to report readiness with a server-side wait
+    /// (<c>/readyz?wait=30</c>): no polling loop.
+    /// </summary>
     private async Task WaitReadyAsync(ulong[] ids)
     {
         foreach (var id in ids)
         {
+            (await _nodes[id].WaitServingAsync(TimeSpan.FromSeconds(60))).Should().BeTrue($"node {id} must start listening\n{Diagnostics()}");
             using var client = Client(id);
-            bool ready = false;
-            for (int attempt = 0; attempt < 240 && !ready; attempt++)
-            {
-                if (_nodes[id].HasExited)
-                    throw new InvalidOperationException($"node {id} exited:\n{_nodes[id].Output}");
-                try
-                {
-                    ready = (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK;
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                }
-                if (!ready)
-                    await Task.Delay(250);
-            }
-            ready.Should().BeTrue($"node {id} must become ready\n{Diagnostics()}");
+            client.Timeout = TimeSpan.FromSeconds(45);
+            var response = await client.GetAsync("/readyz?wait=30");
+            response.StatusCode.Should().Be(HttpStatusCode.OK, $"node {id} must become ready: {await response.Content.ReadAsStringAsync()}\n{Diagnostics()}");
         }
     }
 
@@ -163,17 +141,6 @@ public sealed class ThreeProcessTests : IDisposable
         if (!File.Exists(dll))
             throw new FileNotFoundException($"Build src/LsmRaft.Host ({configuration}) first: {dll} is missing.", dll);
         return dll;
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        foreach (var l in listeners)
-            l.Start();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var l in listeners)
-            l.Stop();
-        return ports;
     }
 
     public void Dispose()

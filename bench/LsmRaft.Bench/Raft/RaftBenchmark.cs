@@ -63,6 +63,7 @@ internal static class RaftBenchmark
         fs.CreateDirectory(dir);
         var members = new ConfState([1UL, 2UL, 3UL], []);
         var network = new InMemoryNetwork();
+        var statusChanged = new ChangeSignal();
         await using var system = new ActorSystem();
         var logs = new List<NodeLog>();
         var replicas = new System.Collections.Concurrent.ConcurrentDictionary<ulong, ReplicaActor>(); // filled by actor factories on actor threads
@@ -92,6 +93,7 @@ internal static class RaftBenchmark
                     InitialMembers = members,
                     EngineOptions = new LsmOptions { FileSystem = fs, FlushThresholdBytes = 16 << 20 },
                     TickInterval = TimeSpan.FromMilliseconds(20),
+                    StatusChanged = statusChanged,
                     SnapshotInterval = 1_000_000,
                     Seed = (int)id,
                 };
@@ -102,14 +104,13 @@ internal static class RaftBenchmark
             }
 
             ulong leader = 0;
-            var wait = Stopwatch.StartNew();
-            while (leader == 0)
+            bool elected = await statusChanged.WaitUntilAsync(() =>
             {
-                if (wait.Elapsed > TimeSpan.FromSeconds(30))
-                    throw new BenchmarkFailedException("raft", new TimeoutException("no leader was elected within 30 s"));
-                await Task.Delay(10).ConfigureAwait(false);
                 leader = replicas.Values.FirstOrDefault(r => r.Status is { Role: RaftRole.Leader })?.Status?.NodeId ?? 0;
-            }
+                return leader != 0;
+            }, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            if (!elected)
+                throw new BenchmarkFailedException("raft", new TimeoutException("no leader was elected within 30 s"));
 
             var value = new byte[valueSize];
             new Random(7).NextBytes(value);

@@ -305,7 +305,14 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private ReplicaStatus BuildStatus(RaftNode node) =>
         new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Core.Log.Committed, _applied, node.Core.Config);
 
-    private void PublishStatus() => Volatile.Write(ref _status, BuildStatus(_node!));
+    private void PublishStatus()
+    {
+        var status = BuildStatus(_node!);
+        var old = Volatile.Read(ref _status);
+        Volatile.Write(ref _status, status);
+        if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members))
+            _options.StatusChanged?.Notify();
+    }
 
     private sealed record PendingRead(ReadQuery Query, ReplyTo<ReadOutcome> Reply, ulong Term);
 }

@@ -35,6 +35,9 @@ internal sealed record ReplicaOptions
     /// <summary>Allow lease reads (needs CheckQuorum, which is always on).</summary>
     public bool LeaseReads { get; init; } = true;
 
+    /// <summary>Notified whenever the replica's role, leader, term or membership changes (for waiters; optional).</summary>
+    public ChangeSignal? StatusChanged { get; init; }
+
     /// <summary>Seed of the election-timeout jitter.</summary>
     public int Seed { get; init; } = Environment.TickCount;
 

@@ -11,4 +11,10 @@ public interface IReadiness
 
     /// <summary>Why the node is not ready (shown to operators), null when ready.</summary>
     string? Reason { get; }
+
+    /// <summary>
+    /// Waits until the node is ready or <paramref name="timeout"/> passes (for <c>GET /readyz?wait=</c>); returns
+    /// whether it is ready. The default answers at once; implementations that know when readiness changes wait.
+    /// </summary>
+    Task<bool> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) => Task.FromResult(IsReady);
 }

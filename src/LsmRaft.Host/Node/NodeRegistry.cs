@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
 using LsmRaft.Protocol.Cluster;
 
@@ -23,13 +24,15 @@ internal sealed class NodeRegistry : IAsyncDisposable
     private readonly RequestRouter _router;
     private readonly ShardInfo _meta;
     private readonly bool _hasLocalMeta;
+    private readonly ChangeSignal _changed;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private IReadOnlyDictionary<ulong, NodeRecord> _known = new Dictionary<ulong, NodeRecord>();
 
-    public NodeRegistry(ulong self, Func<NodeRecord> describe, RequestRouter router, ShardInfo meta, bool hasLocalMeta, ILogger logger)
+    public NodeRegistry(ulong self, Func<NodeRecord> describe, RequestRouter router, ShardInfo meta, bool hasLocalMeta, ChangeSignal changed, ILogger logger)
     {
+        _changed = changed;
         _self = self;
         _describe = describe;
         _router = router;
@@ -60,6 +63,7 @@ internal sealed class NodeRegistry : IAsyncDisposable
                     if (JsonSerializer.Deserialize<NodeRecord>(value) is { } r)
                         known[r.Id] = r;
                 Volatile.Write(ref _known, known);
+                _changed.Notify();
             }
             catch (Exception e) when (e is KvException or IOException or TimeoutException or JsonException)
             {

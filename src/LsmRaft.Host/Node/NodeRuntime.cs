@@ -39,6 +39,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
     private PersistedLayout? _layout;
     private ShardMapLookup? _map;
     private volatile bool _stopping;
+    private readonly ChangeSignal _changed = new(); // replica status or the node registry changed
     private NodeRegistry? _registry;
 
     public NodeRuntime(NodeConfig config, ILoggerFactory loggers)
@@ -55,6 +56,13 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
     public ulong NodeId => _config.PeerId;
 
     public bool IsReady => Reason is null;
+
+    public Task<bool> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        WhenAsync(() => IsReady, timeout, cancellationToken);
+
+    /// <summary>Waits (without polling) until <paramref name="condition"/> over this node's state holds; false at the deadline.</summary>
+    public Task<bool> WhenAsync(Func<bool> condition, TimeSpan deadline, CancellationToken cancellationToken = default) =>
+        _changed.WaitUntilAsync(condition, deadline, cancellationToken);
 
     public string? Reason
     {
@@ -99,7 +107,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         var meta = new ShardInfo(ClusterLayout.MetaGroupId, 0, 0, 1, _layout.MetaVoters, [], null);
         _registry = new NodeRegistry(_config.PeerId,
             () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
-            Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _loggers.CreateLogger("lsmraft.registry"));
+            Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _changed, _loggers.CreateLogger("lsmraft.registry"));
         _logger.LogInformation("Node {Node} started {Replicas} replicas ({Shards} shards in the cluster)", _config.PeerId, _replicas.All.Count, _layout.Shards.Length);
         await Task.CompletedTask.ConfigureAwait(false);
         _ = cancellationToken;
@@ -125,6 +133,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
                 EnableWal = false,
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
+            StatusChanged = _changed,
         };
         var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
         ReplicaHandle? handle = null;
@@ -212,10 +221,8 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         try
         {
             await Task.WhenAll(tasks).WaitAsync(timeout).ConfigureAwait(false);
-            // Give the transferees a moment to win their elections before replicas stop answering.
-            var deadline = DateTime.UtcNow + timeout;
-            while (DateTime.UtcNow < deadline && _replicas.All.Any(r => r.Status is { Role: RaftRole.Leader } s && s.Members.Voters.Count > 1))
-                await Task.Delay(20).ConfigureAwait(false);
+            // Let the transferees win their elections before this node's replicas stop answering.
+            await WhenAsync(() => !_replicas.All.Any(r => r.Status is { Role: RaftRole.Leader } s && s.Members.Voters.Count > 1), timeout).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {

@@ -46,6 +46,14 @@ public sealed class ServiceEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Readyz_wait_must_be_whole_seconds_up_to_a_minute()
+    {
+        await (await _host.Client.GetAsync("/readyz?wait=soon")).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await _host.Client.GetAsync("/readyz?wait=61")).ProblemAsync(HttpStatusCode.BadRequest);
+        (await (await _host.Client.GetAsync("/readyz?wait=0")).JsonAsync()).GetProperty("ready").GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Openapi_document_describes_the_endpoints()
     {
         var document = await (await _host.Client.GetAsync("/openapi/v1.json")).JsonAsync();

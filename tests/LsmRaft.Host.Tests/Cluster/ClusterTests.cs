@@ -88,14 +88,10 @@ public sealed class ClusterTests
         var transfer = await n2.PostAsync($"/v1/admin/shards/{shardId}/transfer-leader",
             new StringContent($"{{\"to\":{target}}}", Encoding.UTF8, "application/json"));
         transfer.StatusCode.Should().Be(HttpStatusCode.Accepted, await transfer.Content.ReadAsStringAsync());
-        ulong now = 0;
-        for (int attempt = 0; attempt < 100 && now != target; attempt++)
-        {
-            await Task.Delay(100);
-            using var view = System.Text.Json.JsonDocument.Parse(await cluster.ClientFor(target).GetStringAsync("/v1/cluster"));
-            var s = view.RootElement.GetProperty("shards").EnumerateArray().First(x => x.GetProperty("id").GetUInt64() == shardId);
-            now = s.TryGetProperty("leader", out var l) && l.ValueKind == System.Text.Json.JsonValueKind.Number ? l.GetUInt64() : 0;
-        }
+        await cluster.WaitUntilAsync(target, runtime => runtime.BuildClusterView().Shards.First(x => x.Id == shardId).Leader == target,
+            TimeSpan.FromSeconds(10), $"node {target} leads shard {shardId}");
+        using var after = System.Text.Json.JsonDocument.Parse(await cluster.ClientFor(target).GetStringAsync("/v1/cluster"));
+        ulong now = after.RootElement.GetProperty("shards").EnumerateArray().First(x => x.GetProperty("id").GetUInt64() == shardId).GetProperty("leader").GetUInt64();
         now.Should().Be(target);
 
         (await n2.PostAsync($"/v1/admin/shards/{shardId}/split", null)).StatusCode.Should().Be(HttpStatusCode.NotImplemented);
@@ -108,27 +104,20 @@ public sealed class ClusterTests
         await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
         await cluster.WaitUntilReadyAsync();
         using var n1 = cluster.ClientFor(1);
-        (await NodeStateAsync(n1, 3, "up")).Should().Be("up");
+        (await NodeStateAsync(cluster, n1, 3, LsmRaft.Protocol.Cluster.NodeState.Up)).Should().Be("up");
         await cluster.StopNodeAsync(3);
-        (await NodeStateAsync(n1, 3, "down")).Should().Be("down");
+        (await NodeStateAsync(cluster, n1, 3, LsmRaft.Protocol.Cluster.NodeState.Down)).Should().Be("down");
         await cluster.StartNodeAsync(3);
-        (await NodeStateAsync(n1, 3, "up")).Should().Be("up");
+        (await NodeStateAsync(cluster, n1, 3, LsmRaft.Protocol.Cluster.NodeState.Up)).Should().Be("up");
     }
 
-    /// <summary>Polls /v1/cluster (at most 100 times, 200 ms apart) until node <paramref name="node"/> has <paramref name="expected"/> state; returns the last state seen.</summary>
-    private static async Task<string> NodeStateAsync(HttpClient client, ulong node, string expected)
+    /// <summary>Waits until node 1 sees <paramref name="node"/> in <paramref name="expected"/> state (liveness needs up to 5 s of silence), then reads the state as served over HTTP.</summary>
+    private static async Task<string> NodeStateAsync(InProcessCluster cluster, HttpClient client, ulong node, LsmRaft.Protocol.Cluster.NodeState expected)
     {
-        string state = "";
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/v1/cluster"));
-            var entry = doc.RootElement.GetProperty("nodes").EnumerateArray().First(n => n.GetProperty("id").GetUInt64() == node);
-            state = entry.GetProperty("state").ToString().ToLowerInvariant();
-            if (state == expected)
-                return state;
-            await Task.Delay(200);
-        }
-        return state;
+        await cluster.WaitUntilAsync(1, runtime => runtime.BuildClusterView().Nodes.First(n => n.Id == node).State == expected,
+            TimeSpan.FromSeconds(20), $"node {node} is {expected}");
+        using var doc = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/v1/cluster"));
+        return doc.RootElement.GetProperty("nodes").EnumerateArray().First(n => n.GetProperty("id").GetUInt64() == node).GetProperty("state").ToString().ToLowerInvariant();
     }
 
     private static async Task<string> GetRawAsync(HttpClient client, string key)

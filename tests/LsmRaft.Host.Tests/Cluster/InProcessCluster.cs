@@ -1,4 +1,5 @@
 using System.Net;
+using LsmRaft.Tests.Shared;
 using System.Net.Sockets;
 using LsmRaft.Host.Config;
 using LsmRaft.Host.Node;
@@ -26,7 +27,7 @@ internal sealed class InProcessCluster : IAsyncDisposable
     public static async Task<InProcessCluster> StartAsync(int nodes, int shardsPerNode = 2)
     {
         string root = Path.Combine(Path.GetTempPath(), "lsmraft-cluster-" + Guid.NewGuid().ToString("N"));
-        var ports = FreePorts(nodes * 2);
+        var ports = LoopbackPorts.Free(nodes * 2);
         var peers = Enumerable.Range(0, nodes).Select(i => new PeerAddress((ulong)i + 1, "127.0.0.1", ports[2 * i])).ToList();
         var configs = peers.Select((p, i) => new NodeConfig
         {
@@ -61,16 +62,22 @@ internal sealed class InProcessCluster : IAsyncDisposable
     public HttpClient ClientFor(ulong id) =>
         new() { BaseAddress = new Uri($"http://127.0.0.1:{Configs.Single(c => c.PeerId == id).HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
 
-    /// <summary>Polls readiness (bounded: at most <paramref name="attempts"/> checks, 100 ms apart) until every running node is ready.</summary>
-    public async Task WaitUntilReadyAsync(int attempts = 300)
+    /// <summary>Waits (on the nodes' change signals, not a timer) until every running node is ready; fails after <paramref name="deadline"/>.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan? deadline = null)
     {
-        for (int i = 0; i < attempts; i++)
+        foreach (var node in _nodes.Values)
         {
-            if (_nodes.Values.All(n => n.Runtime.IsReady))
-                return;
-            await Task.Delay(100);
+            if (!await node.Runtime.WaitUntilReadyAsync(deadline ?? TimeSpan.FromSeconds(30), CancellationToken.None))
+                throw new TimeoutException($"Node {node.Runtime.NodeId} did not become ready: {node.Runtime.Reason}");
         }
-        throw new TimeoutException("The cluster did not become ready: " + string.Join("; ", _nodes.Values.Select(n => $"node {n.Runtime.NodeId}: {n.Runtime.Reason}")));
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds on node <paramref name="id"/>'s state; fails after <paramref name="deadline"/>.</summary>
+    public async Task WaitUntilAsync(ulong id, Func<NodeRuntime, bool> condition, TimeSpan deadline, string what)
+    {
+        var runtime = _nodes[id].Runtime;
+        if (!await runtime.WhenAsync(() => condition(runtime), deadline))
+            throw new TimeoutException($"On node {id}, '{what}' did not happen within {deadline.TotalSeconds:0} s.");
     }
 
     public async ValueTask DisposeAsync()
@@ -86,14 +93,4 @@ internal sealed class InProcessCluster : IAsyncDisposable
         }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        foreach (var l in listeners)
-            l.Start();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var l in listeners)
-            l.Stop();
-        return ports;
-    }
 }
