@@ -184,19 +184,8 @@ internal sealed class StorageActor : Actor<StorageMessage>
         ulong index = machine.AppliedIndex;
         if (index == 0 || index <= _lastSnapshotIndex)
             return;
-        string root = SnapshotFiles.SnapshotsDirectory(_options.Directory);
-        string dir = Path.Combine(root, index.ToString());
-        Fs.CreateDirectory(root);
-        Fs.DeleteDirectory(dir);
-        long checkpointIndex = _engine!.CreateCheckpoint(dir);
-        if (checkpointIndex != (long)index)
-            throw new InvalidOperationException($"Checkpoint recorded applied index {checkpointIndex}, expected {index}.");
         var meta = new SnapshotMetadata(index, _appliedTerm, _conf);
-        SnapshotFiles.WriteMeta(Fs, dir, meta);
-        foreach (var name in Fs.ListDirectories(root))
-            if (name != index.ToString())
-                Fs.DeleteDirectory(Path.Combine(root, name));
-        _lastSnapshotIndex = index;
+        WriteLocalSnapshot(meta);
         _replica.Tell(new ReplicaMessage.SnapshotTaken(new RaftSnapshot(meta, SnapshotFiles.EncodeData(index))));
     }
 
@@ -224,21 +213,28 @@ internal sealed class StorageActor : Actor<StorageMessage>
         // Keep the installed state as this replica's latest local snapshot too, so it can serve it onward.
         _conf = meta.ConfState;
         _appliedTerm = meta.Term;
-        _lastSnapshotIndex = 0;
-        TakeSnapshotAtInstall(meta);
+        WriteLocalSnapshot(meta);
         Fs.DeleteDirectory(Path.GetDirectoryName(install.StagedDirectory)!);
         return true;
     }
 
-    private void TakeSnapshotAtInstall(SnapshotMetadata meta)
+    /// <summary>
+    /// Checkpoints the engine (at <paramref name="meta"/>'s index, which must be the applied index) as the
+    /// replica's one local snapshot, <c>snapshots/&lt;index&gt;/</c> with its SNAPSHOT file; older ones are removed.
+    /// </summary>
+    private void WriteLocalSnapshot(SnapshotMetadata meta)
     {
         string root = SnapshotFiles.SnapshotsDirectory(_options.Directory);
-        Fs.CreateDirectory(root);
-        foreach (var name in Fs.ListDirectories(root))
-            Fs.DeleteDirectory(Path.Combine(root, name));
         string dir = Path.Combine(root, meta.Index.ToString());
-        _engine!.CreateCheckpoint(dir);
+        Fs.CreateDirectory(root);
+        Fs.DeleteDirectory(dir);
+        long checkpointIndex = _engine!.CreateCheckpoint(dir);
+        if (checkpointIndex != (long)meta.Index)
+            throw new InvalidOperationException($"Checkpoint recorded applied index {checkpointIndex}, expected {meta.Index}.");
         SnapshotFiles.WriteMeta(Fs, dir, meta);
+        foreach (var name in Fs.ListDirectories(root))
+            if (name != meta.Index.ToString())
+                Fs.DeleteDirectory(Path.Combine(root, name));
         _lastSnapshotIndex = meta.Index;
     }
 }

@@ -181,14 +181,9 @@ public sealed class MemoryFileSystem : IFileSystem
             {
                 lock (node)
                 {
-                    int keep = node.SyncedLength;
-                    int unsynced = node.Length - node.SyncedLength;
-                    if (unsynced > 0 && random.Next(2) == 0)
-                    {
-                        keep += random.Next(unsynced + 1);
-                        if (keep > node.SyncedLength && random.Next(4) == 0)
-                            node.Data[keep - 1] ^= 0x5A;
-                    }
+                    int keep = SurvivingLength(node, random, out bool flipLast);
+                    if (flipLast)
+                        node.Data[keep - 1] ^= 0x5A;
                     node.Length = keep;
                     node.SyncedLength = keep;
                     node.Generation++;
@@ -216,17 +211,11 @@ public sealed class MemoryFileSystem : IFileSystem
                 {
                     lock (node)
                     {
-                        int keep = node.SyncedLength;
-                        int unsynced = node.Length - node.SyncedLength;
+                        int keep = SurvivingLength(node, random, out bool flipLast);
                         clone = new Node();
                         clone.Append(node.Data.AsSpan(0, keep));
-                        if (unsynced > 0 && random.Next(2) == 0)
-                        {
-                            int torn = random.Next(unsynced + 1);
-                            clone.Append(node.Data.AsSpan(keep, torn));
-                            if (torn > 0 && random.Next(4) == 0)
-                                clone.Data[clone.Length - 1] ^= 0x5A;
-                        }
+                        if (flipLast)
+                            clone.Data[keep - 1] ^= 0x5A;
                         clone.SyncedLength = clone.Length;
                     }
                     cloned[node] = clone;
@@ -236,6 +225,24 @@ public sealed class MemoryFileSystem : IFileSystem
             copy._directories.UnionWith(_directories);
         }
         return copy;
+    }
+
+    /// <summary>
+    /// The power-loss model shared by <see cref="Crash"/> and <see cref="CrashCopy"/>: the synced bytes survive and,
+    /// with probability ½, a random prefix of the unsynced tail (a torn write) whose last byte is corrupted with
+    /// probability ¼. Caller holds the node's lock.
+    /// </summary>
+    private static int SurvivingLength(Node node, Random random, out bool flipLast)
+    {
+        int keep = node.SyncedLength;
+        int unsynced = node.Length - node.SyncedLength;
+        flipLast = false;
+        if (unsynced > 0 && random.Next(2) == 0)
+        {
+            keep += random.Next(unsynced + 1);
+            flipLast = keep > node.SyncedLength && random.Next(4) == 0;
+        }
+        return keep;
     }
 
     /// <summary>Flips one bit of a file's contents in place (for corruption tests).</summary>
