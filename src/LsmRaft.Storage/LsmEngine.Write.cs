@@ -75,13 +75,16 @@ public sealed partial class LsmEngine
         // head (leader): no thundering herd on every group commit.
         while (true)
         {
+            ManualResetEventSlim wake;
             lock (_writeLock)
             {
                 if (writer.Done || ReferenceEquals(_writers.Peek(), writer))
                     break;
+                // Created only by writers that actually wait (under the lock the leader signals under).
+                wake = writer.Wake ??= new ManualResetEventSlim(false, spinCount: 20);
             }
-            writer.Wake.Wait();
-            writer.Wake.Reset();
+            wake.Wait();
+            wake.Reset();
         }
         if (writer.Done)
         {
@@ -126,10 +129,10 @@ public sealed partial class LsmEngine
                 member.Error = member == writer ? null : error;
                 member.Done = true;
                 if (member != writer)
-                    member.Wake.Set();
+                    member.Wake?.Set();
             }
             if (_writers.Count > 0)
-                _writers.Peek().Wake.Set(); // the next leader
+                _writers.Peek().Wake?.Set(); // the next leader
             else
                 Monitor.PulseAll(_writeLock); // DrainWriters waits for an empty queue
         }
@@ -376,8 +379,8 @@ public sealed partial class LsmEngine
         public long AppliedIndex { get; }
         public bool ForceFlush { get; }
 
-        /// <summary>Set when this writer's group is done or it has become the leader. Spins briefly before blocking.</summary>
-        public ManualResetEventSlim Wake { get; } = new(false, spinCount: 20);
+        /// <summary>Set when this writer's group is done or it has become the leader; null until the writer has to wait. Guarded by _writeLock.</summary>
+        public ManualResetEventSlim? Wake { get; set; }
 
         /// <summary>Issued by the engine itself (the closing flush), accepted after writes are rejected.</summary>
         public bool Internal { get; init; }

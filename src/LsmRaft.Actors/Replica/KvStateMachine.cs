@@ -40,8 +40,6 @@ internal sealed class KvStateMachine
     /// <summary>Index of the last entry applied. Invariant: entries are applied in index order, each once.</summary>
     public ulong AppliedIndex { get; private set; }
 
-    public ApplyResult Apply(Entry entry) => ApplyAll([entry])[0];
-
     /// <summary>
     /// Applies committed entries in order as ONE engine write (atomic, carrying the last entry's index as
     /// the applied index), so a Ready's worth of commands costs one trip through the engine's write path.

@@ -97,7 +97,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
                 node.Tick();
                 break;
             case ReplicaMessage.SnapshotChunk chunk:
-                await OnSnapshotChunkAsync(node, chunk, cancellationToken).ConfigureAwait(false);
+                OnSnapshotChunk(node, chunk);
                 break;
             case ReplicaMessage.SnapshotSent sent:
                 _snapshotsInFlight.Remove(sent.To);
@@ -280,7 +280,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         });
     }
 
-    private async ValueTask OnSnapshotChunkAsync(RaftNode node, ReplicaMessage.SnapshotChunk message, CancellationToken cancellationToken)
+    private void OnSnapshotChunk(RaftNode node, ReplicaMessage.SnapshotChunk message)
     {
         var chunk = message.Chunk;
         _receiver ??= new SnapshotReceiver(_options.EngineOptions.FileSystem, _options.Directory);
@@ -298,8 +298,6 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             });
         }
         message.Reply.Reply(ack);
-        await ValueTask.CompletedTask.ConfigureAwait(false);
-        _ = cancellationToken;
     }
 
     private ReplicaStatus BuildStatus(RaftNode node) =>

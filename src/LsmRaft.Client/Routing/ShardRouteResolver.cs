@@ -46,7 +46,7 @@ public sealed class ShardRouteResolver : IRouteResolver, IDisposable
     {
         if (request.Key is null || attempt > 0)
             return await _fallback.SelectAsync(request, attempt, cancellationToken).ConfigureAwait(false);
-        var refresh = RefreshIfDue(cancellationToken);
+        var refresh = RefreshIfDue();
         if (Volatile.Read(ref _map) is null && refresh is not null)
         {
             // First use: wait for the map once rather than sending everything through a forwarding hop.
@@ -74,7 +74,7 @@ public sealed class ShardRouteResolver : IRouteResolver, IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private Task? RefreshIfDue(CancellationToken cancellationToken)
+    private Task? RefreshIfDue()
     {
         lock (_lock)
         {
@@ -86,7 +86,6 @@ public sealed class ShardRouteResolver : IRouteResolver, IDisposable
             _fetchedAt = DateTime.UtcNow;
             _stale = false;
             _refresh = FetchAsync(CancellationToken.None);
-            _ = cancellationToken;
             return _refresh;
         }
     }

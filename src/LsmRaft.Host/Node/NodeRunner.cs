@@ -79,7 +79,7 @@ public sealed class NodeRunner : INodeRunner
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         var runtime = new NodeRuntime(config, loggers);
-        await runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        runtime.Start();
 
         var bind = IPAddress.Parse(config.BindAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -17,7 +17,7 @@ namespace LsmRaft.Host.Node;
 
 /// <summary>
 /// One LsmRaft node: the node log, the replicas of the meta group and of the shards placed here, the
-/// peer transport, and the request router behind the HTTP API. Start with <see cref="StartAsync"/>,
+/// peer transport, and the request router behind the HTTP API. Start with <see cref="Start"/>,
 /// stop with <see cref="DisposeAsync"/> (graceful: leadership handed away, replicas stopped, engines
 /// flushed, the node log closed).
 /// </summary>
@@ -79,7 +79,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         }
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public void Start()
     {
         var members = _config.Peers.Count > 0
             ? _config.Peers.ToDictionary(p => p.Id, p => new PeerEndpoint(p.Host, p.Port))
@@ -109,8 +109,6 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
             () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
             Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _changed, _loggers.CreateLogger("lsmraft.registry"));
         _logger.LogInformation("Node {Node} started {Replicas} replicas ({Shards} shards in the cluster)", _config.PeerId, _replicas.All.Count, _layout.Shards.Length);
-        await Task.CompletedTask.ConfigureAwait(false);
-        _ = cancellationToken;
     }
 
     private void StartReplica(ulong groupId, ConfState members)
