@@ -15,6 +15,9 @@ internal enum KvCommandKind : byte
 
     /// <summary>Several puts/deletes applied atomically.</summary>
     Batch = 4,
+
+    /// <summary>Cut the shard in two (<see cref="SplitRequest"/>); no key operations.</summary>
+    Split = 5,
 }
 
 /// <summary>One put (Value set) or delete (Value null).</summary>
@@ -24,9 +27,10 @@ internal sealed record KvOperation(byte[] Key, byte[]? Value);
 /// A command carried in a Raft entry's data. Binary format (little-endian), documented in
 /// docs/formats/commands.md: <c>version:u8=1 kind:u8</c> then, per kind,
 /// Put: <c>key value</c>; Delete: <c>key</c>; CompareAndSet: <c>expected:u64 hasValue:u8 key [value]</c>;
-/// Batch: <c>count:varint { hasValue:u8 key [value] }*</c>; where key and value are varint-length-prefixed bytes.
+/// Batch: <c>count:varint { hasValue:u8 key [value] }*</c>; where key and value are varint-length-prefixed bytes;
+/// Split: <c>childId:u64 splitAt:u64 expectedStart:u64 expectedEnd:u64 expectedEpoch:u64</c>.
 /// </summary>
-internal sealed record KvCommand(KvCommandKind Kind, IReadOnlyList<KvOperation> Operations, ulong ExpectedVersion = 0)
+internal sealed record KvCommand(KvCommandKind Kind, IReadOnlyList<KvOperation> Operations, ulong ExpectedVersion = 0, SplitRequest? SplitRequest = null)
 {
     public const byte FormatVersion = 1;
 
@@ -39,9 +43,11 @@ internal sealed record KvCommand(KvCommandKind Kind, IReadOnlyList<KvOperation> 
 
     public static KvCommand Batch(IReadOnlyList<KvOperation> operations) => new(KvCommandKind.Batch, operations);
 
+    public static KvCommand Split(SplitRequest split) => new(KvCommandKind.Split, [], SplitRequest: split);
+
     public byte[] Encode()
     {
-        int size = 2 + 8 + Coding.MaxVarint32Length;
+        int size = 2 + 5 * 8 + Coding.MaxVarint32Length;
         foreach (var op in Operations)
             size += 1 + 2 * Coding.MaxVarint32Length + op.Key.Length + (op.Value?.Length ?? 0);
         var buffer = new byte[size];
@@ -68,6 +74,16 @@ internal sealed record KvCommand(KvCommandKind Kind, IReadOnlyList<KvOperation> 
                 foreach (var op in Operations)
                     p += WriteOperation(span[p..], op);
                 break;
+            case KvCommandKind.Split:
+                {
+                    var split = SplitRequest!;
+                    foreach (var field in (ReadOnlySpan<ulong>)[split.ChildId, split.SplitAt, split.ExpectedStart, split.ExpectedEnd, split.ExpectedEpoch])
+                    {
+                        BinaryPrimitives.WriteUInt64LittleEndian(span[p..], field);
+                        p += 8;
+                    }
+                    break;
+                }
             default:
                 throw new InvalidOperationException($"Unknown command kind {Kind}.");
         }
@@ -115,6 +131,19 @@ internal sealed record KvCommand(KvCommandKind Kind, IReadOnlyList<KvOperation> 
                     for (int i = 0; i < count; i++)
                         ops[i] = ReadOperation(data, ref p);
                     result = Batch(ops);
+                    break;
+                }
+            case KvCommandKind.Split:
+                {
+                    if (data.Length - p != 5 * 8)
+                        throw new FormatException("A split carries exactly five 64-bit fields.");
+                    ulong Next(ReadOnlySpan<byte> d, ref int q)
+                    {
+                        ulong v = BinaryPrimitives.ReadUInt64LittleEndian(d[q..]);
+                        q += 8;
+                        return v;
+                    }
+                    result = Split(new SplitRequest(Next(data, ref p), Next(data, ref p), Next(data, ref p), Next(data, ref p), Next(data, ref p)));
                     break;
                 }
             default:

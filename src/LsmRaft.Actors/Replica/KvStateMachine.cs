@@ -16,6 +16,32 @@ internal abstract record ApplyResult
 
     /// <summary>The entry was not a command (the leader's no-op, a membership change) or was malformed.</summary>
     public sealed record NotACommand(string Reason) : ApplyResult;
+
+    /// <summary>A key of the command is not owned by this shard (it was split away); nothing changed. Re-route with a fresh shard map.</summary>
+    public sealed record WrongShard(ShardDescriptor Current) : ApplyResult;
+
+    /// <summary>The shard was split: it now owns <see cref="Parent"/>, and shard <see cref="ChildId"/> owns <see cref="Child"/>.</summary>
+    public sealed record Split(ulong ChildId, ShardDescriptor Parent, ShardDescriptor Child) : ApplyResult;
+
+    /// <summary>A split that does not fit the shard's current range (a stale or repeated request); nothing changed.</summary>
+    public sealed record SplitRefused(string Reason, ShardDescriptor Current) : ApplyResult;
+}
+
+/// <summary>
+/// Creates the new shard of a split on this node. A split entry may be applied again after a crash (the
+/// engine's applied index lags the log), so <see cref="Exists"/> is asked first and <see cref="Create"/>
+/// runs only for a child that is not durable yet.
+/// </summary>
+internal interface ISplitChildFactory
+{
+    /// <summary>Whether the child of <paramref name="split"/> already exists durably on this node.</summary>
+    bool Exists(SplitRequest split);
+
+    /// <summary>
+    /// Creates the child from the parent's rows (stored form: version ++ value), enumerating all of them,
+    /// and makes it durable before returning.
+    /// </summary>
+    void Create(ulong splitIndex, SplitRequest split, IEnumerable<KeyValuePair<byte[], byte[]>> rows);
 }
 
 /// <summary>
@@ -29,13 +55,25 @@ internal sealed class KvStateMachine
 {
     private const int VersionSize = 8;
 
-    public KvStateMachine(LsmEngine engine)
+    public KvStateMachine(LsmEngine engine, ShardDescriptor initialRange, ISplitChildFactory? splitChildFactory = null)
     {
         Engine = engine;
         AppliedIndex = (ulong)Math.Max(0, engine.DurableAppliedIndex);
+        var stored = engine.Get(ShardDescriptor.Key);
+        Descriptor = stored is null ? initialRange : ShardDescriptor.Decode(stored);
+        _splitChildFactory = splitChildFactory;
     }
 
+    private readonly ISplitChildFactory? _splitChildFactory;
+
     public LsmEngine Engine { get; }
+
+    /// <summary>The hash range and epoch this replica owns (see <see cref="ShardDescriptor"/>).</summary>
+    public ShardDescriptor Descriptor { get; private set; }
+
+    /// <summary>Whether this shard owns <paramref name="key"/>; the empty key is reserved and never owned.</summary>
+    public bool Owns(ReadOnlySpan<byte> key) =>
+        key.Length > 0 && (Descriptor == ShardDescriptor.WholeRing || Descriptor.Contains(LsmRaft.Protocol.Hashing.KeyHash.Hash(key)));
 
     /// <summary>Index of the last entry applied. Invariant: entries are applied in index order, each once.</summary>
     public ulong AppliedIndex { get; private set; }
@@ -66,7 +104,19 @@ internal sealed class KvStateMachine
             {
                 try
                 {
-                    results[i] = ApplyCommand(KvCommand.Decode(entry.Data), entry.Index, batch, overlay);
+                    var command = KvCommand.Decode(entry.Data);
+                    if (command.Kind == KvCommandKind.Split)
+                    {
+                        // Everything before the split becomes engine state first, so the cut sees it.
+                        Engine.Write(batch, (long)AppliedIndex);
+                        batch = new WriteBatch();
+                        overlay.Clear();
+                        results[i] = ApplySplit(command.SplitRequest!, entry.Index, batch);
+                    }
+                    else
+                    {
+                        results[i] = ApplyCommand(command, entry.Index, batch, overlay);
+                    }
                 }
                 catch (FormatException e)
                 {
@@ -93,8 +143,48 @@ internal sealed class KvStateMachine
         return (stored[VersionSize..], BinaryPrimitives.ReadUInt64LittleEndian(stored));
     }
 
+    /// <summary>
+    /// Cuts the shard: hands the rows of the child's hash range to the split factory (which makes the child
+    /// durable), then stages their deletion and the shrunk descriptor in <paramref name="batch"/>, written with
+    /// the split's index. Deterministic: every replica cuts at the same entry and the same point.
+    /// </summary>
+    private ApplyResult ApplySplit(SplitRequest split, ulong index, WriteBatch batch)
+    {
+        if (split.Invalid(Descriptor) is { } reason)
+            return new ApplyResult.SplitRefused(reason, Descriptor);
+        if (_splitChildFactory is null)
+            return new ApplyResult.SplitRefused("this replica cannot create shards (no split factory)", Descriptor);
+        var child = split.Child;
+        var moved = new List<byte[]>();
+        IEnumerable<KeyValuePair<byte[], byte[]>> Rows()
+        {
+            using var iterator = Engine.NewIterator();
+            for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+            {
+                var key = iterator.Key;
+                if (key.Length == 0 || !child.Contains(LsmRaft.Protocol.Hashing.KeyHash.Hash(key)))
+                    continue;
+                var keyBytes = key.ToArray();
+                moved.Add(keyBytes);
+                yield return new KeyValuePair<byte[], byte[]>(keyBytes, iterator.Value.ToArray());
+            }
+        }
+        if (_splitChildFactory.Exists(split))
+            foreach (var _ in Rows()) { } // created before a restart: only collect the keys to delete here
+        else
+            _splitChildFactory.Create(index, split, Rows());
+        foreach (var key in moved)
+            batch.Delete(key);
+        batch.Put(ShardDescriptor.Key, split.Parent.Encode());
+        Descriptor = split.Parent;
+        return new ApplyResult.Split(split.ChildId, split.Parent, child);
+    }
+
     private ApplyResult ApplyCommand(KvCommand command, ulong index, WriteBatch batch, Dictionary<byte[], byte[]?> overlay)
     {
+        foreach (var op in command.Operations)
+            if (!Owns(op.Key))
+                return op.Key.Length == 0 ? new ApplyResult.NotACommand("the empty key is reserved") : new ApplyResult.WrongShard(Descriptor);
         switch (command.Kind)
         {
             case KvCommandKind.Put:

@@ -25,6 +25,9 @@ internal abstract record ReadOutcome
     public sealed record Entries(IReadOnlyList<(byte[] Key, byte[] Value, ulong Version)> Items, ulong AppliedIndex) : ReadOutcome;
 
     public sealed record NotLeader(ulong LeaderHint) : ReadOutcome;
+
+    /// <summary>The key (or the range's epoch) is not this shard's any more: it was split; re-route with a fresh map.</summary>
+    public sealed record WrongShard(ShardDescriptor Current) : ReadOutcome;
 }
 
 /// <summary>A replica's view of itself, for routing and the cluster view.</summary>
@@ -76,8 +79,12 @@ internal abstract record ReadQuery
 {
     public sealed record Point(byte[] Key) : ReadQuery;
 
-    /// <summary>Keys in [Start, End) (null = open), at most <see cref="Limit"/>, ascending.</summary>
-    public sealed record Range(byte[]? Start, byte[]? End, int Limit) : ReadQuery;
+    /// <summary>
+    /// Keys in [Start, End) (null = open), at most <see cref="Limit"/>, ascending. A non-zero <see cref="Epoch"/>
+    /// is the shard epoch the caller routed with: a replica at another epoch answers WrongShard instead of a
+    /// partial answer.
+    /// </summary>
+    public sealed record Range(byte[]? Start, byte[]? End, int Limit, ulong Epoch = 0) : ReadQuery;
 }
 
 /// <summary>Read consistency as the replica implements it.</summary>

@@ -19,6 +19,15 @@ internal sealed record ReplicaOptions
     /// <summary>Membership of a brand-new group (ignored when the replica has state on disk or joins as a learner).</summary>
     public ConfState InitialMembers { get; init; } = ConfState.Empty;
 
+    /// <summary>The hash range a brand-new shard owns until its engine records a <see cref="ShardDescriptor"/> (a split, a snapshot).</summary>
+    public ShardDescriptor InitialRange { get; init; } = ShardDescriptor.WholeRing;
+
+    /// <summary>Called (on the storage actor) after a split created a new shard's replica on this node; the host starts it.</summary>
+    public Action<SplitCreated>? SplitCreated { get; init; }
+
+    /// <summary>Called (on the storage actor) after this replica applied a split, with the resulting descriptors.</summary>
+    public Action<ApplyResult.Split>? SplitApplied { get; init; }
+
     /// <summary>Wall-clock length of one Raft tick. Election timeout = <see cref="ElectionTicks"/> ticks.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 

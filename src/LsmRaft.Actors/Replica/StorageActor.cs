@@ -43,6 +43,7 @@ internal sealed class StorageActor : Actor<StorageMessage>
     private ConfState _conf;
     private ulong _lastSnapshotIndex;
     private ulong _appliedTerm;
+    private StorageMessage.Apply? _applying;
 
     public StorageActor(ReplicaOptions options, ActorRef<ReplicaMessage> replica, ConfState initialConf)
     {
@@ -107,7 +108,7 @@ internal sealed class StorageActor : Actor<StorageMessage>
     {
         string dir = SnapshotFiles.EngineDirectory(_options.Directory);
         _engine = LsmEngine.Open(dir, _options.EngineOptions with { EnableWal = false });
-        _machine = new KvStateMachine(_engine);
+        _machine = new KvStateMachine(_engine, _options.InitialRange, new SplitChildCreator(_options, MembersAt));
     }
 
     private void ApplyEntries(StorageMessage.Apply apply)
@@ -118,7 +119,9 @@ internal sealed class StorageActor : Actor<StorageMessage>
         while (skip < apply.Entries.Count && apply.Entries[skip].Index <= machine.AppliedIndex)
             skip++;
         var entries = skip == 0 ? apply.Entries : apply.Entries.Skip(skip).ToArray();
+        _applying = apply;
         var results = machine.ApplyAll(entries);
+        _applying = null;
         int waiter = 0;
         for (int i = 0; i < entries.Count; i++)
         {
@@ -126,6 +129,8 @@ internal sealed class StorageActor : Actor<StorageMessage>
             _appliedTerm = entry.Term;
             if (apply.ConfStates.TryGetValue(entry.Index, out var conf))
                 _conf = conf;
+            if (results[i] is ApplyResult.Split split)
+                _options.SplitApplied?.Invoke(split);
             while (waiter < apply.Waiters.Count && apply.Waiters[waiter].Index <= entry.Index)
             {
                 var w = apply.Waiters[waiter++];
@@ -152,11 +157,26 @@ internal sealed class StorageActor : Actor<StorageMessage>
             TakeSnapshot();
     }
 
+    /// <summary>The group's membership in effect just before entry <paramref name="index"/> of the batch being applied.</summary>
+    private ConfState MembersAt(ulong index)
+    {
+        var conf = _conf;
+        if (_applying is { } apply)
+            foreach (var (at, state) in apply.ConfStates.OrderBy(c => c.Key))
+                if (at < index)
+                    conf = state;
+        return conf;
+    }
+
     private void Serve(StorageMessage.Read read)
     {
         var machine = _machine!;
         switch (read.Query)
         {
+            case ReadQuery.Point point when !machine.Owns(point.Key):
+            case ReadQuery.Range range when range.Epoch != 0 && range.Epoch != machine.Descriptor.Epoch:
+                read.Reply.Reply(new ReadOutcome.WrongShard(machine.Descriptor));
+                break;
             case ReadQuery.Point point:
                 {
                     var found = machine.Get(point.Key);
@@ -166,7 +186,8 @@ internal sealed class StorageActor : Actor<StorageMessage>
             case ReadQuery.Range range:
                 {
                     var items = new List<(byte[], byte[], ulong)>();
-                    foreach (var kv in machine.Engine.Scan(range.Start, range.End, range.Limit))
+                    // The shard descriptor lives under the empty key, which sorts first: skip it.
+                    foreach (var kv in machine.Engine.Scan(range.Start is { Length: > 0 } ? range.Start : [0], range.End, range.Limit))
                     {
                         var (value, version) = KvStateMachine.Decode(kv.Value);
                         items.Add((kv.Key, value, version));

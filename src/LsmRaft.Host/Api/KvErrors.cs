@@ -32,3 +32,14 @@ public sealed class TooLargeException(string message) : KvException(message);
 
 /// <summary>400: malformed input.</summary>
 public sealed class BadRequestException(string message) : KvException(message);
+
+/// <summary>
+/// A shard answered that it no longer owns the key or range it was asked about (it was split since the sender's
+/// shard map was read). Internal to routing: the router refreshes its map and retries; it reaches a client as 503
+/// only when the map did not catch up within the request deadline.
+/// </summary>
+public sealed class StaleShardException(ulong shardId, string reason)
+    : KvException($"Shard {shardId} changed while the request was routed: {reason}. Retry.")
+{
+    public ulong ShardId { get; } = shardId;
+}

@@ -32,6 +32,7 @@ internal static class ProblemMapping
         },
         CrossShardBatchException e => new ApiProblem(400, "cross-shard-batch", "Batch spans shards", e.Message),
         ShardUnavailableException e => new ApiProblem(503, "shard-unavailable", "Shard unavailable", e.Message, options.RetryAfterSeconds),
+        StaleShardException e => new ApiProblem(503, "shard-changed", "Shard map changed", e.Message, 1),
         OverloadedException e => new ApiProblem(429, "overloaded", "Too many requests", e.Message, options.RetryAfterSeconds),
         TooLargeException e => new ApiProblem(413, "too-large", "Too large", e.Message),
         BadRequestException e => new ApiProblem(400, "bad-request", "Bad request", e.Message),

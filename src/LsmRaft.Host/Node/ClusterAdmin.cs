@@ -1,17 +1,47 @@
 using LsmRaft.Host.Api;
 using LsmRaft.Protocol.Cluster;
+using LsmRaft.Protocol.Peer;
 
 namespace LsmRaft.Host.Node;
 
 /// <summary>
-/// Operator commands of this version: leadership transfer works on any shard from any node; shard split and
-/// replica moves need the meta group to own the shard map, which this version does not do yet, so they
-/// answer 501 with that reason rather than pretending.
+/// Operator commands, served by any node: split a shard, move a replica, transfer leadership. Each goes
+/// through the shard's Raft group (the shard's leader, wherever it is) and the meta group's shard map.
 /// </summary>
-internal sealed class ClusterAdmin(RequestRouter router, Func<ClusterView> view) : IClusterAdmin
+internal sealed class ClusterAdmin(RequestRouter router, ShardMapStore maps, Func<ClusterView> view) : IClusterAdmin
 {
-    public Task<ClusterView> SplitShardAsync(ulong shardId, CancellationToken cancellationToken) =>
-        throw new NotSupportedOperationException($"Splitting shard {shardId} is not available in this version: the shard map is fixed at bootstrap (see docs/architecture.md, departure 3).");
+    /// <summary>
+    /// Splits a shard at the middle of its hash range: reserves the new shard's id in the map, has the shard's
+    /// Raft group apply the split (every replica creates the new shard from the same entry), then records both
+    /// shards in the map. Writes continue throughout: a write for the moved half that reaches the old shard
+    /// after the split entry is refused there (STALE_EPOCH) and re-routed by the new map.
+    /// </summary>
+    public async Task<ClusterView> SplitShardAsync(ulong shardId, CancellationToken cancellationToken)
+    {
+        await maps.RefreshAsync(stale: false, cancellationToken).ConfigureAwait(false);
+        var shard = maps.Lookup.Shards.FirstOrDefault(s => s.Id == shardId)
+            ?? throw new ResourceNotFoundException($"Shard {shardId} does not exist; GET /v1/cluster lists the shards.");
+        if (shard.RangeStart == shard.RangeEnd)
+            throw new OperationConflictException($"Shard {shardId} owns a single point of the hash ring and cannot be split.");
+        ulong childId = 0;
+        await maps.UpdateAsync(map =>
+        {
+            childId = map.NextShardId;
+            return map with { NextShardId = childId + 1 };
+        }, cancellationToken).ConfigureAwait(false);
+        ulong splitAt = shard.RangeStart + (shard.RangeEnd - shard.RangeStart) / 2 + 1;
+        var op = new SplitOp { ChildId = childId, SplitAt = splitAt, ExpectedStart = shard.RangeStart, ExpectedEnd = shard.RangeEnd, ExpectedEpoch = shard.Epoch };
+        try
+        {
+            await router.SplitAsync(shard, op, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StaleShardException e)
+        {
+            throw new OperationConflictException($"Shard {shardId} changed while the split was prepared ({e.Message}); read GET /v1/cluster and retry.");
+        }
+        await maps.RecordSplitAsync(shardId, childId, (shard.RangeStart, splitAt - 1, shard.Epoch + 1), (splitAt, shard.RangeEnd, shard.Epoch + 1), cancellationToken).ConfigureAwait(false);
+        return view();
+    }
 
     public Task<ClusterView> MoveReplicaAsync(ulong shardId, ulong fromNode, ulong toNode, CancellationToken cancellationToken) =>
         throw new NotSupportedOperationException($"Moving shard {shardId}'s replica from node {fromNode} to node {toNode} is not available in this version: the shard map is fixed at bootstrap (see docs/architecture.md, departure 3).");

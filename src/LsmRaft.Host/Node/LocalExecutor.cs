@@ -30,7 +30,7 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                 case ForwardRequest.OpOneofCase.Scan:
                     {
                         var scan = request.Scan;
-                        var query = new ReadQuery.Range(scan.Start.IsEmpty ? null : scan.Start.ToByteArray(), scan.End.IsEmpty ? null : scan.End.ToByteArray(), (int)Math.Min(scan.Limit, int.MaxValue));
+                        var query = new ReadQuery.Range(scan.Start.IsEmpty ? null : scan.Start.ToByteArray(), scan.End.IsEmpty ? null : scan.End.ToByteArray(), (int)Math.Min(scan.Limit, int.MaxValue), request.Epoch);
                         return Read(response, await ReadAsync(replica, query, scan.Consistency, cancellationToken).ConfigureAwait(false));
                     }
                 case ForwardRequest.OpOneofCase.Put:
@@ -47,6 +47,12 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                     {
                         var ops = request.Batch.Items.Select(i => new KvOperation(i.Key.ToByteArray(), i.HasValue ? i.Value.ToByteArray() : null)).ToArray();
                         return Write(response, await ProposeAsync(replica, KvCommand.Batch(ops), cancellationToken).ConfigureAwait(false));
+                    }
+                case ForwardRequest.OpOneofCase.Split:
+                    {
+                        var op = request.Split;
+                        var split = new SplitRequest(op.ChildId, op.SplitAt, op.ExpectedStart, op.ExpectedEnd, op.ExpectedEpoch);
+                        return Write(response, await ProposeAsync(replica, KvCommand.Split(split), cancellationToken).ConfigureAwait(false));
                     }
                 case ForwardRequest.OpOneofCase.TransferLeader:
                     {
@@ -105,6 +111,9 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
             case ReadOutcome.NotLeader notLeader:
                 response.Error = Error(ErrorCode.NotLeader, "not the leader", notLeader.LeaderHint);
                 break;
+            case ReadOutcome.WrongShard wrong:
+                response.Error = StaleEpoch($"the shard now owns {wrong.Current}", wrong.Current);
+                break;
         }
         return response;
     }
@@ -126,6 +135,15 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
             case ProposeOutcome.Committed { Result: ApplyResult.NotACommand notACommand }:
                 response.Error = Error(ErrorCode.BadRequest, notACommand.Reason);
                 break;
+            case ProposeOutcome.Committed { Result: ApplyResult.WrongShard wrong }:
+                response.Error = StaleEpoch($"the shard now owns {wrong.Current}", wrong.Current);
+                break;
+            case ProposeOutcome.Committed { Result: ApplyResult.Split } committed:
+                response.Version = committed.Index;
+                break;
+            case ProposeOutcome.Committed { Result: ApplyResult.SplitRefused refused }:
+                response.Error = StaleEpoch(refused.Reason, refused.Current);
+                break;
             case ProposeOutcome.NotLeader notLeader:
                 response.Error = Error(ErrorCode.NotLeader, "not the leader", notLeader.LeaderHint);
                 break;
@@ -135,6 +153,9 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
         }
         return response;
     }
+
+    private static KvError StaleEpoch(string message, ShardDescriptor current) =>
+        new() { Code = ErrorCode.StaleEpoch, Message = message, CurrentEpoch = current.Epoch };
 
     private static KvError Error(ErrorCode code, string message, ulong leaderHint = 0) =>
         new() { Code = code, Message = message, LeaderHintNode = leaderHint };

@@ -92,7 +92,7 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddLsmRaftApi(config.ToApiOptions());
         builder.Services.AddSingleton<IKvService>(runtime.Router!);
         builder.Services.AddSingleton<IReadiness>(runtime);
-        builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.BuildClusterView));
+        builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.BuildClusterView));
         var app = builder.Build();
         app.UseLsmRaftApi();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -24,6 +24,7 @@ namespace LsmRaft.Host.Node;
 internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposable
 {
     private const string LayoutFileName = "cluster.json";
+    private const string MapCopyFileName = "shard-map.json";
 
     private readonly NodeConfig _config;
     private readonly ILoggerFactory _loggers;
@@ -37,7 +38,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
     private PeerTransport? _transport;
     private LocalExecutor? _local;
     private PersistedLayout? _layout;
-    private ShardMapLookup? _map;
+    private ShardMapStore? _maps;
     private volatile bool _stopping;
     private readonly ChangeSignal _changed = new(); // replica status or the node registry changed
     private NodeRegistry? _registry;
@@ -52,6 +53,9 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
     public RequestRouter? Router { get; private set; }
 
     public PeerOptions? PeerOptions { get; private set; }
+
+    /// <summary>The shard map as this node knows it (owned by the meta group).</summary>
+    public ShardMapStore? ShardMaps => _maps;
 
     public ulong NodeId => _config.PeerId;
 
@@ -86,7 +90,6 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
             : new Dictionary<ulong, PeerEndpoint> { [_config.PeerId] = new PeerEndpoint("127.0.0.1", _config.Port) };
         _fs.CreateDirectory(_config.DataDir);
         _layout = LoadOrCreateLayout(members.Keys.ToArray());
-        _map = new ShardMapLookup(_layout.Shards);
 
         string secret = _config.ClusterSecret ?? $"insecure-dev:{_config.GroupId}";
         PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, Encoding.UTF8.GetBytes(secret), members)
@@ -97,30 +100,81 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         _system = new ActorSystem(new ActorSystemOptions { Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message) });
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
-        Router = new RequestRouter(_config.PeerId, () => _map!, _local, members.Count > 1 ? _transport : null, _config.RequestTimeout, BuildClusterView);
+        Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, members.Count > 1 ? _transport : null, _config.RequestTimeout, BuildClusterView)
+        {
+            RefreshMap = ct => _maps!.RefreshAsync(stale: false, ct),
+        };
+        var meta = new ShardInfo(ClusterLayout.MetaGroupId, 0, ulong.MaxValue, 1, _layout.MetaVoters, [], null);
+        _maps = new ShardMapStore(Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _layout.Shards, LoadMapCopy() ?? _layout.Shards,
+            SaveMapCopy, _changed, _loggers.CreateLogger("lsmraft.shardmap"));
 
-        if (_layout.MetaVoters.Contains(_config.PeerId))
-            StartReplica(ClusterLayout.MetaGroupId, new ConfState(_layout.MetaVoters, []));
-        foreach (var shard in _layout.Shards)
-            if (shard.Replicas.Contains(_config.PeerId))
-                StartReplica(shard.Id, new ConfState(shard.Replicas, shard.Learners));
-        var meta = new ShardInfo(ClusterLayout.MetaGroupId, 0, 0, 1, _layout.MetaVoters, [], null);
+        WriteInitialManifests(meta);
+        foreach (var dir in _fs.ListDirectories(GroupsDirectory))
+            if (ulong.TryParse(dir, out ulong groupId))
+                StartReplica(groupId);
+        _maps.Start();
         _registry = new NodeRegistry(_config.PeerId,
             () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
             Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _changed, _loggers.CreateLogger("lsmraft.registry"));
         _logger.LogInformation("Node {Node} started {Replicas} replicas ({Shards} shards in the cluster)", _config.PeerId, _replicas.All.Count, _layout.Shards.Length);
     }
 
-    private void StartReplica(ulong groupId, ConfState members)
+    private string GroupsDirectory => Path.Combine(_config.DataDir, "groups");
+
+    private string ReplicaDirectory(ulong groupId) => Path.Combine(GroupsDirectory, groupId.ToString());
+
+    /// <summary>
+    /// On the first start (and for data directories of versions before REPLICA files) every replica the
+    /// bootstrap layout places on this node gets its manifest: the layout's members and range.
+    /// </summary>
+    private void WriteInitialManifests(ShardInfo meta)
     {
-        string dir = Path.Combine(_config.DataDir, "groups", groupId.ToString());
-        _fs.CreateDirectory(dir);
+        _fs.CreateDirectory(GroupsDirectory);
+        var initial = _layout!.Shards.Append(meta);
+        foreach (var shard in initial)
+        {
+            if (!shard.Replicas.Contains(_config.PeerId) && !shard.Learners.Contains(_config.PeerId))
+                continue;
+            string dir = ReplicaDirectory(shard.Id);
+            if (ReplicaManifest.Exists(_fs, dir))
+                continue;
+            bool fresh = !_fs.DirectoryExists(dir) || _fs.ListDirectories(dir).Count == 0;
+            if (!fresh && !_fs.DirectoryExists(SnapshotFiles.EngineDirectory(dir)))
+                continue;
+            ReplicaManifest.Create(shard.Id, new ConfState(shard.Replicas, shard.Learners), new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
+        }
+    }
+
+    /// <summary>Starts the replica whose directory holds a <see cref="ReplicaManifest"/>; false when there is none (an unfinished creation).</summary>
+    private bool StartReplica(ulong groupId)
+    {
+        string dir = ReplicaDirectory(groupId);
+        var manifest = ReplicaManifest.Read(_fs, dir);
+        if (manifest is null)
+        {
+            _logger.LogWarning("Skipping {Directory}: it has no REPLICA file (a replica whose creation did not finish)", dir);
+            return false;
+        }
+        if (manifest.GroupId != groupId)
+            throw new InvalidDataException($"'{Path.Combine(dir, ReplicaManifest.FileName)}' names group {manifest.GroupId} but lives in the directory of group {groupId}.");
+        lock (_replicas)
+            return StartReplica(groupId, dir, manifest);
+    }
+
+    private bool StartReplica(ulong groupId, string dir, ReplicaManifest manifest)
+    {
+        if (_replicas.TryGet(groupId, out _))
+            return true;
+        var members = manifest.Members;
         var options = new ReplicaOptions
         {
             GroupId = groupId,
             NodeId = _config.PeerId,
             Directory = dir,
             InitialMembers = members,
+            InitialRange = manifest.Range,
+            SplitCreated = created => StartReplica(created.ChildId),
+            SplitApplied = OnSplitApplied,
             EngineOptions = new LsmOptions
             {
                 FlushThresholdBytes = _config.FlushThresholdBytes,
@@ -144,7 +198,35 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         });
         handle = new ReplicaHandle(groupId, actorRef);
         _replicas.Add(handle);
+        return true;
     }
+
+    /// <summary>Every replica of a split shard reports the split; the map update is idempotent and retried until it lands.</summary>
+    private void OnSplitApplied(LsmRaft.Actors.Replica.ApplyResult.Split split)
+    {
+        var maps = _maps!;
+        _ = Task.Run(async () =>
+        {
+            for (int attempt = 1; !_stopping; attempt++)
+            {
+                try
+                {
+                    await maps.RecordSplitAsync(ParentOf(split), split.ChildId, (split.Parent.Start, split.Parent.End, split.Parent.Epoch),
+                        (split.Child.Start, split.Child.End, split.Child.Epoch), CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception e) when (e is LsmRaft.Host.Api.KvException or IOException or TimeoutException or OperationCanceledException)
+                {
+                    _logger.LogDebug("Recording split of shard {Child} in the shard map failed (attempt {Attempt}): {Message}", split.ChildId, attempt, e.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 2000))).ConfigureAwait(false);
+                }
+            }
+        });
+    }
+
+    /// <summary>The shard a split came from: the one whose range, before the split, started where the parent's still does.</summary>
+    private ulong ParentOf(LsmRaft.Actors.Replica.ApplyResult.Split split) =>
+        _maps!.Lookup.Find(split.Parent.Start).Id;
 
     public void DeliverRaft(ulong groupId, Message message)
     {
@@ -179,8 +261,8 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
                 return new NodeInfo(p.Key, p.Value.ToString(), http, state, record?.Heartbeat);
             })
             .ToList();
-        var shards = _layout!.Shards.Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
-        return new ClusterView(_config.GroupId, 1, nodes, shards);
+        var shards = _maps!.Lookup.Shards.OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
+        return new ClusterView(_config.GroupId, _maps.Version, nodes, shards);
     }
 
     private ulong? LeaderOf(ulong shardId)
@@ -233,6 +315,8 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         _stopping = true;
         if (_registry is not null)
             await _registry.DisposeAsync().ConfigureAwait(false);
+        if (_maps is not null)
+            await _maps.DisposeAsync().ConfigureAwait(false);
         if (_system is not null)
             await _system.DisposeAsync().ConfigureAwait(false);
         if (_transport is not null)
@@ -256,6 +340,30 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         File.WriteAllText(temp, JsonSerializer.Serialize(layout, new JsonSerializerOptions { WriteIndented = true }));
         File.Move(temp, path, overwrite: true);
         return layout;
+    }
+
+    private IReadOnlyList<ShardInfo>? LoadMapCopy()
+    {
+        string path = Path.Combine(_config.DataDir, MapCopyFileName);
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize<ShardInfo[]>(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            _logger.LogWarning("Ignoring '{Path}' ({Message}); the shard map is read from the meta group", path, e.Message);
+            return null;
+        }
+    }
+
+    private void SaveMapCopy(IReadOnlyList<ShardInfo> shards)
+    {
+        string path = Path.Combine(_config.DataDir, MapCopyFileName);
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(shards, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temp, path, overwrite: true);
     }
 
     private static LogLevel ToLogLevel(ActorLogLevel level) => (LogLevel)(int)level; // same values by design

@@ -36,14 +36,19 @@ internal sealed class RequestRouter : IKvService
         _view = view;
     }
 
+    /// <summary>Re-reads the shard map from the meta group (linearizably); called when a shard answers that it changed.</summary>
+    public Func<CancellationToken, Task>? RefreshMap { get; init; }
+
+    /// <summary>How many times one request re-reads the shard map after STALE_EPOCH answers before giving up (within its deadline).</summary>
+    private const int MaxMapRefreshes = 40;
+
     /// <summary>The leader this node last saw for each shard (from answers and hints).</summary>
     public IReadOnlyDictionary<ulong, ulong> KnownLeaders => _leaders;
 
     public async Task<KvEntry?> GetAsync(byte[] key, ApiConsistency consistency, CancellationToken cancellationToken)
     {
-        var shard = _map().Find(key);
-        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Get = new GetOp { Key = ByteString.CopyFrom(key), Consistency = ToWire(consistency) } };
-        var response = await RouteAsync(shard, request, allowFollower: consistency == ApiConsistency.Stale, cancellationToken).ConfigureAwait(false);
+        var get = new GetOp { Key = ByteString.CopyFrom(key), Consistency = ToWire(consistency) };
+        var (shard, response) = await RouteKeyAsync(key, s => new ForwardRequest { ShardId = s.Id, Epoch = s.Epoch, Get = get }, consistency == ApiConsistency.Stale, cancellationToken).ConfigureAwait(false);
         if (response.Error is { Code: ErrorCode.KeyNotFound })
             return null;
         ThrowIfError(shard, response);
@@ -53,18 +58,16 @@ internal sealed class RequestRouter : IKvService
 
     public async Task<ulong> PutAsync(byte[] key, byte[] value, CancellationToken cancellationToken)
     {
-        var shard = _map().Find(key);
-        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Put = new PutOp { Key = ByteString.CopyFrom(key), Value = ByteString.CopyFrom(value) } };
-        var response = await RouteAsync(shard, request, false, cancellationToken).ConfigureAwait(false);
+        var put = new PutOp { Key = ByteString.CopyFrom(key), Value = ByteString.CopyFrom(value) };
+        var (shard, response) = await RouteKeyAsync(key, s => new ForwardRequest { ShardId = s.Id, Epoch = s.Epoch, Put = put }, false, cancellationToken).ConfigureAwait(false);
         ThrowIfError(shard, response);
         return response.Version;
     }
 
     public async Task<bool> DeleteAsync(byte[] key, CancellationToken cancellationToken)
     {
-        var shard = _map().Find(key);
-        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Delete = new DeleteOp { Key = ByteString.CopyFrom(key) } };
-        var response = await RouteAsync(shard, request, false, cancellationToken).ConfigureAwait(false);
+        var delete = new DeleteOp { Key = ByteString.CopyFrom(key) };
+        var (shard, response) = await RouteKeyAsync(key, s => new ForwardRequest { ShardId = s.Id, Epoch = s.Epoch, Delete = delete }, false, cancellationToken).ConfigureAwait(false);
         if (response.Error is { Code: ErrorCode.KeyNotFound })
             return false;
         ThrowIfError(shard, response);
@@ -73,23 +76,52 @@ internal sealed class RequestRouter : IKvService
 
     public async Task<ulong> CompareAndSetAsync(byte[] key, ulong expectedVersion, byte[]? value, CancellationToken cancellationToken)
     {
-        var shard = _map().Find(key);
         var cas = new CasOp { Key = ByteString.CopyFrom(key), ExpectedVersion = expectedVersion, HasValue = value is not null };
         if (value is not null)
             cas.Value = ByteString.CopyFrom(value);
-        var response = await RouteAsync(shard, new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Cas = cas }, false, cancellationToken).ConfigureAwait(false);
+        var (shard, response) = await RouteKeyAsync(key, s => new ForwardRequest { ShardId = s.Id, Epoch = s.Epoch, Cas = cas }, false, cancellationToken).ConfigureAwait(false);
         ThrowIfError(shard, response);
         return response.Version;
+    }
+
+    /// <summary>
+    /// Routes a single-key operation to the shard owning <paramref name="key"/> in the current map; when the
+    /// shard answers STALE_EPOCH (it was split since the map was read) the map is re-read and the operation
+    /// re-routed — safe for writes because a shard rejects a key it does not own before applying anything.
+    /// </summary>
+    private async Task<(ShardInfo Shard, ForwardResponse Response)> RouteKeyAsync(byte[] key, Func<ShardInfo, ForwardRequest> build, bool allowFollower, CancellationToken cancellationToken)
+    {
+        for (int refresh = 0; ; refresh++)
+        {
+            var shard = _map().Find(key);
+            var response = await RouteAsync(shard, build(shard), allowFollower, cancellationToken).ConfigureAwait(false);
+            if (response.Error is not { Code: ErrorCode.StaleEpoch } || !await RefreshAfterStaleAsync(refresh, cancellationToken).ConfigureAwait(false))
+                return (shard, response);
+        }
+    }
+
+    /// <summary>Re-reads the map after a STALE_EPOCH answer (backing off while the meta group catches up); false when out of attempts.</summary>
+    private async Task<bool> RefreshAfterStaleAsync(int refresh, CancellationToken cancellationToken)
+    {
+        if (RefreshMap is null || refresh >= MaxMapRefreshes)
+            return false;
+        if (refresh > 0)
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10 * refresh, 100)), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RefreshMap(cancellationToken).ConfigureAwait(false);
+        }
+        catch (KvException)
+        {
+            // The meta group is briefly unavailable: retry with the map we have (the shard answers again).
+        }
+        return true;
     }
 
     public async Task BatchAsync(IReadOnlyList<BatchOperation> operations, CancellationToken cancellationToken)
     {
         if (operations.Count == 0)
             return;
-        var map = _map();
-        var shards = operations.Select(o => map.Find(o.Key)).DistinctBy(s => s.Id).ToList();
-        if (shards.Count > 1)
-            throw new CrossShardBatchException(shards.Count);
         var batch = new BatchOp();
         foreach (var op in operations)
         {
@@ -98,9 +130,19 @@ internal sealed class RequestRouter : IKvService
                 item.Value = ByteString.CopyFrom(op.Value);
             batch.Items.Add(item);
         }
-        var shard = shards[0];
-        var response = await RouteAsync(shard, new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Batch = batch }, false, cancellationToken).ConfigureAwait(false);
-        ThrowIfError(shard, response);
+        for (int refresh = 0; ; refresh++)
+        {
+            var map = _map();
+            var shards = operations.Select(o => map.Find(o.Key)).DistinctBy(s => s.Id).ToList();
+            if (shards.Count > 1)
+                throw new CrossShardBatchException(shards.Count);
+            var shard = shards[0];
+            var response = await RouteAsync(shard, new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Batch = batch }, false, cancellationToken).ConfigureAwait(false);
+            if (response.Error is { Code: ErrorCode.StaleEpoch } && await RefreshAfterStaleAsync(refresh, cancellationToken).ConfigureAwait(false))
+                continue;
+            ThrowIfError(shard, response);
+            return;
+        }
     }
 
     /// <summary>
@@ -108,6 +150,23 @@ internal sealed class RequestRouter : IKvService
     /// first <c>limit</c> keys of the range, and the merge keeps the first <c>limit</c> overall.
     /// </summary>
     public async Task<ScanPage> ScanAsync(ScanRequest request, CancellationToken cancellationToken)
+    {
+        for (int refresh = 0; ; refresh++)
+        {
+            try
+            {
+                return await ScanOnceAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StaleShardException) when (refresh < MaxMapRefreshes && RefreshMap is not null)
+            {
+                // A shard was split under the scan: read every piece again with the new map.
+            }
+            await RefreshAfterStaleAsync(refresh, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One fan-out over the shards of the current map; a shard at another epoch fails it with <see cref="StaleShardException"/>.</summary>
+    private async Task<ScanPage> ScanOnceAsync(ScanRequest request, CancellationToken cancellationToken)
     {
         var shards = _map().Shards;
         int limit = Math.Max(1, request.Limit);
@@ -119,6 +178,8 @@ internal sealed class RequestRouter : IKvService
             if (request.End is not null)
                 scan.End = ByteString.CopyFrom(request.End);
             var response = await RouteAsync(shard, new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Scan = scan }, request.Consistency == ApiConsistency.Stale, cancellationToken).ConfigureAwait(false);
+            if (response.Error is { Code: ErrorCode.StaleEpoch } stale)
+                throw new StaleShardException(shard.Id, stale.Message);
             ThrowIfError(shard, response);
             return response.Entries.Entries;
         }).ToArray();
@@ -144,6 +205,37 @@ internal sealed class RequestRouter : IKvService
     {
         var request = new ForwardRequest { ShardId = meta.Id, Epoch = meta.Epoch, Put = new PutOp { Key = ByteString.CopyFrom(key), Value = ByteString.CopyFrom(value) } };
         ThrowIfError(meta, await RouteAsync(meta, request, false, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Reads one meta key: its value and version (the Raft index that wrote it), or null when absent.</summary>
+    public async Task<(byte[] Value, ulong Version)?> MetaGetAsync(ShardInfo meta, byte[] key, bool stale, CancellationToken cancellationToken)
+    {
+        var request = new ForwardRequest { ShardId = meta.Id, Epoch = meta.Epoch, Get = new GetOp { Key = ByteString.CopyFrom(key), Consistency = stale ? WireConsistency.Stale : WireConsistency.Linearizable } };
+        var response = await RouteAsync(meta, request, stale, cancellationToken).ConfigureAwait(false);
+        if (response.Error is { Code: ErrorCode.KeyNotFound })
+            return null;
+        ThrowIfError(meta, response);
+        var entry = response.Entries.Entries[0];
+        return (entry.Value.ToByteArray(), entry.Version);
+    }
+
+    /// <summary>Sets a meta key if its version is <paramref name="expectedVersion"/> (0 = absent); the new version, or <see cref="VersionConflictException"/>.</summary>
+    public async Task<ulong> MetaCompareAndSetAsync(ShardInfo meta, byte[] key, ulong expectedVersion, byte[] value, CancellationToken cancellationToken)
+    {
+        var cas = new CasOp { Key = ByteString.CopyFrom(key), ExpectedVersion = expectedVersion, HasValue = true, Value = ByteString.CopyFrom(value) };
+        var response = await RouteAsync(meta, new ForwardRequest { ShardId = meta.Id, Epoch = meta.Epoch, Cas = cas }, false, cancellationToken).ConfigureAwait(false);
+        ThrowIfError(meta, response);
+        return response.Version;
+    }
+
+    /// <summary>Asks the shard's leader to split it; the split's Raft index, or <see cref="StaleShardException"/> when the shard changed.</summary>
+    public async Task<ulong> SplitAsync(ShardInfo shard, SplitOp split, CancellationToken cancellationToken)
+    {
+        var response = await RouteAsync(shard, new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Split = split }, false, cancellationToken).ConfigureAwait(false);
+        if (response.Error is { Code: ErrorCode.StaleEpoch } stale)
+            throw new StaleShardException(shard.Id, stale.Message);
+        ThrowIfError(shard, response);
+        return response.Version;
     }
 
     /// <summary>Reads the meta group's keys in [start, end); stale reads are served by any meta replica.</summary>
@@ -239,6 +331,7 @@ internal sealed class RequestRouter : IKvService
             ErrorCode.BadRequest => new BadRequestException(error.Message),
             ErrorCode.Overloaded => new OverloadedException(error.Message),
             ErrorCode.KeyNotFound => new BadRequestException("The key does not exist."),
+            ErrorCode.StaleEpoch => new StaleShardException(shard.Id, error.Message),
             _ => new ShardUnavailableException(shard.Id, error.Message),
         };
     }

@@ -74,7 +74,7 @@ public sealed class ClusterTests
     }
 
     [Fact]
-    public async Task Leadership_of_a_shard_moves_to_the_named_node_through_any_node_and_split_answers_501()
+    public async Task Leadership_of_a_shard_moves_to_the_named_node_through_any_node()
     {
         await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
         await cluster.WaitUntilReadyAsync();
@@ -94,7 +94,6 @@ public sealed class ClusterTests
         ulong now = after.RootElement.GetProperty("shards").EnumerateArray().First(x => x.GetProperty("id").GetUInt64() == shardId).GetProperty("leader").GetUInt64();
         now.Should().Be(target);
 
-        (await n2.PostAsync($"/v1/admin/shards/{shardId}/split", null)).StatusCode.Should().Be(HttpStatusCode.NotImplemented);
         (await n2.PostAsync("/v1/admin/shards/999/transfer-leader", new StringContent("{\"to\":1}", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 

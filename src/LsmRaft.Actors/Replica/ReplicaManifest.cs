@@ -1,0 +1,61 @@
+using System.Text.Json;
+using LsmRaft.Actors.Raft;
+using LsmRaft.Storage;
+using LsmRaft.Storage.IO;
+
+namespace LsmRaft.Actors.Replica;
+
+/// <summary>
+/// The <c>REPLICA</c> file of a replica directory (<c>groups/&lt;id&gt;/REPLICA</c>, JSON): which group the
+/// directory holds, the membership the group started with (used only while its log has no membership of its
+/// own) and the hash range it was created for (used only while its engine has no <see cref="ShardDescriptor"/>).
+/// Written once, atomically (temp file, fsync, rename, fsync of the directory), before the replica first
+/// starts: a directory without it is an incomplete creation and is discarded. A node starts one replica per
+/// directory that has this file.
+/// </summary>
+internal sealed record ReplicaManifest(ulong GroupId, ulong[] Voters, ulong[] Learners, ulong RangeStart, ulong RangeEnd, ulong Epoch)
+{
+    public const string FileName = "REPLICA";
+
+    public ConfState Members => new(Voters, Learners);
+
+    public ShardDescriptor Range => new(RangeStart, RangeEnd, Epoch);
+
+    public static ReplicaManifest Create(ulong groupId, ConfState members, ShardDescriptor range) =>
+        new(groupId, members.Voters.ToArray(), members.Learners.ToArray(), range.Start, range.End, range.Epoch);
+
+    public static bool Exists(IFileSystem fs, string replicaDir) => fs.FileExists(Path.Combine(replicaDir, FileName));
+
+    public void Write(IFileSystem fs, string replicaDir)
+    {
+        fs.CreateDirectory(replicaDir);
+        string temp = Path.Combine(replicaDir, FileName + ".tmp");
+        using (var file = fs.Create(temp))
+        {
+            file.Append(JsonSerializer.SerializeToUtf8Bytes(this, new JsonSerializerOptions { WriteIndented = true }));
+            file.Sync();
+        }
+        fs.Rename(temp, Path.Combine(replicaDir, FileName));
+        fs.SyncDirectory(replicaDir);
+    }
+
+    /// <exception cref="CorruptionException">The file exists but is not a replica manifest.</exception>
+    public static ReplicaManifest? Read(IFileSystem fs, string replicaDir)
+    {
+        string path = Path.Combine(replicaDir, FileName);
+        if (!fs.FileExists(path))
+            return null;
+        using var file = fs.OpenRead(path);
+        var data = new byte[file.Length];
+        file.Read(0, data);
+        try
+        {
+            return JsonSerializer.Deserialize<ReplicaManifest>(data)
+                ?? throw new CorruptionException(path, 0, "empty replica manifest");
+        }
+        catch (JsonException e)
+        {
+            throw new CorruptionException(path, e.BytePositionInLine ?? 0, $"not a replica manifest: {e.Message}");
+        }
+    }
+}
