@@ -1,6 +1,7 @@
 using LsmRaft.Actors.Kernel;
 using LsmRaft.Actors.Raft;
 using LsmRaft.Actors.Replica;
+using LsmRaft.Storage.IO;
 
 namespace LsmRaft.Actors.Tests.Replica;
 
@@ -14,11 +15,12 @@ public sealed class ReplicaMoveTests
     private const ulong Target = 4;
 
     [Theory]
-    [InlineData(10_000ul)] // the leader never snapshotted: it checkpoints on demand for the new member
-    [InlineData(20ul)] // the leader's latest snapshot may predate the new member: it takes a newer one
-    public async Task Move_while_writing_keeps_every_acknowledged_write_and_retires_the_old_replica(ulong snapshotInterval)
+    [InlineData(10_000ul, false)] // the leader never snapshotted: it checkpoints on demand for the new member
+    [InlineData(20ul, false)] // the leader's latest snapshot may predate the new member: it takes a newer one
+    [InlineData(20ul, true)] // the same with every replica's Raft log in a node log
+    public async Task Move_while_writing_keeps_every_acknowledged_write_and_retires_the_old_replica(ulong snapshotInterval, bool nodeLog)
     {
-        await using var cluster = new ReplicaCluster(3, snapshotInterval);
+        await using var cluster = new ReplicaCluster(3, snapshotInterval, nodeLog ? new MemoryFileSystem() : null);
         var writer = new Writer(cluster);
         ulong leader = await cluster.WaitForLeaderAsync();
         leader = await MoveLeadershipOffSourceAsync(cluster, leader);
