@@ -5,10 +5,10 @@ namespace LsmRaft.Actors.Raft;
 /// <summary>The single-server membership changes the core supports.</summary>
 internal enum ConfChangeType : byte
 {
-    /// <summary>Add a voter, or promote an existing learner to voter.</summary>
+    /// <summary>Promote a learner to voter (a new server joins as a learner first).</summary>
     AddVoter = 1,
 
-    /// <summary>Add a learner, or demote an existing voter to learner.</summary>
+    /// <summary>Add a learner, or demote a voter to learner.</summary>
     AddLearner = 2,
 
     /// <summary>Remove a voter or learner.</summary>

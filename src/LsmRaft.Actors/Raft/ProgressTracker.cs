@@ -47,12 +47,21 @@ internal sealed class ProgressTracker
         }
     }
 
-    /// <summary>Switch to <paramref name="config"/>, keeping the progress of members that stay.</summary>
-    public void SetConfig(ConfState config, ulong lastIndex)
+    /// <summary>
+    /// Switch to <paramref name="config"/>, keeping the progress of members that stay, and of the non-members in
+    /// <paramref name="departing"/> (removed nodes the leader still sends the log to, as learners that never count).
+    /// </summary>
+    public void SetConfig(ConfState config, ulong lastIndex, IReadOnlyCollection<ulong>? departing = null)
     {
         Config = config;
         foreach (var id in progress.Keys.Where(id => !config.Contains(id)).ToList())
         {
+            if (departing is not null && departing.Contains(id))
+            {
+                progress[id].IsLearner = true;
+                continue;
+            }
+
             progress.Remove(id);
             votes.Remove(id);
         }
@@ -71,6 +80,18 @@ internal sealed class ProgressTracker
                 progress[id] = fresh;
             }
         }
+    }
+
+    /// <summary>Drop the progress of a departed non-member.</summary>
+    public void Remove(ulong id)
+    {
+        if (Config.Contains(id))
+        {
+            throw new InvalidOperationException($"Node {id} is a member of {Config}; only departed nodes are removed.");
+        }
+
+        progress.Remove(id);
+        votes.Remove(id);
     }
 
     /// <summary>

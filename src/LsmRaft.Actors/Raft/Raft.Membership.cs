@@ -47,7 +47,25 @@ internal sealed partial class Raft
 
     private void OnConfigChanged()
     {
-        Tracker.SetConfig(configs.Current, Log.LastIndex());
+        if (Role == RaftRole.Leader)
+        {
+            // A member this change removes keeps receiving the log until it has heard that the removal
+            // committed, so it applies a configuration without itself and its shell can retire it.
+            foreach (var id in Tracker.Progress.Keys)
+            {
+                if (id != Id && !configs.Current.Contains(id) && !departing.ContainsKey(id))
+                {
+                    departing[id] = new Departure(configs.CurrentIndex);
+                }
+            }
+
+            foreach (var id in departing.Keys.Where(configs.Current.Contains).ToList())
+            {
+                departing.Remove(id);
+            }
+        }
+
+        Tracker.SetConfig(configs.Current, Log.LastIndex(), departing.Keys);
         Info($"switched to configuration {configs.Current}");
         if (Role != RaftRole.Leader)
         {
@@ -82,11 +100,71 @@ internal sealed partial class Raft
             return new RaftResult(RaftResultCode.ConfChangeInvalid, Id, Reason: "the leader cannot remove or demote itself; transfer leadership first");
         }
 
+        var current = configs.Current;
+        var refusal = change.Type switch
+        {
+            // A voter joins as a learner first: it catches up (from a snapshot that tells it the membership)
+            // without counting toward quorums, and only then is promoted.
+            ConfChangeType.AddVoter when current.Voters.Contains(change.NodeId) => $"node {change.NodeId} is already a voter",
+            ConfChangeType.AddVoter when !current.Learners.Contains(change.NodeId) => $"node {change.NodeId} is not a learner; add it as a learner, let it catch up, then promote it",
+            ConfChangeType.AddLearner when current.Learners.Contains(change.NodeId) => $"node {change.NodeId} is already a learner",
+            ConfChangeType.RemoveNode when !current.Contains(change.NodeId) => $"node {change.NodeId} is not a member of {current}",
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            return new RaftResult(RaftResultCode.ConfChangeInvalid, Id, Reason: refusal);
+        }
+
         if (configs.Current.TryApply(change, out var reason) is null)
         {
             return new RaftResult(RaftResultCode.ConfChangeInvalid, Id, Reason: reason);
         }
 
         return null;
+    }
+
+    /// <summary>True while a membership change this leader appended (or its term's first entry) is uncommitted.</summary>
+    public bool ConfChangePending => Role == RaftRole.Leader && pendingConfIndex > Log.Committed;
+
+    /// <summary>
+    /// Leader: forget departed members that have been told the removal committed (one full election timeout of
+    /// heartbeats carrying a commit index at or past it), that cannot be fed from the log, or that stayed silent.
+    /// Called once per election timeout, before CheckQuorum clears the activity flags.
+    /// </summary>
+    private void PruneDeparting()
+    {
+        foreach (var (id, departure) in departing.ToList())
+        {
+            if (Log.Committed < departure.RemovalIndex)
+            {
+                continue;
+            }
+
+            departure.RoundsSinceCommit++;
+            var pr = Tracker.Get(id);
+            var informed = pr is not null && pr.Match >= departure.RemovalIndex && pr.SentCommit >= departure.RemovalIndex;
+            var silent = pr is null || !pr.RecentActive;
+            if (departure.GaveUp || (departure.RoundsSinceCommit >= 2 && (informed || silent)) || departure.RoundsSinceCommit >= MaxDepartureRounds)
+            {
+                Info($"stopped replicating to removed node {id}: {(informed ? "it holds the committed removal" : "it cannot be told")}");
+                departing.Remove(id);
+                Tracker.Remove(id);
+            }
+        }
+    }
+
+    /// <summary>Election timeouts after a removal commits that a leader keeps trying to tell a slow removed node.</summary>
+    private const int MaxDepartureRounds = 10;
+
+    /// <summary>A member removed by an entry of this leader's log, still sent the log so it learns of its removal.</summary>
+    private sealed class Departure(ulong removalIndex)
+    {
+        public ulong RemovalIndex { get; } = removalIndex;
+
+        public int RoundsSinceCommit { get; set; }
+
+        /// <summary>It needs entries the log no longer has; a snapshot cannot help (it would not contain it).</summary>
+        public bool GaveUp { get; set; }
     }
 }

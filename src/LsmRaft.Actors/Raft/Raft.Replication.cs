@@ -127,9 +127,21 @@ internal sealed partial class Raft
             return false;
         }
 
-        if (snapshot.Index == 0)
+        if (departing.TryGetValue(to, out var departure))
         {
-            throw new InvalidOperationException($"Node {to} needs compacted entries but the storage has no snapshot; compact only after creating one.");
+            // A removed node would refuse a snapshot without itself; it stays uninformed (harmless: see docs/raft.md).
+            departure.GaveUp = true;
+            return false;
+        }
+
+        if (snapshot.Index == 0 || !snapshot.Metadata.ConfState.Contains(to))
+        {
+            // Index 0 carries no state (a follower that knows no configuration asked, and nothing was compacted);
+            // a snapshot from before `to` joined would be refused by it. Either way the shell must take a new one;
+            // the next heartbeat response retries.
+            Info($"needs a new snapshot for {to}: the latest is at {snapshot.Index} with {snapshot.Metadata.ConfState}");
+            SnapshotRequested = true;
+            return false;
         }
 
         Info($"[firstindex {Log.FirstIndex()}, commit {Log.Committed}] sent snapshot [index {snapshot.Index}, term {snapshot.Term}] to {to} [{pr}]");

@@ -45,6 +45,17 @@ internal sealed partial class Raft
 
     private void HandleAppendEntries(Message m)
     {
+        if (configs.Current.Voters.IsEmpty)
+        {
+            // A replica created empty knows no configuration. The group's initial one was given out of band, not
+            // logged, so replaying the log from index 1 would build a wrong one (e.g. voters={self} after "v self"):
+            // refuse entries until a snapshot, which carries the configuration, is installed. A rejection at index 0
+            // tells the leader so (every other log matches there).
+            Info($"rejected App [index {m.Index}] from {m.From}: no configuration known, a snapshot is needed");
+            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = Math.Min(m.Index, Log.LastIndex()), Reject = true });
+            return;
+        }
+
         if (m.Index < Log.Committed)
         {
             // Everything up to our commit index is known to match; tell the leader where to resume.

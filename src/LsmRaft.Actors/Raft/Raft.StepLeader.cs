@@ -82,6 +82,23 @@ internal sealed partial class Raft
     private void HandleAppendResponse(Message m, Progress pr)
     {
         pr.RecentActive = true;
+        if (m.Reject && m.Index == 0)
+        {
+            // Every log matches at index 0, so only a follower that knows no configuration rejects it (a new
+            // replica created empty): entries alone cannot tell it the membership, a snapshot must.
+            if (pr.State == ProgressState.Replicate)
+            {
+                pr.BecomeProbe(snapshotDelivered: false);
+            }
+
+            if (pr.State == ProgressState.Probe)
+            {
+                MaybeSendSnapshot(m.From, pr);
+            }
+
+            return;
+        }
+
         if (m.Reject)
         {
             // The rejected append did not reach the follower's commit logic.

@@ -36,6 +36,9 @@ internal sealed partial class Raft
     private readonly List<Message> pendingReadIndexMessages = [];
     private readonly ConfigHistory configs;
 
+    /// <summary>Leader only: removed members still sent the log until they learn their removal committed (see <see cref="PruneDeparting"/>).</summary>
+    private readonly SortedDictionary<ulong, Departure> departing = [];
+
     private int electionElapsed;
     private int heartbeatElapsed;
     private int randomizedElectionTimeout;
@@ -103,6 +106,12 @@ internal sealed partial class Raft
 
     public bool HasPendingOutput => msgs.Count > 0 || readStates.Count > 0;
 
+    /// <summary>
+    /// Set when the leader had to send a snapshot but its storage had none that fits (none yet, or one taken
+    /// before the follower joined, which the follower would refuse); the shell should take a new one.
+    /// </summary>
+    public bool SnapshotRequested { get; set; }
+
     /// <summary>Take the messages produced since the last call.</summary>
     public IReadOnlyList<Message> TakeMessages()
     {
@@ -154,6 +163,7 @@ internal sealed partial class Raft
         if (electionElapsed >= cfg.ElectionTicks)
         {
             electionElapsed = 0;
+            PruneDeparting();
             if (cfg.CheckQuorum)
             {
                 Step(new Message { Type = MessageType.CheckQuorum, From = Id });
@@ -191,6 +201,7 @@ internal sealed partial class Raft
         heartbeatElapsed = 0;
         randomizedElectionTimeout = cfg.ElectionTicks + cfg.Random.Next(cfg.ElectionTicks);
         AbortLeaderTransfer();
+        departing.Clear();
         Tracker.ResetVotes();
         Tracker.ResetAll(Log.LastIndex());
         // Only durable entries count for the leader itself when it persists in parallel with replication.

@@ -194,6 +194,18 @@ internal sealed class RaftNode
         return new RaftStatus(raft.Id, raft.HardState, raft.SoftState, raft.Log.Applied, raft.Log.LastIndex(), raft.LeadTransferee, raft.Config, progress);
     }
 
+    /// <summary>
+    /// True once after the leader needed a snapshot its storage could not provide (none taken yet, or one from
+    /// before the follower joined). The shell should then snapshot its state machine at the applied index (which
+    /// compacts the log); the leader retries on the follower's next heartbeat response.
+    /// </summary>
+    public bool TakeSnapshotRequest()
+    {
+        var requested = raft.SnapshotRequested;
+        raft.SnapshotRequested = false;
+        return requested;
+    }
+
     /// <summary>True while the leader holds a read lease (LeaseBased reads need no heartbeat round).</summary>
     public bool HasLease => raft.LeaseValid();
 

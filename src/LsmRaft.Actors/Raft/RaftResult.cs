@@ -15,7 +15,7 @@ internal enum RaftResultCode : byte
     /// <summary>A membership change is still uncommitted, or this leader has not yet committed an entry of its term.</summary>
     ConfChangePending,
 
-    /// <summary>The membership change is not allowed (would leave no voter, or would remove the leader itself).</summary>
+    /// <summary>The membership change is not allowed (would leave no voter, remove the leader itself, or does not fit the configuration).</summary>
     ConfChangeInvalid,
 
     /// <summary>Leadership cannot go to that node (unknown, a learner, or the leader itself).</summary>

@@ -34,6 +34,12 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private SnapshotReceiver? _receiver;
     private HardState _durableHard;
 
+    /// <summary>The configuration as of the applied index (from the snapshot, then each applied conf change).</summary>
+    private ConfState _appliedConf = ConfState.Empty;
+
+    /// <summary>Applied index at which a snapshot was last requested for the core; another only once more is applied.</summary>
+    private ulong _snapshotRequestedAt;
+
     public ReplicaActor(ReplicaOptions options, IReplicaLog log, IRaftTransport transport)
     {
         _options = options;
@@ -50,7 +56,9 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         _durableHard = hardState;
         var snapshot = _log.Snapshot();
         var self = Context.Self;
-        _storage = Context.SpawnChild("storage", () => new StorageActor(_options, self, conf.Voters.Count + conf.Learners.Count > 0 ? conf : _options.InitialMembers));
+        _appliedConf = conf.Voters.Count + conf.Learners.Count > 0 ? conf : _options.InitialMembers;
+        var storageConf = _appliedConf;
+        _storage = Context.SpawnChild("storage", () => new StorageActor(_options, self, storageConf));
         // The engine's applied index is read by the storage actor; the core restarts from the log's snapshot
         // and re-delivers committed entries, which the storage actor skips when already applied.
         _node = new RaftNode(_options.ToRaftConfig(applied: snapshot.Index), _log);
@@ -112,11 +120,16 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             case ReplicaMessage.GetStatus status:
                 status.Reply.Reply(BuildStatus(node));
                 break;
+            case ReplicaMessage.GetProgress progress:
+                progress.Reply.Reply(BuildProgress(node));
+                break;
             case ReplicaMessage.ProcessReady:
                 _readyQueued = false;
                 await DrainReadyAsync(node, cancellationToken).ConfigureAwait(false);
                 return;
         }
+        if (node.TakeSnapshotRequest())
+            RequestSnapshot();
         if (!_readyQueued && node.HasReady())
         {
             _readyQueued = true;
@@ -233,7 +246,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         Dictionary<ulong, ConfState>? confStates = null;
         foreach (var entry in entries)
             if (entry.Type == EntryType.ConfChange)
-                (confStates ??= new())[entry.Index] = node.ApplyConfChange(entry);
+                (confStates ??= new())[entry.Index] = _appliedConf = node.ApplyConfChange(entry);
         _storage!.Tell(new StorageMessage.Apply(entries, waiters, (IReadOnlyDictionary<ulong, ConfState>?)confStates ?? EmptyConf));
     }
 
@@ -254,6 +267,20 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             throw new InvalidOperationException($"Group {_options.GroupId}: the storage actor refused snapshot {snapshot.Index}.");
         await _log.InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
         _applied = snapshot.Index;
+        _appliedConf = snapshot.Metadata.ConfState;
+    }
+
+    /// <summary>
+    /// The core needs a snapshot to send (a new member knows no configuration, or the latest snapshot predates it):
+    /// checkpoint the state machine at its applied index. The storage actor answers with SnapshotTaken, which
+    /// compacts the log; the core retries on the follower's next heartbeat response.
+    /// </summary>
+    private void RequestSnapshot()
+    {
+        if (_applied <= _snapshotRequestedAt)
+            return;
+        _snapshotRequestedAt = _applied;
+        _storage!.Tell(StorageMessage.TakeSnapshot.Instance);
     }
 
     /// <summary>Streams the local snapshot's files to a follower in chunks, then delivers the Snap message.</summary>
@@ -301,14 +328,25 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     }
 
     private ReplicaStatus BuildStatus(RaftNode node) =>
-        new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Core.Log.Committed, _applied, node.Core.Config);
+        new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Core.Log.Committed, _applied, node.Core.Config,
+            Removed: !_appliedConf.Voters.IsEmpty && !_appliedConf.Contains(_options.NodeId));
+
+    private GroupProgress BuildProgress(RaftNode node)
+    {
+        var status = node.Status();
+        var peers = new SortedDictionary<ulong, PeerProgress>();
+        foreach (var (id, p) in status.Progress)
+            peers[id] = new PeerProgress(p.Match, p.Next, p.State, p.IsLearner, status.Config.Contains(id), p.RecentActive);
+        return new GroupProgress(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, status.LastIndex, node.Core.Log.Committed,
+            _applied, status.Config, node.Core.ConfChangePending, peers);
+    }
 
     private void PublishStatus()
     {
         var status = BuildStatus(_node!);
         var old = Volatile.Read(ref _status);
         Volatile.Write(ref _status, status);
-        if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members))
+        if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members) || old.Removed != status.Removed)
             _options.StatusChanged?.Notify();
     }
 

@@ -31,7 +31,45 @@ internal abstract record ReadOutcome
 }
 
 /// <summary>A replica's view of itself, for routing and the cluster view.</summary>
-internal sealed record ReplicaStatus(ulong GroupId, ulong NodeId, RaftRole Role, ulong Leader, ulong Term, ulong Commit, ulong Applied, ConfState Members);
+/// <param name="Members">The latest configuration in the replica's log (in effect even before it commits, §4.1).</param>
+/// <param name="Removed">
+/// The replica applied a committed configuration without itself: it is no longer a member and never will be again
+/// under this group id, so the host should stop it and delete its directory. Never set on a replica that has not
+/// learned any configuration yet (a new replica waiting for its first snapshot).
+/// </param>
+internal sealed record ReplicaStatus(ulong GroupId, ulong NodeId, RaftRole Role, ulong Leader, ulong Term, ulong Commit, ulong Applied, ConfState Members, bool Removed = false);
+
+/// <summary>
+/// A replica's view of replication, for driving a membership change: on the leader, <see cref="Peers"/> holds
+/// every member's progress (and that of removed members it is still informing); elsewhere it is empty.
+/// </summary>
+/// <param name="LastIndex">The replica's last log index.</param>
+/// <param name="ConfChangePending">This leader has a membership change (or its term's first entry) not yet committed; a new change would be rejected.</param>
+internal sealed record GroupProgress(
+    ulong GroupId,
+    ulong NodeId,
+    RaftRole Role,
+    ulong Leader,
+    ulong Term,
+    ulong LastIndex,
+    ulong Commit,
+    ulong Applied,
+    ConfState Members,
+    bool ConfChangePending,
+    IReadOnlyDictionary<ulong, PeerProgress> Peers)
+{
+    /// <summary>
+    /// As seen by the leader: <paramref name="peer"/> installed its snapshot (if it needed one) and has replicated
+    /// the log to within <paramref name="maxLag"/> entries of the commit index. Promote a learner only once this holds,
+    /// or the group waits for it to catch up before it can commit anything.
+    /// </summary>
+    public bool IsCaughtUp(ulong peer, ulong maxLag) =>
+        Role == RaftRole.Leader && Peers.TryGetValue(peer, out var p) && p.State != ProgressState.Snapshot && p.Match > 0 && p.Match + maxLag >= Commit;
+}
+
+/// <summary>The leader's view of one peer: replicated up to <see cref="Match"/>, next entry to send <see cref="Next"/>.</summary>
+/// <param name="IsMember">False for a removed node the leader still sends the log to until it learns its removal committed.</param>
+internal sealed record PeerProgress(ulong Match, ulong Next, ProgressState State, bool IsLearner, bool IsMember, bool RecentActive);
 
 /// <summary>Messages a <see cref="ReplicaActor"/> handles.</summary>
 internal abstract record ReplicaMessage
@@ -51,6 +89,9 @@ internal abstract record ReplicaMessage
     public sealed record SnapshotChunk(SnapshotChunkData Chunk, ReplyTo<SnapshotChunkAck> Reply) : ReplicaMessage;
 
     public sealed record GetStatus(ReplyTo<ReplicaStatus> Reply) : ReplicaMessage;
+
+    /// <summary>Replication progress (the leader's view of every peer), for deciding when a new member caught up.</summary>
+    public sealed record GetProgress(ReplyTo<GroupProgress> Reply) : ReplicaMessage;
 
     /// <summary>Internal: the logical clock advanced one tick.</summary>
     public sealed record Tick : ReplicaMessage

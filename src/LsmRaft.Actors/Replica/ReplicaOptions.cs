@@ -16,7 +16,11 @@ internal sealed record ReplicaOptions
     /// <summary>Engine options; the WAL is always turned off (the Raft log is the WAL).</summary>
     public LsmOptions EngineOptions { get; init; } = new();
 
-    /// <summary>Membership of a brand-new group (ignored when the replica has state on disk or joins as a learner).</summary>
+    /// <summary>
+    /// Membership of a brand-new group, given to each founding replica (ignored when the replica has state on disk).
+    /// A replica joining an existing group starts with <see cref="ConfState.Empty"/>: it never campaigns and learns
+    /// the membership from the leader's snapshot (docs/raft.md, "New members start from a snapshot").
+    /// </summary>
     public ConfState InitialMembers { get; init; } = ConfState.Empty;
 
     /// <summary>The hash range a brand-new shard owns until its engine records a <see cref="ShardDescriptor"/> (a split, a snapshot).</summary>

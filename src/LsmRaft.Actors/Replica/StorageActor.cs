@@ -118,6 +118,10 @@ internal sealed class StorageActor : Actor<StorageMessage>
         int skip = 0;
         while (skip < apply.Entries.Count && apply.Entries[skip].Index <= machine.AppliedIndex)
             skip++;
+        // Their configurations still count: a snapshot taken later must carry the membership as of its index.
+        for (int i = 0; i < skip; i++)
+            if (apply.ConfStates.TryGetValue(apply.Entries[i].Index, out var replayed))
+                _conf = replayed;
         var entries = skip == 0 ? apply.Entries : apply.Entries.Skip(skip).ToArray();
         _applying = apply;
         var results = machine.ApplyAll(entries);

@@ -135,5 +135,120 @@ public sealed class MembershipTests
         FluentActions.Invoking(() => ConfChange.Decode(new byte[3])).Should().Throw<InvalidDataException>();
     }
 
+    [Fact]
+    public void New_member_created_empty_learns_the_membership_from_a_snapshot_and_cannot_elect_itself()
+    {
+        // The group's initial configuration is not in its log. If node 4, created with no configuration, replayed
+        // the log from index 1, "l4" would leave it with no voters and "v4" would make it believe voters={4}: a
+        // second leader of its own. It must start from a snapshot, which carries the configuration.
+        var env = ClusterWithLeader(3, "prevote=true checkquorum=true");
+        env.Handle("propose 1 a");
+        env.Handle("stabilize");
+        env.Handle("add-nodes 1");
+        env.Handle("propose-conf-change 1 l4");
+        env.Handle("stabilize");
+        env.Nodes[4].Storage.LastIndex().Should().Be(0, "the entries alone would give it a wrong configuration");
+        env.Nodes[1].Raft.TakeSnapshotRequest().Should().BeTrue("nothing was compacted yet, so the leader needs a snapshot");
+        env.Nodes[1].Raft.TakeSnapshotRequest().Should().BeFalse("the request is reported once");
+
+        env.Handle("compact 1");
+        env.Handle("tick-heartbeat 1");
+        env.Handle("stabilize");
+        env.Nodes[4].Raft.Status().Config.Should().Be(new ConfState([1, 2, 3], [4]));
+        env.Nodes[4].State.Should().Equal("a");
+
+        env.Handle("propose-conf-change 1 v4");
+        env.Handle("propose 1 b");
+        env.Handle("stabilize");
+        env.Nodes[4].Raft.Status().Config.Should().Be(new ConfState([1, 2, 3, 4], []));
+        env.Nodes[4].State.Should().Equal("a", "b");
+
+        env.Handle("isolate 4");
+        for (var i = 0; i < 5; i++)
+        {
+            env.Handle("tick-election 4");
+            env.Handle("stabilize");
+        }
+
+        env.Nodes[4].Raft.Role.Should().NotBe(RaftRole.Leader, "alone it is one vote of four");
+    }
+
+    [Fact]
+    public void Leader_asks_for_a_new_snapshot_when_the_latest_one_predates_the_new_member()
+    {
+        var env = ClusterWithLeader(3);
+        env.Handle("propose 1 a");
+        env.Handle("stabilize");
+        env.Handle("compact 1");
+        env.Handle("add-nodes 1");
+        env.Handle("propose-conf-change 1 l4");
+        env.Handle("stabilize");
+        env.Nodes[1].Raft.TakeSnapshotRequest().Should().BeTrue("the snapshot at 2 does not contain node 4, which would refuse it");
+        env.Nodes[4].Raft.Status().Config.Should().Be(ConfState.Empty);
+
+        env.Handle("compact 1");
+        env.Handle("tick-heartbeat 1");
+        env.Handle("stabilize");
+        env.Nodes[4].Raft.Status().Config.Should().Be(new ConfState([1, 2, 3], [4]));
+        env.Nodes[4].State.Should().Equal("a");
+    }
+
+    [Fact]
+    public void Member_created_empty_never_campaigns()
+    {
+        var env = new InteractionEnv();
+        env.Handle("add-nodes 1 prevote=true checkquorum=true");
+        for (var i = 0; i < 100; i++)
+        {
+            env.Nodes[1].Raft.Tick();
+        }
+
+        env.Nodes[1].Raft.Role.Should().Be(RaftRole.Follower);
+        env.Nodes[1].Raft.Term.Should().Be(0);
+        env.Nodes[1].Raft.HasReady().Should().BeFalse("it sent nothing");
+    }
+
+    [Fact]
+    public void Removed_voter_receives_its_committed_removal_and_then_is_forgotten_by_the_leader()
+    {
+        var env = ClusterWithLeader(3, "prevote=true checkquorum=true");
+        env.Handle("propose-conf-change 1 r3");
+        env.Handle("stabilize");
+        env.Nodes[3].AppliedConf.Should().Be(new ConfState([1, 2], []), "node 3 applied the committed removal of itself");
+        env.Nodes[3].Raft.Status().Config.Voters.Should().NotContain(3UL);
+
+        for (var i = 0; i < 3; i++)
+        {
+            env.Handle("tick-election 1");
+            env.Handle("stabilize");
+        }
+
+        env.Nodes[1].Raft.Status().Progress.Keys.Should().Equal([1UL, 2], "the leader stops sending to it once it was told");
+        var term = env.Nodes[1].Raft.Term;
+        for (var i = 0; i < 5; i++)
+        {
+            env.Handle("tick-election 3");
+            env.Handle("stabilize");
+        }
+
+        env.Nodes[3].Raft.Role.Should().Be(RaftRole.Follower, "a non-member never campaigns");
+        env.Nodes[1].Raft.Role.Should().Be(RaftRole.Leader);
+        env.Nodes[1].Raft.Term.Should().Be(term);
+    }
+
+    [Fact]
+    public void Membership_changes_that_do_not_fit_the_configuration_are_refused()
+    {
+        var env = ClusterWithLeader(3);
+        var leader = env.Nodes[1].Raft;
+        leader.ProposeConfChange(ConfChange.AddVoter(4)).Code.Should().Be(RaftResultCode.ConfChangeInvalid, "a voter joins as a learner first");
+        leader.ProposeConfChange(ConfChange.AddVoter(2)).Code.Should().Be(RaftResultCode.ConfChangeInvalid, "2 is already a voter");
+        leader.ProposeConfChange(ConfChange.Remove(9)).Code.Should().Be(RaftResultCode.ConfChangeInvalid, "9 is not a member");
+        leader.ProposeConfChange(ConfChange.AddLearner(4)).IsOk.Should().BeTrue();
+        env.Handle("stabilize");
+        leader.ProposeConfChange(ConfChange.AddLearner(4)).Code.Should().Be(RaftResultCode.ConfChangeInvalid, "4 is already a learner");
+        leader.ProposeConfChange(ConfChange.AddVoter(4)).IsOk.Should().BeTrue("promoting a learner is the way in");
+    }
+
     private static IReadOnlyList<Entry> StoredLog(MemoryRaftStorage s) => s.Entries(s.FirstIndex(), s.LastIndex() + 1, ulong.MaxValue);
 }
