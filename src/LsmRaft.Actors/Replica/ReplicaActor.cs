@@ -347,7 +347,11 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         var old = Volatile.Read(ref _status);
         Volatile.Write(ref _status, status);
         if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members) || old.Removed != status.Removed)
+        {
+            if (old is null || old.Role != status.Role || old.Leader != status.Leader || !old.Members.Equals(status.Members))
+                Context.Log(ActorLogLevel.Debug, $"group {status.GroupId} on node {status.NodeId}: {status.Role}, leader {status.Leader}, term {status.Term}, voters [{string.Join(",", status.Members.Voters)}], learners [{string.Join(",", status.Members.Learners)}]{(status.Removed ? ", removed" : "")}");
             _options.StatusChanged?.Notify();
+        }
     }
 
     private sealed record PendingRead(ReadQuery Query, ReplyTo<ReadOutcome> Reply, ulong Term);

@@ -87,6 +87,7 @@ internal sealed class SnapshotReceiver : IDisposable
         if (chunk.Offset != file.Length)
             return new SnapshotChunkAck(true, file.Length, false);
         file.Append(chunk.Data);
+        long length = file.Length; // read before a last chunk closes the file
         if (chunk.LastOfFile)
         {
             file.Sync();
@@ -97,7 +98,7 @@ internal sealed class SnapshotReceiver : IDisposable
         bool done = chunk.LastOfSnapshot && _open.Count == 0;
         if (done)
             _fs.SyncDirectory(dir);
-        return new SnapshotChunkAck(true, file.Length, done);
+        return new SnapshotChunkAck(true, length, done);
     }
 
     public void Dispose() => Reset();

@@ -8,8 +8,11 @@ namespace LsmRaft.Host.Node;
 /// Operator commands, served by any node: split a shard, move a replica, transfer leadership. Each goes
 /// through the shard's Raft group (the shard's leader, wherever it is) and the meta group's shard map.
 /// </summary>
-internal sealed class ClusterAdmin(RequestRouter router, ShardMapStore maps, Func<ClusterView> view) : IClusterAdmin
+internal sealed class ClusterAdmin(RequestRouter router, ShardMapStore maps, ReplicaMover mover, Func<ClusterView> view) : IClusterAdmin
 {
+    /// <summary>Longest a move may take (snapshot transfer and catch-up included) before the request answers 503; re-issuing it continues the move.</summary>
+    public static readonly TimeSpan MoveTimeout = TimeSpan.FromMinutes(5);
+
     /// <summary>
     /// Splits a shard at the middle of its hash range: reserves the new shard's id in the map, has the shard's
     /// Raft group apply the split (every replica creates the new shard from the same entry), then records both
@@ -43,8 +46,29 @@ internal sealed class ClusterAdmin(RequestRouter router, ShardMapStore maps, Fun
         return view();
     }
 
-    public Task<ClusterView> MoveReplicaAsync(ulong shardId, ulong fromNode, ulong toNode, CancellationToken cancellationToken) =>
-        throw new NotSupportedOperationException($"Moving shard {shardId}'s replica from node {fromNode} to node {toNode} is not available in this version: the shard map is fixed at bootstrap (see docs/architecture.md, departure 3).");
+    public async Task<ClusterView> MoveReplicaAsync(ulong shardId, ulong fromNode, ulong toNode, CancellationToken cancellationToken)
+    {
+        await maps.RefreshAsync(stale: false, cancellationToken).ConfigureAwait(false);
+        var shard = maps.Lookup.Shards.FirstOrDefault(s => s.Id == shardId)
+            ?? throw new ResourceNotFoundException($"Shard {shardId} does not exist; GET /v1/cluster lists the shards.");
+        if (view().Nodes.All(n => n.Id != toNode))
+            throw new ResourceNotFoundException($"Node {toNode} is not a member of the cluster; GET /v1/cluster lists the nodes.");
+        if (!shard.Replicas.Contains(fromNode))
+            throw new OperationConflictException($"Node {fromNode} holds no replica of shard {shardId} (replicas: {string.Join(", ", shard.Replicas)}).");
+        if (shard.Replicas.Contains(toNode))
+            throw new OperationConflictException($"Node {toNode} already holds a replica of shard {shardId}.");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(MoveTimeout);
+        try
+        {
+            await mover.MoveAsync(shardId, fromNode, toNode, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ShardUnavailableException(shardId, $"the move from node {fromNode} to node {toNode} did not finish within {MoveTimeout.TotalMinutes:0} minutes; issue it again to continue");
+        }
+        return view();
+    }
 
     public async Task<ClusterView> TransferLeaderAsync(ulong shardId, ulong toNode, CancellationToken cancellationToken)
     {

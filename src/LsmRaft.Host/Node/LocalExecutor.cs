@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using LsmRaft.Actors.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Protocol.Peer;
 using ReadConsistency = LsmRaft.Protocol.Peer.ReadConsistency;
@@ -53,6 +54,57 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                         var op = request.Split;
                         var split = new SplitRequest(op.ChildId, op.SplitAt, op.ExpectedStart, op.ExpectedEnd, op.ExpectedEpoch);
                         return Write(response, await ProposeAsync(replica, KvCommand.Split(split), cancellationToken).ConfigureAwait(false));
+                    }
+                case ForwardRequest.OpOneofCase.Membership:
+                    {
+                        ConfChange? change = request.Membership.Change switch
+                        {
+                            MembershipChange.AddLearner => ConfChange.AddLearner(request.Membership.NodeId),
+                            MembershipChange.Promote => ConfChange.AddVoter(request.Membership.NodeId),
+                            MembershipChange.Remove => ConfChange.Remove(request.Membership.NodeId),
+                            _ => null,
+                        };
+                        if (change is null)
+                        {
+                            response.Error = Error(ErrorCode.BadRequest, "membership change of unknown kind");
+                            return response;
+                        }
+                        var outcome = await replica.Ref.AskAsync<ProposeOutcome>(r => new ReplicaMessage.ChangeMembership(change.Value, r), timeout, cancellationToken).ConfigureAwait(false);
+                        switch (outcome)
+                        {
+                            case ProposeOutcome.Committed committed:
+                                response.Version = committed.Index;
+                                break;
+                            case ProposeOutcome.NotLeader notLeader:
+                                response.Error = Error(ErrorCode.NotLeader, "not the leader", notLeader.LeaderHint);
+                                break;
+                            case ProposeOutcome.Rejected rejected:
+                                response.Error = Error(ErrorCode.BadRequest, rejected.Reason);
+                                break;
+                        }
+                        return response;
+                    }
+                case ForwardRequest.OpOneofCase.Progress:
+                    {
+                        var progress = await replica.Ref.AskAsync<GroupProgress>(r => new ReplicaMessage.GetProgress(r), timeout, cancellationToken).ConfigureAwait(false);
+                        if (progress.Role != RaftRole.Leader)
+                        {
+                            response.Error = Error(ErrorCode.NotLeader, "not the leader", progress.Leader);
+                            return response;
+                        }
+                        ulong node = request.Progress.NodeId;
+                        var result = new ProgressResult
+                        {
+                            CaughtUp = progress.IsCaughtUp(node, request.Progress.MaxLag),
+                            Match = progress.Peers.TryGetValue(node, out var peer) ? peer.Match : 0,
+                            Commit = progress.Commit,
+                            ConfChangePending = progress.ConfChangePending,
+                            Leader = progress.NodeId,
+                        };
+                        result.Voters.AddRange(progress.Members.Voters);
+                        result.Learners.AddRange(progress.Members.Learners);
+                        response.Progress = result;
+                        return response;
                     }
                 case ForwardRequest.OpOneofCase.TransferLeader:
                     {

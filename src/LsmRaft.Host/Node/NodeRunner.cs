@@ -77,7 +77,7 @@ public sealed class NodeRunner : INodeRunner
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
         var runtime = new NodeRuntime(config, loggers);
         runtime.Start();
 
@@ -92,7 +92,7 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddLsmRaftApi(config.ToApiOptions());
         builder.Services.AddSingleton<IKvService>(runtime.Router!);
         builder.Services.AddSingleton<IReadiness>(runtime);
-        builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.BuildClusterView));
+        builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
         var app = builder.Build();
         app.UseLsmRaftApi();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -21,7 +21,7 @@ namespace LsmRaft.Host.Node;
 /// stop with <see cref="DisposeAsync"/> (graceful: leadership handed away, replicas stopped, engines
 /// flushed, the node log closed).
 /// </summary>
-internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposable
+internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposable
 {
     private const string LayoutFileName = "cluster.json";
     private const string MapCopyFileName = "shard-map.json";
@@ -112,6 +112,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
         foreach (var dir in _fs.ListDirectories(GroupsDirectory))
             if (ulong.TryParse(dir, out ulong groupId))
                 StartReplica(groupId);
+        StartPlacement();
         _maps.Start();
         _registry = new NodeRegistry(_config.PeerId,
             () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
@@ -313,6 +314,7 @@ internal sealed class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposabl
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
+        await StopPlacementAsync().ConfigureAwait(false);
         if (_registry is not null)
             await _registry.DisposeAsync().ConfigureAwait(false);
         if (_maps is not null)

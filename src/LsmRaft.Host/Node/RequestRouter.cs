@@ -238,6 +238,24 @@ internal sealed class RequestRouter : IKvService
         return response.Version;
     }
 
+    /// <summary>Has the shard's leader propose one membership change and waits until it is applied; the change's Raft index.</summary>
+    public async Task<ulong> ChangeMembershipAsync(ShardInfo shard, MembershipChange change, ulong nodeId, CancellationToken cancellationToken)
+    {
+        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Membership = new MembershipOp { Change = change, NodeId = nodeId } };
+        var response = await RouteAsync(shard, request, false, cancellationToken).ConfigureAwait(false);
+        ThrowIfError(shard, response);
+        return response.Version;
+    }
+
+    /// <summary>The shard leader's view of <paramref name="nodeId"/>'s replication progress.</summary>
+    public async Task<ProgressResult> GetProgressAsync(ShardInfo shard, ulong nodeId, ulong maxLag, CancellationToken cancellationToken)
+    {
+        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Progress = new ProgressOp { NodeId = nodeId, MaxLag = maxLag } };
+        var response = await RouteAsync(shard, request, false, cancellationToken).ConfigureAwait(false);
+        ThrowIfError(shard, response);
+        return response.Progress;
+    }
+
     /// <summary>Reads the meta group's keys in [start, end); stale reads are served by any meta replica.</summary>
     public async Task<IReadOnlyList<(byte[] Key, byte[] Value)>> MetaScanAsync(ShardInfo meta, byte[] start, byte[] end, bool stale, CancellationToken cancellationToken)
     {
@@ -290,9 +308,9 @@ internal sealed class RequestRouter : IKvService
                 _leaders[shard.Id] = target;
                 return response;
             }
-            lastProblem = error.Code == ErrorCode.Unavailable ? error.Message : lastProblem;
+            lastProblem = error.Code == ErrorCode.Unavailable ? error.Message : $"node {target} answered not-leader (leader hint: {(error.LeaderHintNode == 0 ? "none" : error.LeaderHintNode)})";
             attempt++;
-            if (error.LeaderHintNode != 0 && error.LeaderHintNode != target && shard.Replicas.Contains(error.LeaderHintNode))
+            if (error.LeaderHintNode != 0 && error.LeaderHintNode != target && (shard.Replicas.Contains(error.LeaderHintNode) || shard.Learners.Contains(error.LeaderHintNode)))
             {
                 target = error.LeaderHintNode;
                 _leaders[shard.Id] = target;

@@ -305,7 +305,12 @@ public sealed class MemoryFileSystem : IFileSystem
 
         public long Length
         {
-            get { lock (_node) return _node.Length; }
+            get
+            {
+                // Like a closed FileStream: a file used after Dispose is a bug the tests should see.
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                lock (_node) return _node.Length;
+            }
         }
 
         public void Append(ReadOnlySpan<byte> data)

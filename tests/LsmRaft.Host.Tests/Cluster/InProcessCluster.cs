@@ -24,7 +24,7 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
     public string Root { get; }
 
-    public static async Task<InProcessCluster> StartAsync(int nodes, int shardsPerNode = 2)
+    public static async Task<InProcessCluster> StartAsync(int nodes, int shardsPerNode = 2, Func<NodeConfig, NodeConfig>? configure = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "lsmraft-cluster-" + Guid.NewGuid().ToString("N"));
         var ports = LoopbackPorts.Free(nodes * 2);
@@ -40,7 +40,7 @@ internal sealed class InProcessCluster : IAsyncDisposable
             BindAddress = "127.0.0.1",
             Shards = shardsPerNode,
             RequestTimeout = TimeSpan.FromSeconds(15),
-        }).ToList();
+        }).Select(c => configure?.Invoke(c) ?? c).ToList();
         var cluster = new InProcessCluster(configs, root);
         foreach (var config in configs)
             await cluster.StartNodeAsync(config.PeerId);
@@ -58,6 +58,9 @@ internal sealed class InProcessCluster : IAsyncDisposable
         if (_nodes.Remove(id, out var node))
             await node.DisposeAsync();
     }
+
+    /// <summary>The running node's runtime (its replicas, map and state).</summary>
+    public NodeRuntime Runtime(ulong id) => _nodes[id].Runtime;
 
     public HttpClient ClientFor(ulong id) =>
         new() { BaseAddress = new Uri($"http://127.0.0.1:{Configs.Single(c => c.PeerId == id).HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };

@@ -1,0 +1,152 @@
+using LsmRaft.Actors.Raft;
+using LsmRaft.Actors.Replica;
+using LsmRaft.Protocol.Cluster;
+
+namespace LsmRaft.Host.Node;
+
+/// <summary>
+/// The shard region's placement side: keeps this node's replicas in line with the shard map, and (on the node
+/// leading the meta group) re-creates elsewhere the replicas of nodes that stay down too long.
+/// </summary>
+internal sealed partial class NodeRuntime
+{
+    private static readonly TimeSpan RepairInterval = TimeSpan.FromSeconds(2);
+    private readonly SemaphoreSlim _reconciling = new(1, 1);
+    private readonly CancellationTokenSource _placementStop = new();
+    private Task? _repairLoop;
+
+    /// <summary>Runs replica moves for operators and for the repair loop.</summary>
+    public ReplicaMover? Mover { get; private set; }
+
+    private void StartPlacement()
+    {
+        Mover = new ReplicaMover(Router!, _maps!, _loggers.CreateLogger("lsmraft.placement"));
+        _maps!.Changed += shards => _ = ReconcileAsync(shards);
+        _repairLoop = Task.Run(RepairLoopAsync);
+    }
+
+    /// <summary>
+    /// Starts an empty replica for every shard the map lists this node as a learner of (a move's target: it
+    /// learns the group's state from the leader's snapshot), and retires every local replica of a shard the map
+    /// no longer lists this node in. The map is changed only after the group's membership change committed, so
+    /// a shard the map does not list this node in has a committed membership without it. Shards absent from
+    /// the map (a split's new shard before the map records it) are left alone.
+    /// </summary>
+    private async Task ReconcileAsync(IReadOnlyList<ShardInfo> shards)
+    {
+        if (_stopping)
+            return;
+        await _reconciling.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ulong self = _config.PeerId;
+            foreach (var shard in shards)
+            {
+                if (!shard.Learners.Contains(self) || _replicas.TryGet(shard.Id, out _))
+                    continue;
+                if (_log!.LastIndex(shard.Id) > 0)
+                {
+                    _logger.LogWarning("Not starting a replica of shard {Shard}: this node's log still holds entries of the group from an earlier replica", shard.Id);
+                    continue;
+                }
+                string dir = ReplicaDirectory(shard.Id);
+                if (!ReplicaManifest.Exists(_fs, dir))
+                {
+                    _fs.DeleteDirectory(dir);
+                    ReplicaManifest.Create(shard.Id, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
+                }
+                _logger.LogInformation("Starting an empty replica of shard {Shard} (joining as a learner)", shard.Id);
+                StartReplica(shard.Id);
+            }
+            foreach (var replica in _replicas.All)
+            {
+                if (replica.GroupId == ClusterLayout.MetaGroupId || shards.FirstOrDefault(s => s.Id == replica.GroupId) is not { } shard)
+                    continue;
+                if (!shard.Replicas.Contains(self) && !shard.Learners.Contains(self))
+                    await RetireReplicaAsync(replica).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or InvalidDataException)
+        {
+            _logger.LogWarning("Reconciling replicas with the shard map failed: {Message}", e.Message);
+        }
+        finally
+        {
+            _reconciling.Release();
+        }
+    }
+
+    /// <summary>Stops a replica this node no longer holds, drops its log entries and deletes its directory.</summary>
+    private async Task RetireReplicaAsync(ReplicaHandle replica)
+    {
+        _logger.LogInformation("Retiring the replica of shard {Shard}: the shard map no longer lists this node", replica.GroupId);
+        lock (_replicas)
+            _replicas.Remove(replica.GroupId, out _);
+        await _system!.StopAsync(replica.Ref).ConfigureAwait(false);
+        await _log!.CompactAsync(replica.GroupId, _log.LastIndex(replica.GroupId), CancellationToken.None).ConfigureAwait(false);
+        _fs.DeleteDirectory(ReplicaDirectory(replica.GroupId));
+        _changed.Notify();
+    }
+
+    /// <summary>
+    /// On the meta group's leader: a node silent for longer than DownReplicaTimeout has each of its replicas
+    /// moved to the live node holding the fewest replicas that has none of that shard; one move at a time.
+    /// </summary>
+    private async Task RepairLoopAsync()
+    {
+        var token = _placementStop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(RepairInterval, token).ConfigureAwait(false);
+                if (_replicas.TryGet(ClusterLayout.MetaGroupId, out var meta) && meta.Status is { Role: RaftRole.Leader })
+                    await RepairOnceAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is LsmRaft.Host.Api.KvException or IOException or TimeoutException or OperationCanceledException)
+            {
+                _logger.LogWarning("Re-creating replicas of a down node failed, will retry: {Message}", e.Message);
+            }
+        }
+    }
+
+    private async Task RepairOnceAsync(CancellationToken token)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (_registry is not { Known.Count: > 0 } registry)
+            return;
+        var known = registry.Known;
+        // Down (no heartbeat for NodeRegistry.DownAfter) and for longer than the setting: a slow heartbeat is not a dead node.
+        var down = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Down && now - r.Heartbeat > _config.DownReplicaTimeout).Select(r => r.Id).ToHashSet();
+        var up = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Up).Select(r => r.Id).ToList();
+        var shards = _maps!.Lookup.Shards;
+        foreach (var shard in shards)
+        {
+            ulong lost = shard.Replicas.FirstOrDefault(down.Contains);
+            if (lost == 0)
+                continue;
+            var target = up.Where(n => !shard.Replicas.Contains(n) && !shard.Learners.Contains(n))
+                .OrderBy(n => shards.Count(s => s.Replicas.Contains(n)))
+                .ThenBy(n => n)
+                .FirstOrDefault();
+            if (target == 0)
+                continue; // no live node without a replica of this shard: the shard keeps running one short
+            _logger.LogWarning("Node {Node} has been down for more than {Timeout}: re-creating its replica of shard {Shard} on node {Target}", lost, _config.DownReplicaTimeout, shard.Id, target);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+            deadline.CancelAfter(ClusterAdmin.MoveTimeout);
+            await Mover!.MoveAsync(shard.Id, lost, target, deadline.Token).ConfigureAwait(false);
+            return; // one move per round; the next round sees the new map
+        }
+    }
+
+    private async Task StopPlacementAsync()
+    {
+        _placementStop.Cancel();
+        if (_repairLoop is not null)
+            await _repairLoop.ConfigureAwait(false);
+    }
+}

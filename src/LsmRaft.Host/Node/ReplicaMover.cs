@@ -1,0 +1,84 @@
+using LsmRaft.Host.Api;
+using LsmRaft.Protocol.Cluster;
+using LsmRaft.Protocol.Peer;
+
+namespace LsmRaft.Host.Node;
+
+/// <summary>
+/// Moves one replica of a shard from a node to another while the shard keeps serving: the target is listed as
+/// a learner in the shard map (its node starts an empty replica), added to the Raft group as a learner (it
+/// receives a snapshot, then the log), promoted to voter once it has caught up, and the source is removed
+/// (leadership handed to the target first if the source leads); finally the map lists the target instead of
+/// the source, and the source's node retires its replica. Every step checks the group's state first, so a move
+/// that stopped half-way (deadline, node restart) continues where it stopped when it is issued again.
+/// </summary>
+internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, ILogger logger)
+{
+    /// <summary>The learner counts as caught up within this many entries of the leader's commit index.</summary>
+    private const ulong MaxLag = 64;
+
+    public async Task MoveAsync(ulong shardId, ulong from, ulong to, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Moving shard {Shard}'s replica from node {From} to node {To}", shardId, from, to);
+        await maps.UpdateAsync(map => Change(map, shardId, s => s.Learners.Contains(to) || s.Replicas.Contains(to) ? null : s with { Learners = [.. s.Learners, to] }), cancellationToken).ConfigureAwait(false);
+        var progress = await ProgressAsync(shardId, to, cancellationToken).ConfigureAwait(false);
+        logger.LogDebug("Shard {Shard}: leader {Leader}, voters [{Voters}], learners [{Learners}]", shardId, progress.Leader, string.Join(",", progress.Voters), string.Join(",", progress.Learners));
+        if (!progress.Learners.Contains(to) && !progress.Voters.Contains(to))
+            await ChangeAsync(shardId, MembershipChange.AddLearner, to, cancellationToken).ConfigureAwait(false);
+
+        // Poll the leader until the learner holds the snapshot and the log up to MaxLag behind; bounded by the caller's deadline.
+        for (int attempt = 0; ; attempt++)
+        {
+            progress = await ProgressAsync(shardId, to, cancellationToken).ConfigureAwait(false);
+            if (progress.Voters.Contains(to) || progress.CaughtUp)
+                break;
+            if (attempt % 20 == 0)
+                logger.LogDebug("Shard {Shard}: waiting for node {To} to catch up (match {Match}, commit {Commit})", shardId, to, progress.Match, progress.Commit);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * (attempt + 1), 500)), cancellationToken).ConfigureAwait(false);
+        }
+        if (!progress.Voters.Contains(to))
+            await ChangeAsync(shardId, MembershipChange.Promote, to, cancellationToken).ConfigureAwait(false);
+
+        progress = await ProgressAsync(shardId, to, cancellationToken).ConfigureAwait(false);
+        if (progress.Voters.Contains(from) || progress.Learners.Contains(from))
+        {
+            if (progress.Leader == from)
+            {
+                await router.TransferLeaderAsync(Shard(shardId), to, cancellationToken).ConfigureAwait(false);
+                // The transfer is asynchronous: wait until another node answers as leader.
+                for (int attempt = 0; (await ProgressAsync(shardId, to, cancellationToken).ConfigureAwait(false)).Leader == from; attempt++)
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(20 * (attempt + 1), 200)), cancellationToken).ConfigureAwait(false);
+            }
+            await ChangeAsync(shardId, MembershipChange.Remove, from, cancellationToken).ConfigureAwait(false);
+        }
+
+        await maps.UpdateAsync(map => Change(map, shardId, s => s.Replicas.Contains(to) && !s.Replicas.Contains(from) && !s.Learners.Contains(to) ? null
+            : s with { Replicas = [.. s.Replicas.Where(r => r != from && r != to), to], Learners = [.. s.Learners.Where(l => l != to && l != from)] }), cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Moved shard {Shard}'s replica from node {From} to node {To}", shardId, from, to);
+    }
+
+    private ShardInfo Shard(ulong shardId) =>
+        maps.Lookup.Shards.FirstOrDefault(s => s.Id == shardId) ?? throw new ResourceNotFoundException($"Shard {shardId} does not exist.");
+
+    private Task<ProgressResult> ProgressAsync(ulong shardId, ulong node, CancellationToken cancellationToken) =>
+        router.GetProgressAsync(Shard(shardId), node, MaxLag, cancellationToken);
+
+    private async Task ChangeAsync(ulong shardId, MembershipChange change, ulong node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await router.ChangeMembershipAsync(Shard(shardId), change, node, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BadRequestException e)
+        {
+            throw new OperationConflictException($"Shard {shardId} refused to {change} node {node}: {e.Message}");
+        }
+    }
+
+    private static ShardMapStore.StoredMap? Change(ShardMapStore.StoredMap map, ulong shardId, Func<ShardInfo, ShardInfo?> change)
+    {
+        var shard = map.Shards.FirstOrDefault(s => s.Id == shardId) ?? throw new ResourceNotFoundException($"Shard {shardId} does not exist.");
+        var changed = change(shard);
+        return changed is null ? null : map with { Shards = map.Shards.Select(s => s.Id == shardId ? changed : s).ToArray() };
+    }
+}

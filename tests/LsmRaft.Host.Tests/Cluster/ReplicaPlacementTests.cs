@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LsmRaft.Protocol.Cluster;
+
+namespace LsmRaft.Host.Tests.Cluster;
+
+/// <summary>Replica moves on a live four-node cluster: by operator command, and away from a node that stays down.</summary>
+public sealed class ReplicaPlacementTests
+{
+    [Fact]
+    public async Task A_replica_moves_off_the_shard_leader_while_writes_continue_and_nothing_acknowledged_is_lost()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1);
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        var shard = (await ShardsAsync(n1)).First(s => s.Replicas.Count == 3);
+        ulong from = shard.Leader ?? shard.Replicas[0];
+        ulong to = new ulong[] { 1, 2, 3, 4 }.First(n => !shard.Replicas.Contains(n));
+
+        var acknowledged = new ConcurrentDictionary<string, string>();
+        using var moved = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            int afterMove = 0;
+            for (int i = 0; i < 3000 && afterMove < 50; i++)
+            {
+                string key = $"m{i:D5}", value = $"v{i}";
+                var put = await n1.PutAsync($"/v1/kv/{key}", new ByteArrayContent(Encoding.UTF8.GetBytes(value)));
+                put.IsSuccessStatusCode.Should().BeTrue($"PUT {key} answered {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");
+                acknowledged[key] = value;
+                if (moved.IsCancellationRequested)
+                    afterMove++;
+            }
+        });
+        while (acknowledged.Count < 50 && !writer.IsCompleted)
+            await Task.WhenAny(writer, Task.Delay(10));
+
+        using var n2 = cluster.ClientFor(2);
+        var move = await n2.PostAsync($"/v1/admin/shards/{shard.Id}/move", new StringContent($"{{\"from\":{from},\"to\":{to}}}", Encoding.UTF8, "application/json"));
+        move.StatusCode.Should().Be(HttpStatusCode.Accepted, await move.Content.ReadAsStringAsync());
+        moved.Cancel();
+        await writer;
+
+        var after = (await ShardsAsync(n2)).Single(s => s.Id == shard.Id);
+        after.Replicas.Should().BeEquivalentTo(shard.Replicas.Where(r => r != from).Append(to));
+        after.Learners.Should().BeEmpty();
+        await cluster.WaitUntilAsync(from, r => !Directory.Exists(Path.Combine(cluster.Configs.Single(c => c.PeerId == from).DataDir, "groups", shard.Id.ToString())),
+            TimeSpan.FromSeconds(20), $"node {from} retires its replica of shard {shard.Id}");
+
+        // The new replica holds every acknowledged write of its shard: read them from it alone (stale reads are local).
+        using var target = cluster.ClientFor(to);
+        var view = await ShardsAsync(target);
+        var lookup = new ShardMapLookup(view);
+        foreach (var (key, value) in acknowledged.Where(kv => lookup.Find(Encoding.UTF8.GetBytes(kv.Key)).Id == shard.Id))
+            (await GetAsync(target, key, "stale")).Should().Be(value, $"node {to}'s new replica holds {key}");
+        foreach (var (key, value) in acknowledged)
+            (await GetAsync(cluster.ClientFor(3), key, "linearizable")).Should().Be(value, key);
+
+        (await n2.PostAsync($"/v1/admin/shards/{shard.Id}/move", new StringContent($"{{\"from\":{from},\"to\":{to}}}", Encoding.UTF8, "application/json")))
+            .StatusCode.Should().Be(HttpStatusCode.Conflict, "the source no longer holds a replica");
+        (await n2.PostAsync($"/v1/admin/shards/{shard.Id}/move", new StringContent($"{{\"from\":{to},\"to\":9}}", Encoding.UTF8, "application/json")))
+            .StatusCode.Should().Be(HttpStatusCode.NotFound, "node 9 is not a member");
+    }
+
+    [Fact]
+    public async Task The_replicas_of_a_node_down_longer_than_the_timeout_are_re_created_on_the_other_nodes()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { DownReplicaTimeout = TimeSpan.FromSeconds(10) });
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        for (int i = 0; i < 40; i++)
+            (await n1.PutAsync($"/v1/kv/d{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
+
+        await cluster.StopNodeAsync(4);
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Shards.All(s => !s.Replicas.Contains(4UL) && s.Replicas.Count == 3 && s.Learners.Count == 0),
+            TimeSpan.FromSeconds(90), "every replica of node 4 is re-created on nodes 1-3");
+        foreach (var shard in await ShardsAsync(n1))
+            shard.Replicas.Should().BeEquivalentTo(new ulong[] { 1, 2, 3 });
+        for (int i = 0; i < 40; i++)
+            (await GetAsync(cluster.ClientFor(2), $"d{i:D2}", "linearizable")).Should().Be($"v{i}");
+    }
+
+    private static async Task<string> GetAsync(HttpClient client, string key, string consistency)
+    {
+        var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/kv/{key}?consistency={consistency}");
+        get.Headers.Accept.ParseAdd("application/octet-stream");
+        var response = await client.SendAsync(get);
+        response.StatusCode.Should().Be(HttpStatusCode.OK, $"{key}: {await response.Content.ReadAsStringAsync()}");
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static async Task<List<ShardInfo>> ShardsAsync(HttpClient client)
+    {
+        var view = JsonSerializer.Deserialize<ClusterView>(await client.GetStringAsync("/v1/cluster"), LsmRaft.Client.Wire.WireJson.Lenient)!;
+        return view.Shards.OrderBy(s => s.Id).ToList();
+    }
+}
