@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace LsmRaft.Simulation;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/LsmRaft.Simulation -- --seeds N --start S --steps K [--nodes 3..5] [--bug NAME] [--async-persist] [--verbose]</c>
+/// <c>dotnet run -c Release --project tests/LsmRaft.Simulation -- --seeds N --start S --steps K [--nodes 3..5] [--bug NAME] [--async-persist] [--coalesce on|off] [--verbose]</c>
+/// (without --coalesce, odd seeds run leaders with RaftConfig.CoalesceAppends and even seeds without)
 /// runs seeds S..S+N-1, prints one line per violation with its replay command, and ends with
 /// <c>seeds=N violations=V</c>; the exit code is 1 when V &gt; 0 (2 for bad arguments).
 /// </summary>
@@ -15,6 +16,7 @@ internal static class Program
         var bug = SimBug.None;
         var verbose = false;
         var asyncPersist = false;
+        bool? coalesce = null;
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -47,6 +49,14 @@ internal static class Program
                     case "--async-persist":
                         asyncPersist = true;
                         break;
+                    case "--coalesce":
+                        coalesce = args[++i] switch
+                        {
+                            "on" => true,
+                            "off" => false,
+                            var other => throw new FormatException($"--coalesce takes on or off, not '{other}'."),
+                        };
+                        break;
                     default:
                         throw new FormatException($"Unknown argument '{args[i]}'.");
                 }
@@ -55,11 +65,11 @@ internal static class Program
         catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine("usage: --seeds N --start S --steps K [--nodes 3..5] [--bug " + string.Join("|", Enum.GetNames<SimBug>()) + "] [--async-persist] [--verbose]");
+            Console.Error.WriteLine("usage: --seeds N --start S --steps K [--nodes 3..5] [--bug " + string.Join("|", Enum.GetNames<SimBug>()) + "] [--async-persist] [--coalesce on|off] [--verbose]");
             return 2;
         }
 
-        var options = new SimOptions(steps, nodes, bug, verbose, asyncPersist);
+        var options = new SimOptions(steps, nodes, bug, verbose, asyncPersist, coalesce);
         var clock = Stopwatch.StartNew();
         SeedResult[] results;
         if (verbose)

@@ -33,6 +33,16 @@ internal static class SimulationRunner
             command += $" --bug {options.Bug}";
         }
 
+        if (options.AsyncLeaderPersist)
+        {
+            command += " --async-persist";
+        }
+
+        if (options.CoalesceAppends is { } coalesce)
+        {
+            command += coalesce ? " --coalesce on" : " --coalesce off";
+        }
+
         return command + " --verbose";
     }
 }

@@ -85,6 +85,15 @@ internal sealed record RaftConfig
     /// </summary>
     public bool AsyncLeaderPersist { get; init; }
 
+    /// <summary>
+    /// The leader does not send an append per proposal and per acknowledgement: it notes which followers are
+    /// owed one and sends when the shell takes the messages (<see cref="RaftNode.GetReady"/>), so every
+    /// proposal and acknowledgement stepped since the previous Ready shares one append per follower carrying
+    /// the newest entries and commit index. Same messages in content, fewer of them; the shell drains a Ready
+    /// after each batch of inputs anyway, so no message waits longer than that.
+    /// </summary>
+    public bool CoalesceAppends { get; init; }
+
     /// <summary>The only source of randomness (election timeout jitter). Seed it for reproducible runs.</summary>
     public required Random Random { get; init; }
 

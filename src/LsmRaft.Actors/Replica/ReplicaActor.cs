@@ -21,7 +21,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private readonly ReplicaOptions _options;
     private readonly IReplicaLog _log;
     private readonly IRaftTransport _transport;
-    private readonly SortedDictionary<ulong, ProposalWaiter> _waiters = new();
+    private readonly ProposalWaiters _waiters = new();
     private readonly Dictionary<ulong, PendingRead> _pendingReads = new();
     private readonly HashSet<ulong> _snapshotsInFlight = new();
     private RaftNode? _node;
@@ -65,9 +65,8 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         if (_ticker is not null)
             await _ticker.DisposeAsync().ConfigureAwait(false);
         _receiver?.Dispose();
-        foreach (var waiter in _waiters.Values)
+        foreach (var waiter in _waiters.TakeAll())
             waiter.Reply.Reply(new ProposeOutcome.NotLeader(0));
-        _waiters.Clear();
         foreach (var read in _pendingReads.Values)
             read.Reply.Reply(new ReadOutcome.NotLeader(0));
         _pendingReads.Clear();
@@ -129,7 +128,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         switch (result.Code)
         {
             case RaftResultCode.Ok:
-                _waiters[result.Index] = new ProposalWaiter(result.Index, result.Term, reply);
+                _waiters.Add(new ProposalWaiter(result.Index, result.Term, reply));
                 break;
             case RaftResultCode.NotLeader:
                 reply.Reply(new ProposeOutcome.NotLeader(result.LeaderHint));
@@ -220,20 +219,11 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
 
     private void HandOverCommitted(RaftNode node, IReadOnlyList<Entry> entries)
     {
-        ulong last = entries[^1].Index;
-        var waiters = new List<ProposalWaiter>();
-        while (_waiters.Count > 0)
-        {
-            var first = _waiters.First();
-            if (first.Key > last)
-                break;
-            waiters.Add(first.Value);
-            _waiters.Remove(first.Key);
-        }
+        var waiters = _waiters.TakeThrough(entries[^1].Index);
         Dictionary<ulong, ConfState>? confStates = null;
-        foreach (var entry in entries)
-            if (entry.Type == EntryType.ConfChange)
-                (confStates ??= new())[entry.Index] = node.ApplyConfChange(entry);
+        for (int i = 0; i < entries.Count; i++)
+            if (entries[i].Type == EntryType.ConfChange)
+                (confStates ??= new())[entries[i].Index] = node.ApplyConfChange(entries[i]);
         _storage!.Tell(new StorageMessage.Apply(entries, waiters, (IReadOnlyDictionary<ulong, ConfState>?)confStates ?? EmptyConf));
     }
 

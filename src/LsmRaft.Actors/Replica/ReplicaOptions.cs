@@ -49,6 +49,7 @@ internal sealed record ReplicaOptions
         PreVote = true,
         CheckQuorum = true,
         AsyncLeaderPersist = true,
+        CoalesceAppends = true,
         ReadOnlyOption = ReadOnlyOption.Safe, // lease reads are decided per request by the shell (HasLease)
         Applied = applied,
         Random = new Random(Seed),
