@@ -43,6 +43,11 @@ internal static class SimulationRunner
             command += coalesce ? " --coalesce on" : " --coalesce off";
         }
 
+        if (options.PipelinedReadies is { } pipelined)
+        {
+            command += pipelined ? " --pipelined on" : " --pipelined off";
+        }
+
         return command + " --verbose";
     }
 }

@@ -94,6 +94,18 @@ internal sealed record RaftConfig
     /// </summary>
     public bool CoalesceAppends { get; init; }
 
+    /// <summary>
+    /// Several Readies may be outstanding (etcd's asynchronous storage writes): the shell may take the next
+    /// Ready while earlier ones are still being persisted, so its writes queue behind the fsync in flight instead
+    /// of waiting for it. The shell must advance Readies in the order it took them, each only after its writes
+    /// are durable, and send each Ready's messages only after that Ready's writes (and so every earlier one's)
+    /// are durable, except where <see cref="AsyncLeaderPersist"/> allows a leader to send first. A Ready's
+    /// committed entries are then always durable locally already (the core hands out only committed entries
+    /// below the durable point), so the shell may apply them at once. A Ready carrying a snapshot is taken only
+    /// when no other Ready is outstanding, and none is taken while it is.
+    /// </summary>
+    public bool PipelinedReadies { get; init; }
+
     /// <summary>The only source of randomness (election timeout jitter). Seed it for reproducible runs.</summary>
     public required Random Random { get; init; }
 

@@ -50,6 +50,7 @@ internal sealed record ReplicaOptions
         CheckQuorum = true,
         AsyncLeaderPersist = true,
         CoalesceAppends = true,
+        PipelinedReadies = true,
         ReadOnlyOption = ReadOnlyOption.Safe, // lease reads are decided per request by the shell (HasLease)
         Applied = applied,
         Random = new Random(Seed),
