@@ -27,7 +27,8 @@ section=$(cat <<MD
 ## Raft replication (3 replicas, one process)
 
 Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/raft-replication.sh\` on $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -1)); load average $load_start at start, $load_end at end.
-Each run: 3 replicas of one group, in-memory transport, P proposers each looping "propose a 100-byte put, wait until committed and applied", ${SECONDS_PER_RUN} s.
+Each run: 3 replicas of one group, in-memory transport, P proposers each looping "propose a 100-byte put, wait until committed and applied", ${SECONDS_PER_RUN} s measured after 2 s of unmeasured warm-up.
+\`cpu\` and \`alloc\` are the whole process's CPU time and allocated bytes over the measured interval divided by the commits (three replicas and the proposers together).
 \`memory\`: in-memory Raft logs and engines. \`nodelog\`: each replica has its own node log (fsync on, group commit) and engine on this disk — three logs sharing one disk.
 
 \`\`\`

@@ -3,7 +3,9 @@ using System.Diagnostics;
 namespace LsmRaft.Simulation;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/LsmRaft.Simulation -- --seeds N --start S --steps K [--nodes 3..5] [--bug NAME] [--async-persist] [--verbose]</c>
+/// <c>dotnet run -c Release --project tests/LsmRaft.Simulation -- --seeds N --start S --steps K [--nodes 3..5] [--bug NAME] [--async-persist] [--coalesce on|off] [--pipelined on|off] [--verbose]</c>
+/// (without --coalesce, odd seeds run leaders with RaftConfig.CoalesceAppends and even seeds without; without
+/// --pipelined, seeds with bit 1 set run nodes with RaftConfig.PipelinedReadies)
 /// runs seeds S..S+N-1, prints one line per violation with its replay command, and ends with
 /// <c>seeds=N violations=V</c>; the exit code is 1 when V &gt; 0 (2 for bad arguments).
 /// </summary>
@@ -15,6 +17,8 @@ internal static class Program
         var bug = SimBug.None;
         var verbose = false;
         var asyncPersist = false;
+        bool? coalesce = null;
+        bool? pipelined = null;
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -47,6 +51,12 @@ internal static class Program
                     case "--async-persist":
                         asyncPersist = true;
                         break;
+                    case "--coalesce":
+                        coalesce = OnOff("--coalesce", args[++i]);
+                        break;
+                    case "--pipelined":
+                        pipelined = OnOff("--pipelined", args[++i]);
+                        break;
                     default:
                         throw new FormatException($"Unknown argument '{args[i]}'.");
                 }
@@ -55,11 +65,11 @@ internal static class Program
         catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine("usage: --seeds N --start S --steps K [--nodes 3..5] [--bug " + string.Join("|", Enum.GetNames<SimBug>()) + "] [--async-persist] [--verbose]");
+            Console.Error.WriteLine("usage: --seeds N --start S --steps K [--nodes 3..5] [--bug " + string.Join("|", Enum.GetNames<SimBug>()) + "] [--async-persist] [--coalesce on|off] [--pipelined on|off] [--verbose]");
             return 2;
         }
 
-        var options = new SimOptions(steps, nodes, bug, verbose, asyncPersist);
+        var options = new SimOptions(steps, nodes, bug, verbose, asyncPersist, coalesce, pipelined);
         var clock = Stopwatch.StartNew();
         SeedResult[] results;
         if (verbose)
@@ -97,4 +107,11 @@ internal static class Program
         Console.WriteLine($"seeds={seeds} violations={violations}");
         return violations > 0 ? 1 : 0;
     }
+
+    private static bool OnOff(string flag, string value) => value switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new FormatException($"{flag} takes on or off, not '{value}'."),
+    };
 }

@@ -53,6 +53,15 @@ internal sealed class SimNode
     /// <summary>Whether the outstanding Ready's messages already left (early send).</summary>
     public bool OutstandingSent { get; set; }
 
+    /// <summary>Pipelined Readies (RaftConfig.PipelinedReadies) taken and not yet completed, oldest first.</summary>
+    public Queue<SimInFlightReady> InFlight { get; } = new();
+
+    /// <summary>Pipelined: simulated time at which the last scheduled fsync completes (fsyncs complete in order).</summary>
+    public long LastFsyncDoneAt { get; set; }
+
+    /// <summary>Pipelined: the newest hard state handed out in a Ready (durable or not).</summary>
+    public HardState IssuedHard { get; set; }
+
     /// <summary>Highest commit index of this node already reported to the safety checker.</summary>
     public ulong RecordedCommit { get; set; }
 
@@ -101,4 +110,14 @@ internal sealed class SimClient(int id)
 
     /// <summary>Per key: the value id and version last read or written (drives compare-and-set).</summary>
     public Dictionary<int, (long ValueId, ulong Version)> Known { get; } = [];
+}
+
+/// <summary>A pipelined Ready whose writes were made; <see cref="Durable"/> once its fsync (if it needed one) completed.</summary>
+internal sealed class SimInFlightReady(Ready ready, bool sent)
+{
+    public Ready Ready { get; } = ready;
+
+    public bool Sent { get; } = sent;
+
+    public bool Durable { get; set; }
 }

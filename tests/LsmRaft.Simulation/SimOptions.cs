@@ -19,7 +19,9 @@ internal enum SimBug
 /// <param name="Steps">Scheduler steps; each advances simulated time by one millisecond.</param>
 /// <param name="Nodes">Initial voters; 0 lets the seed choose 3 to 5.</param>
 /// <param name="AsyncLeaderPersist">Leaders persist in parallel with replication (RaftConfig.AsyncLeaderPersist): their messages leave before their own fsync.</param>
-internal sealed record SimOptions(int Steps, int Nodes = 0, SimBug Bug = SimBug.None, bool Verbose = false, bool AsyncLeaderPersist = false);
+/// <param name="CoalesceAppends">Leaders coalesce appends until the next Ready (RaftConfig.CoalesceAppends); null: odd seeds do, even seeds do not.</param>
+/// <param name="PipelinedReadies">Nodes take new Readies while earlier ones wait for their fsync (RaftConfig.PipelinedReadies); null: seeds with bit 1 set do.</param>
+internal sealed record SimOptions(int Steps, int Nodes = 0, SimBug Bug = SimBug.None, bool Verbose = false, bool AsyncLeaderPersist = false, bool? CoalesceAppends = null, bool? PipelinedReadies = null);
 
 /// <summary>One checker's finding.</summary>
 internal sealed record Violation(string Checker, string Details);

@@ -33,6 +33,21 @@ internal static class SimulationRunner
             command += $" --bug {options.Bug}";
         }
 
+        if (options.AsyncLeaderPersist)
+        {
+            command += " --async-persist";
+        }
+
+        if (options.CoalesceAppends is { } coalesce)
+        {
+            command += coalesce ? " --coalesce on" : " --coalesce off";
+        }
+
+        if (options.PipelinedReadies is { } pipelined)
+        {
+            command += pipelined ? " --pipelined on" : " --pipelined off";
+        }
+
         return command + " --verbose";
     }
 }

@@ -34,9 +34,14 @@ internal sealed partial class Simulator
     /// <summary>Handle Readies until one must wait for its fsync or none is left. One Ready is outstanding at a time.</summary>
     private void Pump(SimNode node)
     {
-        while (node.Up && node.Outstanding is null && safety.Violations.Count == 0 && node.Raft.HasReady())
+        while (node.Up && node.Outstanding is null && node.InFlight.Count < MaxPipelinedReadies && safety.Violations.Count == 0 && node.Raft.HasReady())
         {
             var rd = node.Raft.GetReady();
+            if (rd.HardState is { } issued)
+            {
+                node.IssuedHard = issued;
+            }
+
             if (node.Raft.Role == RaftRole.Leader && rd.HardState is { } leaderState)
             {
                 RecordCommit(node, leaderState);
@@ -69,6 +74,12 @@ internal sealed partial class Simulator
                 SendAll(node, rd.Messages);
             }
 
+            if (pipelined)
+            {
+                IssuePipelined(node, rd, earlySend);
+                continue;
+            }
+
             node.OutstandingSent = earlySend;
             if (rd.MustSync)
             {
@@ -89,7 +100,96 @@ internal sealed partial class Simulator
         if (!options.AsyncLeaderPersist || node.Raft.Role != RaftRole.Leader || rd.Snapshot is not null)
             return false;
         var durable = node.Disk.Durable.HardState;
+        if (pipelined)
+        {
+            // Earlier Readies still in flight may carry the term or vote these messages depend on.
+            return node.IssuedHard.Term == durable.Term && node.IssuedHard.Vote == durable.Vote;
+        }
+
         return rd.HardState is not { } hs || (hs.Term == durable.Term && hs.Vote == durable.Vote);
+    }
+
+    /// <summary>Most pipelined Readies in flight per node.</summary>
+    private const int MaxPipelinedReadies = 4;
+
+    /// <summary>
+    /// Pipelined Readies: the writes are made; committed entries (durable locally by the core's rule) are applied
+    /// at once; the rest waits until this Ready's fsync, which completes after every earlier one.
+    /// </summary>
+    private void IssuePipelined(SimNode node, Ready rd, bool sent)
+    {
+        foreach (var e in rd.CommittedEntries)
+        {
+            if (e.Index > node.Raft.Core.Log.Unstable.Offset - 1)
+            {
+                safety.Violations.Add(new Violation("pipeline", $"n{node.Id} was handed committed entry {e.Index} before it was durable locally"));
+                return;
+            }
+
+            ApplyEntry(node, e);
+            if (!node.Up)
+            {
+                return;
+            }
+        }
+
+        var item = new SimInFlightReady(rd, sent);
+        node.InFlight.Enqueue(item);
+        if (rd.MustSync)
+        {
+            var delay = rng.NextDouble() < 0.1 ? 5000 + rng.Next(25000) : 100 + rng.Next(1900);
+            node.LastFsyncDoneAt = Math.Max(now + delay, node.LastFsyncDoneAt);
+            Schedule(node.LastFsyncDoneAt - now, new SimEvent(EventKind.FsyncDone, node, node.Incarnation));
+        }
+        else
+        {
+            item.Durable = true;
+        }
+
+        CompletePipelined(node);
+    }
+
+    /// <summary>The oldest pipelined fsync completed: everything written so far is durable.</summary>
+    private void OnPipelinedFsyncDone(SimNode node)
+    {
+        foreach (var item in node.InFlight)
+        {
+            if (item.Ready.MustSync && !item.Durable)
+            {
+                item.Durable = true;
+                break;
+            }
+        }
+
+        node.Disk.Sync(entries => safety.OnDurable(node.Id, entries));
+        CompletePipelined(node);
+    }
+
+    /// <summary>Completes durable pipelined Readies oldest first: send what waited, install a snapshot, serve reads, advance.</summary>
+    private void CompletePipelined(SimNode node)
+    {
+        while (node.Up && node.InFlight.TryPeek(out var item) && item.Durable)
+        {
+            node.InFlight.Dequeue();
+            var rd = item.Ready;
+            if (!item.Sent)
+            {
+                SendAll(node, rd.Messages);
+            }
+
+            if (rd.Snapshot is { } snapshot)
+            {
+                InstallSnapshot(node, snapshot);
+            }
+
+            foreach (var rs in rd.ReadStates)
+            {
+                OnReadState(node, rs);
+            }
+
+            ServeWaitingReads(node);
+            node.Raft.Advance(rd);
+        }
     }
 
     /// <summary>The Ready's writes are durable (if it needed that): send, apply, serve reads, advance.</summary>
@@ -274,6 +374,7 @@ internal sealed partial class Simulator
         node.Incarnation++;
         node.Disk.Crash(rng, entries => safety.OnDurable(node.Id, entries));
         node.Outstanding = null;
+        node.InFlight.Clear();
         FailCallsAt(node);
         Schedule(downtime, new SimEvent(EventKind.Restart, node, node.Incarnation));
     }
@@ -321,7 +422,7 @@ internal sealed partial class Simulator
     private void Compact(SimNode node)
     {
         var index = node.Sm.Applied;
-        if (node.Outstanding is not null || index < node.Storage.Snapshot().Index + 8)
+        if (node.Outstanding is not null || node.InFlight.Count > 0 || index < node.Storage.Snapshot().Index + 8)
         {
             return;
         }

@@ -21,6 +21,8 @@ internal sealed partial class Simulator
     private const double MaxClockDrift = 0.1;
 
     private readonly int seed;
+    private readonly bool coalesceAppends;
+    private readonly bool pipelined;
     private readonly SimOptions options;
     private readonly Random rng;
     private readonly Trace trace;
@@ -55,6 +57,9 @@ internal sealed partial class Simulator
     {
         this.seed = seed;
         this.options = options;
+        // Decided from the seed, not drawn from rng, so the rest of a seed's world is the same either way.
+        coalesceAppends = options.CoalesceAppends ?? (seed & 1) == 1;
+        pipelined = options.PipelinedReadies ?? (seed & 2) == 2;
         rng = new Random(seed);
         trace = new Trace(options.Verbose, verboseOut);
         initialVoters = options.Nodes > 0 ? options.Nodes : 3 + rng.Next(3);
@@ -100,7 +105,7 @@ internal sealed partial class Simulator
     /// <summary>Run the configured number of steps, then the final checks. Returns the violations found (the run stops at the first).</summary>
     public IReadOnlyList<Violation> Run()
     {
-        trace.Line(0, $"seed {seed}: {initialVoters} voters, lease={leaseReads}, max-size-per-msg={maxSizePerMsg}, max-inflight={maxInflight}, " +
+        trace.Line(0, $"seed {seed}: {initialVoters} voters, lease={leaseReads}, max-size-per-msg={maxSizePerMsg}, max-inflight={maxInflight}, coalesce={coalesceAppends}, pipelined={pipelined}, " +
             $"loss={lossRate:F3}, dup={duplicateRate:F3}, crash={crashRate:F4}, partition={partitionRate:F4}, leader-disrupt={leaderDisruptRate:F2}, clients={clients.Length}, bug={options.Bug}");
         foreach (var voter in initialConf.Voters)
         {
@@ -181,6 +186,15 @@ internal sealed partial class Simulator
             case EventKind.Deliver:
                 Deliver(ev.Message!, ev.Incarnation);
                 break;
+            case EventKind.FsyncDone when pipelined:
+                if (node!.Up && node.Incarnation == ev.Incarnation)
+                {
+                    trace.Record(now, 3, node.Id);
+                    OnPipelinedFsyncDone(node);
+                    Pump(node);
+                }
+
+                break;
             case EventKind.FsyncDone:
                 if (node!.Up && node.Incarnation == ev.Incarnation && node.Outstanding is { } ready)
                 {
@@ -238,6 +252,8 @@ internal sealed partial class Simulator
         PreVote = true,
         CheckQuorum = true,
         AsyncLeaderPersist = options.AsyncLeaderPersist,
+        CoalesceAppends = coalesceAppends,
+        PipelinedReadies = pipelined,
         ReadOnlyOption = leaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
         MaxClockDrift = MaxClockDrift,
         MaxSizePerMsg = maxSizePerMsg,
@@ -264,6 +280,8 @@ internal sealed partial class Simulator
         node.Raft = new RaftNode(NodeConfig(node.Id, node.Sm.Applied), node.Storage);
         node.Up = true;
         node.Outstanding = null;
+        node.InFlight.Clear();
+        node.IssuedHard = node.Storage.InitialState().HardState;
         node.RecordedCommit = 0;
         node.LeaderTermSeen = 0;
 

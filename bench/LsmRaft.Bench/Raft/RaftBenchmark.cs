@@ -25,6 +25,7 @@ internal static class RaftBenchmark
     [
         "--proposers=LIST   comma-separated concurrent proposer counts (default 1,16,64)",
         "--seconds=N        measured seconds per proposer count (default 10)",
+        "--warmup=N         unmeasured seconds of load before each measurement (default 2; lets tiered JIT settle)",
         "--disk=KIND        memory | nodelog (default nodelog: fsync on)",
         "--value_size=N     bytes per value (default 100)",
         "--db=DIR           directory for node logs and engines with --disk=nodelog (default ./data/raft-bench)",
@@ -36,6 +37,7 @@ internal static class RaftBenchmark
             .Select(s => int.TryParse(s, out int n) && n is >= 1 and <= 4096 ? n : throw new FlagException("proposers", $"'{s}' is not a count from 1 to 4096"))
             .ToArray();
         int seconds = flags.GetInt32("seconds", 10, 1, 3600);
+        int warmup = flags.GetInt32("warmup", 2, 0, 600);
         string disk = flags.GetString("disk", "nodelog");
         if (disk is not ("memory" or "nodelog"))
             throw new FlagException("disk", $"'{disk}' is not one of memory, nodelog");
@@ -46,15 +48,19 @@ internal static class RaftBenchmark
         output.WriteLine($"raft: 3 replicas, in-memory transport, disk={disk}, value {valueSize} B, {seconds} s per run");
         foreach (int proposers in counts)
         {
-            var (opsPerSecond, histogram, syncs) = RunOnce(disk, dir, proposers, seconds, valueSize).GetAwaiter().GetResult();
+            var r = RunOnce(disk, dir, proposers, seconds, warmup, valueSize).GetAwaiter().GetResult();
             output.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                "raft disk={0,-7} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0}",
-                disk, proposers, opsPerSecond, histogram.PercentileNanos(50) / 1000, histogram.PercentileNanos(99) / 1000, syncs / (double)seconds));
+                "raft disk={0,-7} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0}  cpu {6,5:F1} micros/commit  alloc {7,6:F0} B/commit  gc0/1/2 {8}/{9}/{10}",
+                disk, proposers, r.OpsPerSecond, r.Latency.PercentileNanos(50) / 1000, r.Latency.PercentileNanos(99) / 1000, r.Syncs / (double)seconds,
+                r.CpuMicrosPerCommit, r.BytesPerCommit, r.Gc0, r.Gc1, r.Gc2));
         }
         return 0;
     }
 
-    private static async Task<(double OpsPerSecond, LatencyHistogram Latency, long Syncs)> RunOnce(string disk, string root, int proposers, int seconds, int valueSize)
+    /// <summary>One measured run. CPU time and allocations are process-wide over the measured interval, divided by commits.</summary>
+    private readonly record struct RunResult(double OpsPerSecond, LatencyHistogram Latency, long Syncs, double CpuMicrosPerCommit, double BytesPerCommit, int Gc0, int Gc1, int Gc2);
+
+    private static async Task<RunResult> RunOnce(string disk, string root, int proposers, int seconds, int warmup, int valueSize)
     {
         IFileSystem fs = disk == "memory" ? new MemoryFileSystem() : PhysicalFileSystem.Instance;
         string dir = disk == "memory" ? "/bench" : Path.GetFullPath(Path.Combine(root, $"run-{proposers}-{Environment.ProcessId}"));
@@ -114,33 +120,53 @@ internal static class RaftBenchmark
 
             var value = new byte[valueSize];
             new Random(7).NextBytes(value);
-            long syncsBefore = logs.Sum(l => l.SyncCount);
-            var stop = Stopwatch.StartNew();
-            var deadline = TimeSpan.FromSeconds(seconds);
+            // Proposers run from the start; only proposals begun after the warm-up count, and the process-wide
+            // counters (CPU, allocations, GCs, fsyncs) are read at the end of the warm-up.
             var histograms = new LatencyHistogram[proposers];
             var counts = new long[proposers];
+            long measureFrom = long.MaxValue;
+            using var stopAll = new CancellationTokenSource();
             var tasks = Enumerable.Range(0, proposers).Select(p => Task.Run(async () =>
             {
                 var histogram = histograms[p] = new LatencyHistogram();
                 var target = refs[leader];
                 long i = 0;
-                while (stop.Elapsed < deadline)
+                while (!stopAll.IsCancellationRequested)
                 {
                     var key = System.Text.Encoding.ASCII.GetBytes($"p{p:D4}-{i++:D12}");
                     long start = Stopwatch.GetTimestamp();
                     var outcome = await target.AskAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(KvCommand.Put(key, value), r), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                     if (outcome is not ProposeOutcome.Committed)
                         throw new BenchmarkFailedException("raft", new InvalidOperationException($"proposal ended with {outcome}; the leader changed during the run"));
-                    histogram.RecordTicks(Stopwatch.GetTimestamp() - start);
-                    counts[p]++;
+                    if (start >= Volatile.Read(ref measureFrom) && !stopAll.IsCancellationRequested)
+                    {
+                        histogram.RecordTicks(Stopwatch.GetTimestamp() - start);
+                        counts[p]++;
+                    }
                 }
             })).ToArray();
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
+            long syncsBefore = logs.Sum(l => l.SyncCount);
+            var process = Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
+            long allocBefore = GC.GetTotalAllocatedBytes(precise: false);
+            int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
+            var stop = Stopwatch.StartNew();
+            Volatile.Write(ref measureFrom, Stopwatch.GetTimestamp());
+            await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+            stopAll.Cancel();
             double elapsed = stop.Elapsed.TotalSeconds;
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+            process.Refresh();
+            // Proposals still in flight at the stop finish before the counters are read: at most one per proposer.
+            double cpuMicros = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds;
+            long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocBefore;
+            long commits = Math.Max(1, counts.Sum());
             var merged = new LatencyHistogram();
             foreach (var h in histograms)
                 merged.Merge(h);
-            return (counts.Sum() / elapsed, merged, logs.Sum(l => l.SyncCount) - syncsBefore);
+            return new RunResult(counts.Sum() / elapsed, merged, logs.Sum(l => l.SyncCount) - syncsBefore, cpuMicros / commits, allocated / (double)commits,
+                GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2);
         }
         finally
         {

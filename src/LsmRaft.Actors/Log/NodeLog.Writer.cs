@@ -2,14 +2,48 @@ using LsmRaft.Actors.Raft;
 
 namespace LsmRaft.Actors.Log;
 
-/// <summary>The writer task: group commit, segment rotation, applying durable records, deleting dead segments.</summary>
+/// <summary>The writer thread: group commit, segment rotation, applying durable records, deleting dead segments.</summary>
 internal sealed partial class NodeLog
 {
-    private async Task RunWriterAsync()
+    /// <summary>
+    /// Starts the writer on a thread of its own: it blocks in write and fsync calls for most of its life, and on
+    /// the thread pool those blocked threads would starve the actors (a 2-core machine starts with 2 pool threads).
+    /// </summary>
+    private void StartWriter()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _writer = done.Task;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                RunWriter();
+                done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"node-log-writer {_directory}",
+        };
+        thread.Start();
+    }
+
+    /// <summary>Waits on the writer thread until a request is queued; false once the queue is completed and drained.</summary>
+    private static bool WaitToRead(System.Threading.Channels.ChannelReader<Request> reader)
+    {
+        var wait = reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void RunWriter()
     {
         var reader = _requests.Reader;
         var batch = new List<Request>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (WaitToRead(reader))
         {
             batch.Clear();
             long bytes = 0;

@@ -68,7 +68,7 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
             log.Recover();
             log.StartSegment(log._segments.Count == 0 ? 1 : log._segments.Max + 1);
             log.DeleteDeadSegments();
-            log._writer = Task.Run(log.RunWriterAsync);
+            log.StartWriter();
             return log;
         }
         catch

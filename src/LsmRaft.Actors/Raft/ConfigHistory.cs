@@ -77,8 +77,19 @@ internal sealed class ConfigHistory
     /// <summary>Forget configurations defined by entries at or after <paramref name="index"/>; returns true if any were.</summary>
     public bool TruncateFrom(ulong index)
     {
-        var removed = changes.RemoveAll(c => c.Index >= index);
-        return removed > 0;
+        var keep = changes.Count;
+        while (keep > 0 && changes[keep - 1].Index >= index)
+        {
+            keep--;
+        }
+
+        if (keep == changes.Count)
+        {
+            return false;
+        }
+
+        changes.RemoveRange(keep, changes.Count - keep);
+        return true;
     }
 
     /// <summary>Fold changes at or below <paramref name="appliedIndex"/> into the base.</summary>

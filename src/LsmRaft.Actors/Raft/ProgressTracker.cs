@@ -19,17 +19,26 @@ internal sealed class ProgressTracker
     private readonly int maxInflight;
     private readonly ulong maxInflightBytes;
 
+    // Snapshots of the member and voter ids in ascending order, rebuilt whenever progress or Config changes,
+    // so the per-message paths (broadcasts, commit computation) iterate arrays instead of allocating enumerators.
+    private ulong[] ids = [];
+    private ulong[] voters = [];
+
     public ProgressTracker(ConfState config, int maxInflight, ulong maxInflightBytes)
     {
         this.maxInflight = maxInflight;
         this.maxInflightBytes = maxInflightBytes;
         Config = config;
+        voters = [.. config.Voters];
     }
 
     public ConfState Config { get; private set; }
 
     /// <summary>Members in ascending id order (deterministic iteration for message order).</summary>
     public IReadOnlyDictionary<ulong, Progress> Progress => progress;
+
+    /// <summary>The ids of <see cref="Progress"/> in ascending order.</summary>
+    public IReadOnlyList<ulong> Ids => ids;
 
     public int Quorum => (Config.Voters.Count / 2) + 1;
 
@@ -45,6 +54,8 @@ internal sealed class ProgressTracker
         {
             progress[id] = NewProgress(lastIndex, Config.Learners.Contains(id));
         }
+
+        ids = [.. progress.Keys];
     }
 
     /// <summary>
@@ -80,6 +91,9 @@ internal sealed class ProgressTracker
                 progress[id] = fresh;
             }
         }
+
+        ids = [.. progress.Keys];
+        voters = [.. config.Voters];
     }
 
     /// <summary>Drop the progress of a departed non-member.</summary>
@@ -92,6 +106,7 @@ internal sealed class ProgressTracker
 
         progress.Remove(id);
         votes.Remove(id);
+        ids = [.. progress.Keys];
     }
 
     /// <summary>
@@ -99,15 +114,32 @@ internal sealed class ProgressTracker
     /// </summary>
     public ulong Committed()
     {
-        var matches = Config.Voters.Select(id => progress.TryGetValue(id, out var pr) ? pr.Match : 0).OrderByDescending(m => m).ToList();
-        return matches.Count == 0 ? 0 : matches[Quorum - 1];
+        if (voters.Length == 0)
+        {
+            return 0;
+        }
+
+        Span<ulong> matches = voters.Length <= 16 ? stackalloc ulong[voters.Length] : new ulong[voters.Length];
+        for (var i = 0; i < voters.Length; i++)
+        {
+            matches[i] = progress.TryGetValue(voters[i], out var pr) ? pr.Match : 0;
+        }
+
+        matches.Sort();
+        return matches[voters.Length - Quorum];
     }
 
     /// <summary>The quorum-th largest of a per-voter value.</summary>
     public long QuorumValue(Func<ulong, long> value)
     {
-        var values = Config.Voters.Select(value).OrderByDescending(v => v).ToList();
-        return values[Quorum - 1];
+        Span<long> values = voters.Length <= 16 ? stackalloc long[voters.Length] : new long[voters.Length];
+        for (var i = 0; i < voters.Length; i++)
+        {
+            values[i] = value(voters[i]);
+        }
+
+        values.Sort();
+        return values[voters.Length - Quorum];
     }
 
     /// <summary>CheckQuorum: were a majority of voters (counting <paramref name="self"/>) heard from recently?</summary>

@@ -6,13 +6,14 @@ namespace LsmRaft.Actors.Raft;
 /// </summary>
 internal sealed partial class Raft
 {
-    /// <summary>Record the configurations defined by conf-change entries in <paramref name="entries"/>; true if any.</summary>
-    private bool RecordConfChanges(IEnumerable<Entry> entries)
+    /// <summary>Record the configurations defined by conf-change entries at or after <paramref name="from"/> in <paramref name="entries"/>; true if any.</summary>
+    private bool RecordConfChanges(IReadOnlyList<Entry> entries, ulong from = 0)
     {
         var changed = false;
-        foreach (var e in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (e.Type != EntryType.ConfChange)
+            var e = entries[i];
+            if (e.Type != EntryType.ConfChange || e.Index < from)
             {
                 continue;
             }
@@ -34,11 +35,11 @@ internal sealed partial class Raft
         return changed;
     }
 
-    /// <summary>A follower replaced its log from <paramref name="from"/> on: roll back, then apply the new entries' changes.</summary>
-    private void OnLogTruncatedAndAppended(ulong from, IEnumerable<Entry> appended)
+    /// <summary>A follower replaced its log from <paramref name="from"/> on: roll back, then apply the changes of the entries of <paramref name="appended"/> at or after it.</summary>
+    private void OnLogTruncatedAndAppended(ulong from, IReadOnlyList<Entry> appended)
     {
         var rolledBack = configs.TruncateFrom(from);
-        var recorded = RecordConfChanges(appended);
+        var recorded = RecordConfChanges(appended, from);
         if (rolledBack || recorded)
         {
             OnConfigChanged();

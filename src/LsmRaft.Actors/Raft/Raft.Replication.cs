@@ -13,7 +13,7 @@ internal sealed partial class Raft
         var stamped = new Entry[entries.Count];
         for (var i = 0; i < entries.Count; i++)
         {
-            stamped[i] = entries[i] with { Term = Term, Index = ++index };
+            stamped[i] = new Entry(Term, ++index, entries[i].Type, entries[i].Data);
         }
 
         Log.Append(stamped);
@@ -56,13 +56,72 @@ internal sealed partial class Raft
 
     private void BcastAppend()
     {
-        foreach (var id in Tracker.Progress.Keys)
+        var ids = Tracker.Ids;
+        for (var i = 0; i < ids.Count; i++)
         {
-            if (id != Id)
+            if (ids[i] != Id)
             {
-                SendAppend(id);
+                QueueAppend(ids[i], sendIfEmpty: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Send appends to <paramref name="to"/> now, or, with <see cref="RaftConfig.CoalesceAppends"/>, when the
+    /// messages are next taken (<see cref="FlushAppends"/>): whatever entries and commit index the log holds by
+    /// then go out in as few messages as flow control allows, instead of one message per proposal or per
+    /// acknowledgement. <paramref name="sendIfEmpty"/>: send even without new entries (to carry the commit index).
+    /// </summary>
+    private void QueueAppend(ulong to, bool sendIfEmpty)
+    {
+        if (!cfg.CoalesceAppends)
+        {
+            MaybeSendAppend(to, sendIfEmpty);
+            return;
+        }
+
+        for (var i = 0; i < pendingAppends.Count; i++)
+        {
+            if (pendingAppends[i].To == to)
+            {
+                pendingAppends[i] = (to, sendIfEmpty || pendingAppends[i].SendIfEmpty);
+                return;
+            }
+        }
+
+        pendingAppends.Add((to, sendIfEmpty));
+    }
+
+    /// <summary>
+    /// Sends the appends queued by <see cref="QueueAppend"/>: per follower, the entries it lacks (as many
+    /// messages as its inflight window allows) and, if it still has not heard of a commit index up to its
+    /// match, an append carrying it. Nothing is sent when this node stopped leading meanwhile.
+    /// </summary>
+    private void FlushAppends()
+    {
+        if (pendingAppends.Count == 0)
+        {
+            return;
+        }
+
+        if (Role == RaftRole.Leader)
+        {
+            for (var i = 0; i < pendingAppends.Count; i++)
+            {
+                var (to, sendIfEmpty) = pendingAppends[i];
+                MaybeSendAppend(to, sendIfEmpty);
+                while (MaybeSendAppend(to, sendIfEmpty: false))
+                {
+                }
+
+                if (Tracker.Get(to) is { } pr && Math.Min(Log.Committed, pr.Match) > pr.SentCommit)
+                {
+                    SendAppend(to);
+                }
+            }
+        }
+
+        pendingAppends.Clear();
     }
 
     private void SendAppend(ulong to) => MaybeSendAppend(to, sendIfEmpty: true);
@@ -95,6 +154,8 @@ internal sealed partial class Raft
         Send(new Message
         {
             Type = MessageType.App,
+            From = Id,
+            Term = Term,
             To = to,
             Index = prevIndex,
             LogTerm = prevTerm,
@@ -157,11 +218,12 @@ internal sealed partial class Raft
 
     private void BcastHeartbeat(byte[]? context)
     {
-        foreach (var id in Tracker.Progress.Keys)
+        var ids = Tracker.Ids;
+        for (var i = 0; i < ids.Count; i++)
         {
-            if (id != Id)
+            if (ids[i] != Id)
             {
-                SendHeartbeat(id, context);
+                SendHeartbeat(ids[i], context);
             }
         }
     }
@@ -175,6 +237,8 @@ internal sealed partial class Raft
         Send(new Message
         {
             Type = MessageType.Heartbeat,
+            From = Id,
+            Term = Term,
             To = to,
             Commit = commit,
             Context = context,

@@ -68,10 +68,10 @@ internal sealed partial class Raft
         {
             if (conflict != 0)
             {
-                OnLogTruncatedAndAppended(conflict, m.Entries.Where(e => e.Index >= conflict));
+                OnLogTruncatedAndAppended(conflict, m.Entries);
             }
 
-            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = last });
+            Send(new Message { Type = MessageType.AppResp, From = Id, To = m.From, Term = Term, Index = last });
             return;
         }
 
@@ -94,7 +94,7 @@ internal sealed partial class Raft
     private void HandleHeartbeat(Message m)
     {
         Log.CommitTo(m.Commit);
-        Send(new Message { Type = MessageType.HeartbeatResp, To = m.From, Context = m.Context, Index = m.Index });
+        Send(new Message { Type = MessageType.HeartbeatResp, From = Id, To = m.From, Term = Term, Context = m.Context, Index = m.Index });
     }
 
     private void HandleSnapshot(Message m)

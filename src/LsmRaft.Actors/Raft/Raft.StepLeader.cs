@@ -152,14 +152,22 @@ internal sealed partial class Raft
             BcastAppend();
         }
 
-        while (MaybeSendAppend(m.From, sendIfEmpty: false))
+        if (cfg.CoalesceAppends)
         {
+            // FlushAppends sends what the follower lacks and the commit index it has not heard of.
+            QueueAppend(m.From, sendIfEmpty: false);
         }
-
-        // The follower may act on commits up to its match; tell it if it has not heard of them yet.
-        if (Math.Min(Log.Committed, pr.Match) > pr.SentCommit)
+        else
         {
-            SendAppend(m.From);
+            while (MaybeSendAppend(m.From, sendIfEmpty: false))
+            {
+            }
+
+            // The follower may act on commits up to its match; tell it if it has not heard of them yet.
+            if (Math.Min(Log.Committed, pr.Match) > pr.SentCommit)
+            {
+                SendAppend(m.From);
+            }
         }
 
         if (m.From == LeadTransferee && pr.Match == Log.LastIndex())

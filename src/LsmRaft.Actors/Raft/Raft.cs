@@ -34,6 +34,9 @@ internal sealed partial class Raft
     private readonly List<ReadState> readStates = [];
     private readonly ReadOnly readOnly = new();
     private readonly List<Message> pendingReadIndexMessages = [];
+
+    /// <summary>With <see cref="RaftConfig.CoalesceAppends"/>: followers owed an append when messages are next taken (each id once, in queue order).</summary>
+    private readonly List<(ulong To, bool SendIfEmpty)> pendingAppends = [];
     private readonly ConfigHistory configs;
 
     /// <summary>Leader only: removed members still sent the log until they learn their removal committed (see <see cref="PruneDeparting"/>).</summary>
@@ -104,7 +107,7 @@ internal sealed partial class Raft
 
     public ConfState Config => configs.Current;
 
-    public bool HasPendingOutput => msgs.Count > 0 || readStates.Count > 0;
+    public bool HasPendingOutput => msgs.Count > 0 || readStates.Count > 0 || pendingAppends.Count > 0;
 
     /// <summary>
     /// Set when the leader had to send a snapshot but its storage had none that fits (none yet, or one taken
@@ -112,9 +115,15 @@ internal sealed partial class Raft
     /// </summary>
     public bool SnapshotRequested { get; set; }
 
-    /// <summary>Take the messages produced since the last call.</summary>
+    /// <summary>Take the messages produced since the last call (sending the coalesced appends first).</summary>
     public IReadOnlyList<Message> TakeMessages()
     {
+        FlushAppends();
+        if (msgs.Count == 0)
+        {
+            return [];
+        }
+
         var taken = msgs.ToArray();
         msgs.Clear();
         return taken;
@@ -209,6 +218,7 @@ internal sealed partial class Raft
         pendingConfIndex = 0;
         readOnly.Clear();
         pendingReadIndexMessages.Clear();
+        pendingAppends.Clear();
     }
 
     private void BecomeFollower(ulong term, ulong lead)
@@ -271,11 +281,8 @@ internal sealed partial class Raft
 
     private void Send(Message m)
     {
-        if (m.From == None)
-        {
-            m = m with { From = Id };
-        }
-
+        var from = m.From == None ? Id : m.From;
+        var term = m.Term;
         if (m.Type is MessageType.Vote or MessageType.PreVote or MessageType.VoteResp or MessageType.PreVoteResp)
         {
             if (m.Term == 0)
@@ -286,7 +293,13 @@ internal sealed partial class Raft
         else if (m.Type is not (MessageType.ReadIndex or MessageType.TransferLeader))
         {
             // Forwarded requests stay term-less: they are valid at whichever term the leader is in.
-            m = m with { Term = Term };
+            term = Term;
+        }
+
+        // Hot paths build messages with From and Term already set: no copy then.
+        if (from != m.From || term != m.Term)
+        {
+            m = m with { From = from, Term = term };
         }
 
         msgs.Add(m);

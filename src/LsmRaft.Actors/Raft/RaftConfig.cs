@@ -85,6 +85,27 @@ internal sealed record RaftConfig
     /// </summary>
     public bool AsyncLeaderPersist { get; init; }
 
+    /// <summary>
+    /// The leader does not send an append per proposal and per acknowledgement: it notes which followers are
+    /// owed one and sends when the shell takes the messages (<see cref="RaftNode.GetReady"/>), so every
+    /// proposal and acknowledgement stepped since the previous Ready shares one append per follower carrying
+    /// the newest entries and commit index. Same messages in content, fewer of them; the shell drains a Ready
+    /// after each batch of inputs anyway, so no message waits longer than that.
+    /// </summary>
+    public bool CoalesceAppends { get; init; }
+
+    /// <summary>
+    /// Several Readies may be outstanding (etcd's asynchronous storage writes): the shell may take the next
+    /// Ready while earlier ones are still being persisted, so its writes queue behind the fsync in flight instead
+    /// of waiting for it. The shell must advance Readies in the order it took them, each only after its writes
+    /// are durable, and send each Ready's messages only after that Ready's writes (and so every earlier one's)
+    /// are durable, except where <see cref="AsyncLeaderPersist"/> allows a leader to send first. A Ready's
+    /// committed entries are then always durable locally already (the core hands out only committed entries
+    /// below the durable point), so the shell may apply them at once. A Ready carrying a snapshot is taken only
+    /// when no other Ready is outstanding, and none is taken while it is.
+    /// </summary>
+    public bool PipelinedReadies { get; init; }
+
     /// <summary>The only source of randomness (election timeout jitter). Seed it for reproducible runs.</summary>
     public required Random Random { get; init; }
 

@@ -220,6 +220,21 @@ internal sealed class RaftLog
     public bool HasNextCommittedEntries(ulong applying) =>
         !HasPendingSnapshot && Committed > Math.Max(applying, FirstIndex() - 1);
 
+    /// <summary>
+    /// Like <see cref="NextCommittedEntries"/>, but only entries the shell has reported durable (below
+    /// <see cref="Unstable.Offset"/>): with pipelined Readies a committed entry may still be in flight to the
+    /// local disk, and it is applied only once it is there.
+    /// </summary>
+    public IReadOnlyList<Entry> NextDurableCommittedEntries(ulong applying)
+    {
+        var hi = Math.Min(Committed, Unstable.Offset - 1);
+        var lo = Math.Max(applying + 1, FirstIndex());
+        return HasPendingSnapshot || hi < lo ? [] : Slice(lo, hi + 1, maxApplyBytes);
+    }
+
+    public bool HasNextDurableCommittedEntries(ulong applying) =>
+        !HasPendingSnapshot && Math.Min(Committed, Unstable.Offset - 1) > Math.Max(applying, FirstIndex() - 1);
+
     /// <summary>Entries from <paramref name="lo"/> to the end, within <paramref name="maxBytes"/>.</summary>
     public IReadOnlyList<Entry> EntriesFrom(ulong lo, ulong maxBytes)
     {

@@ -8,17 +8,26 @@ namespace LsmRaft.Actors.Raft;
 /// <remarks>
 /// At most one <see cref="Ready"/> is outstanding: <see cref="HasReady"/> is false and <see cref="GetReady"/>
 /// throws between a <see cref="GetReady"/> and its <see cref="Advance"/>. Ticks, steps and requests are allowed
-/// in between; their output goes into the next Ready.
+/// in between; their output goes into the next Ready. With <see cref="RaftConfig.PipelinedReadies"/> several
+/// may be outstanding; they are advanced in the order they were taken.
 /// </remarks>
 internal sealed class RaftNode
 {
     private readonly Raft raft;
+    private readonly bool pipelined;
+    private readonly Queue<Ready> outstanding = new();
     private SoftState previousSoftState;
     private HardState previousHardState;
-    private Ready? outstanding;
+
+    /// <summary>
+    /// Pipelined mode: the last committed index handed out in a Ready. Invariant: <c>Log.Applied &lt;= applying &lt;= Log.Committed</c>
+    /// once the Readies carrying them are advanced.
+    /// </summary>
+    private ulong applying;
 
     public RaftNode(RaftConfig config, IRaftStorage storage)
     {
+        pipelined = config.PipelinedReadies;
         raft = new Raft(config, storage);
         previousSoftState = raft.SoftState;
         previousHardState = storage.InitialState().HardState;
@@ -100,9 +109,17 @@ internal sealed class RaftNode
         return raft.ConfigAt(entry.Index);
     }
 
+    /// <summary>Readies taken and not yet advanced.</summary>
+    public int OutstandingReadies => outstanding.Count;
+
     public bool HasReady()
     {
-        if (outstanding is not null)
+        if (pipelined)
+        {
+            return HasPipelinedReady();
+        }
+
+        if (outstanding.Count > 0)
         {
             return false;
         }
@@ -116,10 +133,72 @@ internal sealed class RaftNode
             || raft.Log.HasNextCommittedEntries(raft.Log.Applied);
     }
 
+    private bool HasPipelinedReady()
+    {
+        if (outstanding.Count > 0 && (outstanding.Peek().Snapshot is not null || raft.Log.HasPendingSnapshot))
+        {
+            // A snapshot replaces the whole log: it is handed out alone and nothing follows it until it is installed.
+            return false;
+        }
+
+        var hard = raft.HardState;
+        return raft.SoftState != previousSoftState
+            || (hard != HardState.Empty && hard != previousHardState)
+            || raft.HasPendingOutput
+            || raft.Log.Unstable.CountNotInProgress > 0
+            || raft.Log.HasPendingSnapshot
+            || raft.Log.HasNextDurableCommittedEntries(Math.Max(applying, raft.Log.Applied));
+    }
+
+    private Ready GetPipelinedReady()
+    {
+        if (!HasPipelinedReady() && outstanding.Count > 0)
+        {
+            throw new InvalidOperationException("No Ready may be taken while a snapshot Ready is outstanding or waits to be taken alone.");
+        }
+
+        var soft = raft.SoftState;
+        var hard = raft.HardState;
+        var snapshot = raft.Log.Unstable.Snapshot;
+        var entries = raft.Log.Unstable.TakeToPersist();
+        var committed = raft.Log.NextDurableCommittedEntries(Math.Max(applying, raft.Log.Applied));
+        if (committed.Count > 0)
+        {
+            applying = committed[^1].Index;
+        }
+
+        var hardChanged = hard != HardState.Empty && hard != previousHardState;
+        var ready = new Ready
+        {
+            SoftState = soft != previousSoftState ? soft : null,
+            HardState = hardChanged ? hard : null,
+            Entries = entries,
+            Snapshot = snapshot,
+            CommittedEntries = committed,
+            Messages = raft.TakeMessages(),
+            ReadStates = raft.TakeReadStates(),
+            MustSync = entries.Length > 0 || snapshot is not null
+                || hard.Term != previousHardState.Term || hard.Vote != previousHardState.Vote,
+        };
+        previousSoftState = soft;
+        if (hardChanged)
+        {
+            previousHardState = hard;
+        }
+
+        outstanding.Enqueue(ready);
+        return ready;
+    }
+
     /// <summary>Collect the work accumulated since the previous Ready. Call <see cref="Advance"/> when it is done.</summary>
     public Ready GetReady()
     {
-        if (outstanding is not null)
+        if (pipelined)
+        {
+            return GetPipelinedReady();
+        }
+
+        if (outstanding.Count > 0)
         {
             throw new InvalidOperationException("The previous Ready has not been advanced; call Advance(ready) first.");
         }
@@ -146,17 +225,19 @@ internal sealed class RaftNode
             previousHardState = hard;
         }
 
-        outstanding = ready;
+        outstanding.Enqueue(ready);
         return ready;
     }
 
-    /// <summary>The shell persisted, sent and applied <paramref name="ready"/>.</summary>
+    /// <summary>The shell persisted, sent and applied <paramref name="ready"/> (pipelined: the oldest outstanding one).</summary>
     public void Advance(Ready ready)
     {
-        if (!ReferenceEquals(ready, outstanding))
+        if (outstanding.Count == 0 || !ReferenceEquals(ready, outstanding.Peek()))
         {
-            throw new InvalidOperationException("Advance must be called with the Ready returned by the last GetReady.");
+            throw new InvalidOperationException("Advance must be called with the oldest Ready returned by GetReady and not yet advanced.");
         }
+
+        outstanding.Dequeue();
 
         if (ready.Snapshot is { } snapshot)
         {
@@ -177,7 +258,6 @@ internal sealed class RaftNode
         }
 
         raft.OnApplied();
-        outstanding = null;
     }
 
     public RaftStatus Status()

@@ -6,6 +6,9 @@ namespace LsmRaft.Actors.Raft;
 /// <remarks>
 /// Invariant: <c>entries[i].Index == Offset + i</c>; when <see cref="Snapshot"/> is set, <c>Offset == Snapshot.Index + 1</c>
 /// at the moment it was set. Unstable entries override storage entries at the same index.
+/// Invariant: <c>Offset &lt;= OffsetInProgress &lt;= Offset + entries.Count</c>; entries below
+/// <see cref="OffsetInProgress"/> were handed to the shell for persisting (pipelined Readies) and stay here,
+/// readable, until the shell reports them durable.
 /// </remarks>
 internal sealed class Unstable
 {
@@ -14,11 +17,32 @@ internal sealed class Unstable
     public Unstable(ulong offset)
     {
         Offset = offset;
+        OffsetInProgress = offset;
+    }
+
+    /// <summary>The entries not yet handed to the shell; from now on they are in progress.</summary>
+    public Entry[] TakeToPersist()
+    {
+        var start = (int)(OffsetInProgress - Offset);
+        if (start == entries.Count)
+        {
+            return [];
+        }
+
+        var taken = entries.GetRange(start, entries.Count - start).ToArray();
+        OffsetInProgress = Offset + (ulong)entries.Count;
+        return taken;
     }
 
     public RaftSnapshot? Snapshot { get; private set; }
 
     public ulong Offset { get; private set; }
+
+    /// <summary>First index not yet handed to the shell for persisting (see <see cref="TakeToPersist"/>).</summary>
+    public ulong OffsetInProgress { get; private set; }
+
+    /// <summary>Entries not yet handed to the shell for persisting.</summary>
+    public int CountNotInProgress => entries.Count - (int)(OffsetInProgress - Offset);
 
     public IReadOnlyList<Entry> Entries => entries;
 
@@ -61,6 +85,7 @@ internal sealed class Unstable
         var count = (int)(index + 1 - Offset);
         entries.RemoveRange(0, count);
         Offset = index + 1;
+        OffsetInProgress = Math.Max(OffsetInProgress, Offset);
     }
 
     public void StableSnapTo(ulong index)
@@ -74,6 +99,7 @@ internal sealed class Unstable
     public void Restore(RaftSnapshot snapshot)
     {
         Offset = snapshot.Index + 1;
+        OffsetInProgress = Offset;
         entries = [];
         Snapshot = snapshot;
     }
@@ -95,12 +121,15 @@ internal sealed class Unstable
         {
             // The new entries replace everything unstable, and mask storage entries from `after` on.
             Offset = after;
+            OffsetInProgress = after;
             entries = [.. newEntries];
         }
         else
         {
+            // Replaced entries that are being persisted must be handed out again (a later write replaces them).
             entries.RemoveRange((int)(after - Offset), entries.Count - (int)(after - Offset));
             entries.AddRange(newEntries);
+            OffsetInProgress = Math.Min(OffsetInProgress, after);
         }
     }
 

@@ -105,6 +105,12 @@ internal abstract record ReplicaMessage
         public static readonly ProcessReady Instance = new();
     }
 
+    /// <summary>Internal: a Raft log write started by this replica finished (durable or failed).</summary>
+    public sealed record WriteDone : ReplicaMessage
+    {
+        public static readonly WriteDone Instance = new();
+    }
+
     /// <summary>Internal, from the storage actor: a checkpoint exists at this snapshot; the log before it may go.</summary>
     public sealed record SnapshotTaken(RaftSnapshot Snapshot) : ReplicaMessage;
 

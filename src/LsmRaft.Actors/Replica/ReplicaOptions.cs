@@ -62,6 +62,8 @@ internal sealed record ReplicaOptions
         PreVote = true,
         CheckQuorum = true,
         AsyncLeaderPersist = true,
+        CoalesceAppends = true,
+        PipelinedReadies = true,
         ReadOnlyOption = ReadOnlyOption.Safe, // lease reads are decided per request by the shell (HasLease)
         Applied = applied,
         Random = new Random(Seed),
