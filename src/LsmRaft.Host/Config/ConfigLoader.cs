@@ -89,6 +89,8 @@ internal static partial class ConfigLoader
             (c, s) => ParseLong(s) is { } v ? c with { MaxBodyBytes = v } : null),
         new("DownReplicaTimeout", "LSMRAFT_DOWN_REPLICA_TIMEOUT", "--down-replica-timeout", "downReplicaTimeout", "a duration of at least 10s, e.g. 300, 90s, 5m, 1h",
             (c, s) => ParseDuration(s) is { } v ? c with { DownReplicaTimeout = v } : null),
+        new("Rebalance", "LSMRAFT_REBALANCE", "--rebalance", "rebalance", "true or false",
+            (c, s) => ParseBool(s) is { } v ? c with { Rebalance = v } : null),
         new("BindAddress", "LSMRAFT_BIND_ADDRESS", "--bind-address", "bindAddress", "an IP address, e.g. 0.0.0.0 or 127.0.0.1",
             (c, s) => c with { BindAddress = s }),
         new("RequestTimeout", "LSMRAFT_REQUEST_TIMEOUT", "--request-timeout", "requestTimeout", "a duration from 100ms to 10m, e.g. 10s",

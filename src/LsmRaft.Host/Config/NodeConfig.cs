@@ -69,6 +69,9 @@ public sealed record NodeConfig
     /// <summary>How long a node may be down before its replicas are re-created on other nodes.</summary>
     public TimeSpan DownReplicaTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Move replicas from the live node holding the most to the one holding the fewest when they differ by two or more (e.g. after a node joined).</summary>
+    public bool Rebalance { get; init; } = true;
+
     /// <summary>The address both ports listen on: 0.0.0.0 for <c>start</c>, 127.0.0.1 for <c>demo</c>.</summary>
     public string BindAddress { get; init; } = "0.0.0.0";
 

@@ -42,6 +42,9 @@ internal sealed class NodeRegistry : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>Raised after each successful read of the registry.</summary>
+    public event Action<IReadOnlyDictionary<ulong, NodeRecord>>? Updated;
+
     /// <summary>The registry as last read from the meta group (empty until the first read succeeds).</summary>
     public IReadOnlyDictionary<ulong, NodeRecord> Known => Volatile.Read(ref _known);
 
@@ -63,6 +66,7 @@ internal sealed class NodeRegistry : IAsyncDisposable
                     if (JsonSerializer.Deserialize<NodeRecord>(value) is { } r)
                         known[r.Id] = r;
                 Volatile.Write(ref _known, known);
+                Updated?.Invoke(known);
                 _changed.Notify();
             }
             catch (Exception e) when (e is KvException or IOException or TimeoutException or JsonException)

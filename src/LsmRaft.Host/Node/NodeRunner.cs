@@ -17,13 +17,17 @@ public sealed class NodeRunner : INodeRunner
 {
     public async Task<int> RunAsync(NodeConfig config, CancellationToken cancellationToken)
     {
-        if (config.Join is not null)
+        RunningNode started;
+        try
         {
-            // Refuse rather than start a separate cluster from PEERS that the operator did not ask for.
-            Console.Error.WriteLine($"lsmraft: --join ({config.Join}) is not available in this version: a cluster's members are the nodes listed in PEERS at bootstrap (see docs/architecture.md). Start the node with PEERS instead.");
-            return ExitCodes.BadInput;
+            started = await StartNodeAsync(config, Console.Out, cancellationToken).ConfigureAwait(false);
         }
-        await using var node = await StartNodeAsync(config, Console.Out, cancellationToken).ConfigureAwait(false);
+        catch (InvalidOperationException e) when (config.Join is not null)
+        {
+            Console.Error.WriteLine($"lsmraft: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
+        await using var node = started;
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

@@ -141,6 +141,30 @@ internal sealed partial class NodeRuntime
             await Mover!.MoveAsync(shard.Id, lost, target, deadline.Token).ConfigureAwait(false);
             return; // one move per round; the next round sees the new map
         }
+        if (_config.Rebalance && down.Count == 0)
+            await RebalanceOnceAsync(up, shards, token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Evens out replica counts over the live nodes: while the fullest holds two or more replicas than the emptiest,
+    /// move one replica (of a shard the emptiest does not hold) between them. Not while any node is down: repair first.
+    /// </summary>
+    private async Task RebalanceOnceAsync(IReadOnlyList<ulong> up, IReadOnlyList<ShardInfo> shards, CancellationToken token)
+    {
+        if (up.Count < 2 || shards.Any(s => s.Learners.Count > 0))
+            return;
+        var counts = up.ToDictionary(n => n, n => shards.Count(s => s.Replicas.Contains(n)));
+        ulong fullest = counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key).First().Key;
+        ulong emptiest = counts.OrderBy(c => c.Value).ThenBy(c => c.Key).First().Key;
+        if (counts[fullest] - counts[emptiest] < 2)
+            return;
+        var shard = shards.Where(s => s.Replicas.Contains(fullest) && !s.Replicas.Contains(emptiest)).OrderBy(s => s.Id).FirstOrDefault();
+        if (shard is null)
+            return;
+        _logger.LogInformation("Rebalancing: node {From} holds {Many} replicas, node {To} {Few}; moving shard {Shard}", fullest, counts[fullest], emptiest, counts[emptiest], shard.Id);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(ClusterAdmin.MoveTimeout);
+        await Mover!.MoveAsync(shard.Id, fullest, emptiest, deadline.Token).ConfigureAwait(false);
     }
 
     private async Task StopPlacementAsync()

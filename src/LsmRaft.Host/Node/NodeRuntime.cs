@@ -76,6 +76,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
                 return "the node is shutting down";
             if (_layout is null)
                 return "the node is starting";
+            if (_maps?.TryLookup is null)
+                return "the shard map has not been read from the meta group yet";
             foreach (var replica in _replicas.All)
                 if (replica.Status is not { Leader: not 0 })
                     return $"group {replica.GroupId} has no leader yet";
@@ -87,20 +89,29 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     {
         var members = _config.Peers.Count > 0
             ? _config.Peers.ToDictionary(p => p.Id, p => new PeerEndpoint(p.Host, p.Port))
-            : new Dictionary<ulong, PeerEndpoint> { [_config.PeerId] = new PeerEndpoint("127.0.0.1", _config.Port) };
+            : new Dictionary<ulong, PeerEndpoint> { [_config.PeerId] = new PeerEndpoint(AdvertisedHost(), _config.Port) };
         _fs.CreateDirectory(_config.DataDir);
+        string secret = _config.ClusterSecret ?? $"insecure-dev:{_config.GroupId}";
+        bool joining = _config.Join is not null;
+        if (joining && !File.Exists(Path.Combine(_config.DataDir, LayoutFileName)))
+            JoinCluster(members, Encoding.UTF8.GetBytes(secret));
         _layout = LoadOrCreateLayout(members.Keys.ToArray());
 
-        string secret = _config.ClusterSecret ?? $"insecure-dev:{_config.GroupId}";
         PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, Encoding.UTF8.GetBytes(secret), members)
         {
             HttpAddress = OwnHttpAddress(members),
+            Joining = joining,
+            OwnPeerAddress = members[_config.PeerId].ToString(),
+            MetaVoters = _layout.MetaVoters,
         };
+        foreach (var (id, endpoint) in LoadKnownPeers())
+            PeerOptions.AddJoined(id, endpoint);
+        PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
         _system = new ActorSystem(new ActorSystemOptions { Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message) });
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
-        Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, members.Count > 1 ? _transport : null, _config.RequestTimeout, BuildClusterView)
+        Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _transport, _config.RequestTimeout, BuildClusterView)
         {
             RefreshMap = ct => _maps!.RefreshAsync(stale: false, ct),
         };
@@ -117,7 +128,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
         _registry = new NodeRegistry(_config.PeerId,
             () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
             Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _changed, _loggers.CreateLogger("lsmraft.registry"));
-        _logger.LogInformation("Node {Node} started {Replicas} replicas ({Shards} shards in the cluster)", _config.PeerId, _replicas.All.Count, _layout.Shards.Length);
+        _registry.Updated += LearnPeers;
+        _logger.LogInformation("Node {Node} started {Replicas} replicas", _config.PeerId, _replicas.All.Count);
     }
 
     private string GroupsDirectory => Path.Combine(_config.DataDir, "groups");
@@ -251,7 +263,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
         // registry read, from this node's own connections.
         var now = DateTimeOffset.UtcNow;
         var known = _registry?.Known ?? new Dictionary<ulong, NodeRegistry.NodeRecord>();
-        var nodes = PeerOptions!.Peers
+        var nodes = PeerOptions!.AllPeers
             .OrderBy(p => p.Key)
             .Select(p =>
             {
@@ -262,7 +274,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
                 return new NodeInfo(p.Key, p.Value.ToString(), http, state, record?.Heartbeat);
             })
             .ToList();
-        var shards = _maps!.Lookup.Shards.OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
+        var shards = (_maps!.TryLookup?.Shards ?? []).OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
         return new ClusterView(_config.GroupId, _maps.Version, nodes, shards);
     }
 
@@ -338,10 +350,16 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
         }
         int rf = _config.ReplicationFactor ?? Math.Min(3, nodes.Count);
         var layout = new PersistedLayout(ClusterLayout.MetaVoters(nodes).ToArray(), ClusterLayout.InitialShards(nodes, _config.Shards, rf).ToArray());
+        SaveLayout(layout);
+        return layout;
+    }
+
+    private void SaveLayout(PersistedLayout layout)
+    {
+        string path = Path.Combine(_config.DataDir, LayoutFileName);
         string temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(layout, new JsonSerializerOptions { WriteIndented = true }));
         File.Move(temp, path, overwrite: true);
-        return layout;
     }
 
     private IReadOnlyList<ShardInfo>? LoadMapCopy()

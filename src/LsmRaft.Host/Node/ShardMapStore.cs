@@ -26,7 +26,7 @@ internal sealed class ShardMapStore : IAsyncDisposable
     private readonly RequestRouter _router;
     private readonly ShardInfo _meta;
     private readonly bool _hasLocalMeta;
-    private readonly StoredMap _bootstrap;
+    private readonly StoredMap? _bootstrap; // null on a node that joined a running cluster: it only reads the map
     private readonly Action<IReadOnlyList<ShardInfo>> _persist;
     private readonly ChangeSignal _changed;
     private readonly ILogger _logger;
@@ -41,18 +41,22 @@ internal sealed class ShardMapStore : IAsyncDisposable
         _router = router;
         _meta = meta;
         _hasLocalMeta = hasLocalMeta;
-        _bootstrap = new StoredMap(bootstrap.Max(s => s.Id) + 1, bootstrap.ToArray());
+        _bootstrap = bootstrap.Count == 0 ? null : new StoredMap(bootstrap.Max(s => s.Id) + 1, bootstrap.ToArray());
         _persist = persist;
         _changed = changed;
         _logger = logger;
-        _current = new Snapshot(0, new ShardMapLookup(lastKnown), _bootstrap.NextShardId);
+        _current = new Snapshot(0, lastKnown.Count == 0 ? null : new ShardMapLookup(lastKnown), _bootstrap?.NextShardId ?? 0);
     }
 
     /// <summary>Raised (on a background thread) after the map changed; the node reconciles its replicas.</summary>
     public event Action<IReadOnlyList<ShardInfo>>? Changed;
 
     /// <summary>The latest map this node knows.</summary>
-    public ShardMapLookup Lookup => Volatile.Read(ref _current).Lookup;
+    public ShardMapLookup Lookup => Volatile.Read(ref _current).Lookup
+        ?? throw new ShardUnavailableException(_meta.Id, "this node has not read the shard map from the meta group yet");
+
+    /// <summary>The latest map, or null before this node first read one (a node that just joined).</summary>
+    public ShardMapLookup? TryLookup => Volatile.Read(ref _current).Lookup;
 
     /// <summary>Version of <see cref="Lookup"/>: the Raft index of the meta write that made it (0 = not read from the meta group yet).</summary>
     public ulong Version => Volatile.Read(ref _current).Version;
@@ -66,7 +70,7 @@ internal sealed class ShardMapStore : IAsyncDisposable
         try
         {
             var stored = await _router.MetaGetAsync(_meta, Key, stale, cancellationToken).ConfigureAwait(false);
-            if (stored is null)
+            if (stored is null && _bootstrap is not null)
             {
                 // A new cluster: offer the layout every node computed; a conflict means another node won.
                 try
@@ -99,6 +103,8 @@ internal sealed class ShardMapStore : IAsyncDisposable
             var stored = await _router.MetaGetAsync(_meta, Key, stale: false, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
+                if (_bootstrap is null)
+                    throw new ShardUnavailableException(_meta.Id, "the meta group holds no shard map yet");
                 await RefreshAsync(stale: false, cancellationToken).ConfigureAwait(false); // seeds the bootstrap map
                 continue;
             }
@@ -206,5 +212,5 @@ internal sealed class ShardMapStore : IAsyncDisposable
     /// <summary>The map as stored in the meta group.</summary>
     internal sealed record StoredMap(ulong NextShardId, ShardInfo[] Shards);
 
-    private sealed record Snapshot(ulong Version, ShardMapLookup Lookup, ulong NextShardId);
+    private sealed record Snapshot(ulong Version, ShardMapLookup? Lookup, ulong NextShardId);
 }

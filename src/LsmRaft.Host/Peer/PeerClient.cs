@@ -121,7 +121,15 @@ internal sealed class PeerClient : IAsyncDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(_options.HandshakeTimeout);
-        var challenge = await PeerFraming.ReadOneAsync(reader, _options.MaxFrameBytes, timeout.Token).ConfigureAwait(false);
+        var ack = await HandshakeAsync(_options, reader, writer, timeout.Token).ConfigureAwait(false);
+        if (ack.HttpAddress.Length > 0)
+            _options.PeerHttpAddresses[_peerId] = ack.HttpAddress;
+    }
+
+    /// <summary>The dialer's side of the handshake (docs/peer-protocol.md): answers the challenge, checks the acceptor's proof.</summary>
+    internal static async Task<HelloAck> HandshakeAsync(PeerOptions options, PipeReader reader, PipeWriter writer, CancellationToken token)
+    {
+        var challenge = await PeerFraming.ReadOneAsync(reader, options.MaxFrameBytes, token).ConfigureAwait(false);
         if (challenge?.KindCase != Envelope.KindOneofCase.Challenge)
             throw new InvalidDataException("Peer did not open with a challenge.");
         var clientNonce = PeerAuthentication.CreateNonce();
@@ -129,22 +137,22 @@ internal sealed class PeerClient : IAsyncDisposable
         {
             Hello = new Hello
             {
-                ClusterId = _options.ClusterId,
-                NodeId = _options.NodeId,
-                SecretProof = ByteString.CopyFrom(PeerAuthentication.ComputeProof(_options.Secret, challenge.Challenge.Nonce.Span)),
+                ClusterId = options.ClusterId,
+                NodeId = options.NodeId,
+                SecretProof = ByteString.CopyFrom(PeerAuthentication.ComputeProof(options.Secret, challenge.Challenge.Nonce.Span)),
                 ProtocolVersion = PeerAuthentication.ProtocolVersion,
                 ClientNonce = ByteString.CopyFrom(clientNonce),
-                HttpAddress = _options.HttpAddress,
+                HttpAddress = options.HttpAddress,
+                Joining = options.Joining,
+                PeerAddress = options.Joining ? options.OwnPeerAddress : "",
             },
         });
-        await writer.FlushAsync(timeout.Token).ConfigureAwait(false);
-        var answer = await PeerFraming.ReadOneAsync(reader, _options.MaxFrameBytes, timeout.Token).ConfigureAwait(false);
+        await writer.FlushAsync(token).ConfigureAwait(false);
+        var answer = await PeerFraming.ReadOneAsync(reader, options.MaxFrameBytes, token).ConfigureAwait(false);
         switch (answer?.KindCase)
         {
-            case Envelope.KindOneofCase.HelloAck when PeerAuthentication.VerifyProof(_options.Secret, clientNonce, answer.HelloAck.ServerProof.Span):
-                if (answer.HelloAck.HttpAddress.Length > 0)
-                    _options.PeerHttpAddresses[_peerId] = answer.HelloAck.HttpAddress;
-                return;
+            case Envelope.KindOneofCase.HelloAck when PeerAuthentication.VerifyProof(options.Secret, clientNonce, answer.HelloAck.ServerProof.Span):
+                return answer.HelloAck;
             case Envelope.KindOneofCase.HelloAck:
                 throw new PeerRejectedException("the peer could not prove it knows the cluster secret");
             case Envelope.KindOneofCase.HelloReject:
@@ -152,6 +160,20 @@ internal sealed class PeerClient : IAsyncDisposable
             default:
                 throw new InvalidDataException("Peer answered the handshake with an unexpected message.");
         }
+    }
+
+    /// <summary>
+    /// Joins through the member at <paramref name="address"/>: one handshake that asks to be admitted and returns
+    /// the members and meta voters the member knows.
+    /// </summary>
+    internal static async Task<HelloAck> JoinAsync(PeerOptions options, PeerEndpoint address, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(address.Host, address.Port, timeout.Token).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        return await HandshakeAsync(options, PipeReader.Create(stream), PipeWriter.Create(stream), timeout.Token).ConfigureAwait(false);
     }
 
     private async Task WriteLoopAsync(PipeWriter writer, CancellationToken token)

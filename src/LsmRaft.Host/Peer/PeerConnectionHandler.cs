@@ -106,14 +106,31 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
             return await RejectAsync(output, HelloRejectCode.UnsupportedVersion, $"protocol version {hello.ProtocolVersion} is not {PeerAuthentication.ProtocolVersion}", timeout.Token).ConfigureAwait(false);
         if (hello.ClusterId != options.ClusterId)
             return await RejectAsync(output, HelloRejectCode.WrongCluster, $"this node belongs to cluster '{options.ClusterId}', not '{hello.ClusterId}'", timeout.Token).ConfigureAwait(false);
-        if (!options.Peers.ContainsKey(hello.NodeId))
-            return await RejectAsync(output, HelloRejectCode.UnknownNode, $"node {hello.NodeId} is not a member", timeout.Token).ConfigureAwait(false);
+        var joiningAt = hello.Joining ? PeerEndpoint.TryParse(hello.PeerAddress) : null;
+        if (hello.Joining && joiningAt is null)
+            return await RejectAsync(output, HelloRejectCode.ProtocolError, $"a joining node must announce its peer address as host:port, not '{hello.PeerAddress}'", timeout.Token).ConfigureAwait(false);
+        if (!options.IsKnown(hello.NodeId) && !hello.Joining)
+            return await RejectAsync(output, HelloRejectCode.UnknownNode, $"node {hello.NodeId} is not a member (start it with --join to add it)", timeout.Token).ConfigureAwait(false);
+        if (hello.NodeId == options.NodeId)
+            return await RejectAsync(output, HelloRejectCode.UnknownNode, $"node id {hello.NodeId} is this node's own id", timeout.Token).ConfigureAwait(false);
         if (!PeerAuthentication.VerifyProof(options.Secret, nonce, hello.SecretProof.Span))
             return await RejectAsync(output, HelloRejectCode.BadProof, "the cluster secret does not match", timeout.Token).ConfigureAwait(false);
         var proof = PeerAuthentication.ComputeProof(options.Secret, hello.ClientNonce.Span);
         if (hello.HttpAddress.Length > 0)
             options.PeerHttpAddresses[hello.NodeId] = hello.HttpAddress;
-        await WriteAsync(output, new Envelope { HelloAck = new HelloAck { NodeId = options.NodeId, ServerProof = ByteString.CopyFrom(proof), HttpAddress = options.HttpAddress } }, null, timeout.Token).ConfigureAwait(false);
+        var ack = new HelloAck { NodeId = options.NodeId, ServerProof = ByteString.CopyFrom(proof), HttpAddress = options.HttpAddress };
+        if (joiningAt is not null)
+        {
+            // Admitted by the secret: remember the joiner, and tell it who the members are.
+            if (options.AddJoined(hello.NodeId, joiningAt))
+                logger.LogInformation("Node {Node} joined from {Address}", hello.NodeId, joiningAt);
+            ack.Members.Add(new NodeAddress { Id = options.NodeId, PeerAddress = options.OwnPeerAddress });
+            foreach (var (id, endpoint) in options.AllPeers)
+                if (id != options.NodeId)
+                    ack.Members.Add(new NodeAddress { Id = id, PeerAddress = endpoint.ToString() });
+            ack.MetaVoters.AddRange(options.MetaVoters);
+        }
+        await WriteAsync(output, new Envelope { HelloAck = ack }, null, timeout.Token).ConfigureAwait(false);
         return hello.NodeId;
     }
 

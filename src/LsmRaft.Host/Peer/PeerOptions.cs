@@ -18,12 +18,50 @@ internal sealed record PeerOptions(ulong NodeId, string ClusterId, byte[] Secret
 
     /// <summary>HTTP addresses peers announced in handshakes (either direction), by node id.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<ulong, string> PeerHttpAddresses { get; } = new();
+
+    /// <summary>Nodes that joined after this node started (from a joining handshake or the node registry), by id.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<ulong, PeerEndpoint> Joined { get; } = new();
+
+    /// <summary>Set on a node started with --join: its handshakes ask to be admitted and announce <see cref="OwnPeerAddress"/>.</summary>
+    public bool Joining { get; init; }
+
+    /// <summary>This node's peer address (host:port) as other nodes should dial it.</summary>
+    public string OwnPeerAddress { get; init; } = "";
+
+    /// <summary>The meta group's voters, told to joining nodes.</summary>
+    public IReadOnlyList<ulong> MetaVoters { get; init; } = [];
+
+    /// <summary>Raised when a node is admitted by a joining handshake or learned from the registry.</summary>
+    public event Action<ulong, PeerEndpoint>? PeerAdded;
+
+    /// <summary>Every peer this node knows: those it started with and those that joined since.</summary>
+    public IEnumerable<KeyValuePair<ulong, PeerEndpoint>> AllPeers => Peers.Concat(Joined.Where(j => !Peers.ContainsKey(j.Key)));
+
+    public bool IsKnown(ulong nodeId) => Peers.ContainsKey(nodeId) || Joined.ContainsKey(nodeId);
+
+    /// <summary>Records a peer that joined; true when it was new.</summary>
+    public bool AddJoined(ulong nodeId, PeerEndpoint endpoint)
+    {
+        if (nodeId == NodeId || Peers.ContainsKey(nodeId) || !Joined.TryAdd(nodeId, endpoint))
+            return false;
+        PeerAdded?.Invoke(nodeId, endpoint);
+        return true;
+    }
 }
 
 /// <summary>A peer's address for the peer protocol.</summary>
 internal sealed record PeerEndpoint(string Host, int Port)
 {
     public override string ToString() => $"{Host}:{Port}";
+
+    /// <summary>Parses <c>host:port</c> (port 1-65535); null when malformed.</summary>
+    public static PeerEndpoint? TryParse(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out int port) || port is < 1 or > 65535)
+            return null;
+        return new PeerEndpoint(text[..colon], port);
+    }
 }
 
 /// <summary>Where inbound peer traffic goes: the node's replicas and its request router.</summary>

@@ -10,13 +10,27 @@ namespace LsmRaft.Host.Peer;
 /// </summary>
 internal sealed class PeerTransport : IRaftTransport, IAsyncDisposable
 {
-    private readonly Dictionary<ulong, PeerClient> _clients = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, PeerClient> _clients = new();
+    private readonly PeerOptions _options;
+    private readonly ILogger _logger;
 
     public PeerTransport(PeerOptions options, ILogger<PeerTransport> logger)
     {
-        foreach (var (id, address) in options.Peers)
-            if (id != options.NodeId)
-                _clients[id] = new PeerClient(options, id, address, logger);
+        _options = options;
+        _logger = logger;
+        foreach (var (id, address) in options.AllPeers)
+            AddPeer(id, address);
+        options.PeerAdded += AddPeer;
+    }
+
+    /// <summary>Starts talking to a peer (idempotent); peers are never dropped while the node runs.</summary>
+    public void AddPeer(ulong id, PeerEndpoint address)
+    {
+        if (id == _options.NodeId || _clients.ContainsKey(id))
+            return;
+        var client = new PeerClient(_options, id, address, _logger);
+        if (!_clients.TryAdd(id, client))
+            _ = client.DisposeAsync().AsTask();
     }
 
     public bool IsConnected(ulong nodeId) => _clients.TryGetValue(nodeId, out var c) && c.Connected;

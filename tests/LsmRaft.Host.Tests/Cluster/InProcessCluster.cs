@@ -16,11 +16,13 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
     private InProcessCluster(IReadOnlyList<NodeConfig> configs, string root)
     {
-        Configs = configs;
+        _configs = configs.ToList();
         Root = root;
     }
 
-    public IReadOnlyList<NodeConfig> Configs { get; }
+    public IReadOnlyList<NodeConfig> Configs => _configs;
+
+    private readonly List<NodeConfig> _configs;
 
     public string Root { get; }
 
@@ -45,6 +47,23 @@ internal sealed class InProcessCluster : IAsyncDisposable
         foreach (var config in configs)
             await cluster.StartNodeAsync(config.PeerId);
         return cluster;
+    }
+
+    /// <summary>Starts one more node, with no PEERS, that joins through node <paramref name="through"/>'s peer port.</summary>
+    public async Task JoinNodeAsync(ulong id, ulong through)
+    {
+        var ports = LoopbackPorts.Free(2);
+        var template = Configs.Single(c => c.PeerId == through);
+        _configs.Add(template with
+        {
+            PeerId = id,
+            Port = ports[0],
+            HttpPort = ports[1],
+            Peers = [],
+            DataDir = Path.Combine(Root, $"node{id}"),
+            Join = $"127.0.0.1:{template.Port}",
+        });
+        await StartNodeAsync(id);
     }
 
     public async Task StartNodeAsync(ulong id)

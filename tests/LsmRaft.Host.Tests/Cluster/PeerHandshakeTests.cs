@@ -6,7 +6,7 @@ using LsmRaft.Protocol.Peer;
 
 namespace LsmRaft.Host.Tests.Cluster;
 
-/// <summary>The peer port refuses strangers: another cluster id, a wrong secret, an unknown node id.</summary>
+/// <summary>The peer port refuses strangers: another cluster id, a wrong secret, an unknown node id that does not ask to join, a joiner without the secret, a joiner without a peer address, a joiner claiming the acceptor's own id.</summary>
 public sealed class PeerHandshakeTests(PeerHandshakeTests.ClusterFixture fixture) : IClassFixture<PeerHandshakeTests.ClusterFixture>
 {
     /// <summary>One cluster for every case: the handshake does not change it.</summary>
@@ -20,10 +20,13 @@ public sealed class PeerHandshakeTests(PeerHandshakeTests.ClusterFixture fixture
     }
 
     [Theory]
-    [InlineData("other-cluster", "test-cluster-secret-0123456789", 2UL, HelloRejectCode.WrongCluster)]
-    [InlineData("lsmraft", "not-the-secret-of-this-cluster", 2UL, HelloRejectCode.BadProof)]
-    [InlineData("lsmraft", "test-cluster-secret-0123456789", 99UL, HelloRejectCode.UnknownNode)]
-    public async Task A_peer_with_the_wrong_identity_is_refused(string clusterId, string secret, ulong nodeId, HelloRejectCode expected)
+    [InlineData("other-cluster", "test-cluster-secret-0123456789", 2UL, HelloRejectCode.WrongCluster, null)]
+    [InlineData("lsmraft", "not-the-secret-of-this-cluster", 2UL, HelloRejectCode.BadProof, null)]
+    [InlineData("lsmraft", "test-cluster-secret-0123456789", 99UL, HelloRejectCode.UnknownNode, null)]
+    [InlineData("lsmraft", "not-the-secret-of-this-cluster", 99UL, HelloRejectCode.BadProof, "127.0.0.1:1")]
+    [InlineData("lsmraft", "test-cluster-secret-0123456789", 99UL, HelloRejectCode.ProtocolError, "no-port")]
+    [InlineData("lsmraft", "test-cluster-secret-0123456789", 1UL, HelloRejectCode.UnknownNode, "127.0.0.1:1")]
+    public async Task A_peer_with_the_wrong_identity_is_refused(string clusterId, string secret, ulong nodeId, HelloRejectCode expected, string? joiningFrom)
     {
         var cluster = fixture.Cluster;
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -43,6 +46,8 @@ public sealed class PeerHandshakeTests(PeerHandshakeTests.ClusterFixture fixture
                 ProtocolVersion = PeerAuthentication.ProtocolVersion,
                 SecretProof = ByteString.CopyFrom(PeerAuthentication.ComputeProof(System.Text.Encoding.UTF8.GetBytes(secret), challenge.Challenge.Nonce.Span)),
                 ClientNonce = ByteString.CopyFrom(PeerAuthentication.CreateNonce()),
+                Joining = joiningFrom is not null,
+                PeerAddress = joiningFrom ?? "",
             },
         });
         await writer.FlushAsync();

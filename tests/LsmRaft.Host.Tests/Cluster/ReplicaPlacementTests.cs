@@ -12,7 +12,8 @@ public sealed class ReplicaPlacementTests
     [Fact]
     public async Task A_replica_moves_off_the_shard_leader_while_writes_continue_and_nothing_acknowledged_is_lost()
     {
-        await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1);
+        // Rebalancing off: this test checks the placement the operator asked for.
+        await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { Rebalance = false });
         await cluster.WaitUntilReadyAsync();
         using var n1 = cluster.ClientFor(1);
         var shard = (await ShardsAsync(n1)).First(s => s.Replicas.Count == 3);
@@ -80,6 +81,35 @@ public sealed class ReplicaPlacementTests
             shard.Replicas.Should().BeEquivalentTo(new ulong[] { 1, 2, 3 });
         for (int i = 0; i < 40; i++)
             (await GetAsync(cluster.ClientFor(2), $"d{i:D2}", "linearizable")).Should().Be($"v{i}");
+    }
+
+    [Fact]
+    public async Task A_node_joins_a_running_cluster_through_one_member_and_receives_replicas_by_rebalancing()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        for (int i = 0; i < 30; i++)
+            (await n1.PutAsync($"/v1/kv/j{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
+
+        await cluster.JoinNodeAsync(4, through: 2);
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Nodes.Any(n => n.Id == 4 && n.State == NodeState.Up),
+            TimeSpan.FromSeconds(30), "node 1 sees node 4 up");
+        // 3 shards x 3 replicas over 4 nodes: rebalancing stops at counts 3/2/2/2, node 4 holding 2.
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Shards.Count(s => s.Replicas.Contains(4UL)) == 2 && r.BuildClusterView().Shards.All(s => s.Learners.Count == 0),
+            TimeSpan.FromSeconds(60), "node 4 holds two replicas");
+        await cluster.WaitUntilAsync(4, r => r.IsReady, TimeSpan.FromSeconds(30), "node 4 is ready");
+        using var n4 = cluster.ClientFor(4);
+        for (int i = 0; i < 30; i++)
+            (await GetAsync(n4, $"j{i:D2}", "linearizable")).Should().Be($"v{i}");
+        (await n4.PutAsync("/v1/kv/from-joined", new ByteArrayContent("x"u8.ToArray()))).EnsureSuccessStatusCode();
+        (await GetAsync(cluster.ClientFor(3), "from-joined", "linearizable")).Should().Be("x");
+
+        // The joined node restarts from its own data directory, without --join's help from PEERS.
+        await cluster.StopNodeAsync(4);
+        await cluster.StartNodeAsync(4);
+        await cluster.WaitUntilAsync(4, r => r.IsReady, TimeSpan.FromSeconds(30), "node 4 is ready after its restart");
+        (await GetAsync(cluster.ClientFor(4), "j07", "linearizable")).Should().Be("v7");
     }
 
     private static async Task<string> GetAsync(HttpClient client, string key, string consistency)
