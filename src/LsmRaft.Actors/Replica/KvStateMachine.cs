@@ -29,19 +29,16 @@ internal abstract record ApplyResult
 
 /// <summary>
 /// Creates the new shard of a split on this node. A split entry may be applied again after a crash (the
-/// engine's applied index lags the log), so <see cref="Exists"/> is asked first and <see cref="Create"/>
-/// runs only for a child that is not durable yet.
+/// engine's applied index lags the log), and the host may have created the shard's replica itself (an empty
+/// one that learns its state from a snapshot), so creation happens only when the child does not exist yet.
 /// </summary>
 internal interface ISplitChildFactory
 {
-    /// <summary>Whether the child of <paramref name="split"/> already exists durably on this node.</summary>
-    bool Exists(SplitRequest split);
-
     /// <summary>
-    /// Creates the child from the parent's rows (stored form: version ++ value), enumerating all of them,
-    /// and makes it durable before returning.
+    /// Creates the child from the parent's rows (stored form: version ++ value), enumerating all of them, and
+    /// makes it durable before returning true; returns false without enumerating when the child already exists.
     /// </summary>
-    void Create(ulong splitIndex, SplitRequest split, IEnumerable<KeyValuePair<byte[], byte[]>> rows);
+    bool TryCreate(ulong splitIndex, SplitRequest split, IEnumerable<KeyValuePair<byte[], byte[]>> rows);
 }
 
 /// <summary>
@@ -169,10 +166,8 @@ internal sealed class KvStateMachine
                 yield return new KeyValuePair<byte[], byte[]>(keyBytes, iterator.Value.ToArray());
             }
         }
-        if (_splitChildFactory.Exists(split))
-            foreach (var _ in Rows()) { } // created before a restart: only collect the keys to delete here
-        else
-            _splitChildFactory.Create(index, split, Rows());
+        if (!_splitChildFactory.TryCreate(index, split, Rows()))
+            foreach (var _ in Rows()) { } // the child exists already: only collect the keys to delete here
         foreach (var key in moved)
             batch.Delete(key);
         batch.Put(ShardDescriptor.Key, split.Parent.Encode());

@@ -20,9 +20,19 @@ internal sealed class SplitChildCreator(ReplicaOptions options, Func<ulong, Conf
     private string ChildDirectory(ulong childId) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Directory))!, childId.ToString());
 
-    public bool Exists(SplitRequest split) => ReplicaManifest.Exists(Fs, ChildDirectory(split.ChildId));
+    public bool TryCreate(ulong splitIndex, SplitRequest split, IEnumerable<KeyValuePair<byte[], byte[]>> rows)
+    {
+        // The host creates replicas under the same lock, so a child is made by exactly one of them.
+        lock (options.ReplicaCreationLock)
+        {
+            if (ReplicaManifest.Exists(Fs, ChildDirectory(split.ChildId)))
+                return false;
+            Create(splitIndex, split, rows);
+            return true;
+        }
+    }
 
-    public void Create(ulong splitIndex, SplitRequest split, IEnumerable<KeyValuePair<byte[], byte[]>> rows)
+    private void Create(ulong splitIndex, SplitRequest split, IEnumerable<KeyValuePair<byte[], byte[]>> rows)
     {
         string dir = ChildDirectory(split.ChildId);
         Fs.DeleteDirectory(dir); // a creation interrupted by a crash left no manifest: start over

@@ -11,6 +11,11 @@ namespace LsmRaft.Host.Node;
 internal sealed partial class NodeRuntime
 {
     private static readonly TimeSpan RepairInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a voting replica the map places here may be missing before this node creates it empty (a split in progress creates it with data).</summary>
+    private static readonly TimeSpan MissingReplicaGrace = TimeSpan.FromSeconds(5);
+    private readonly object _creationLock = new();
+    private readonly Dictionary<ulong, DateTimeOffset> _missingSince = new();
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly CancellationTokenSource _placementStop = new();
     private Task? _repairLoop;
@@ -40,9 +45,19 @@ internal sealed partial class NodeRuntime
         try
         {
             ulong self = _config.PeerId;
+            var now = DateTimeOffset.UtcNow;
             foreach (var shard in shards)
             {
-                if (!shard.Learners.Contains(self) || _replicas.TryGet(shard.Id, out _))
+                bool learner = shard.Learners.Contains(self);
+                if ((!learner && !shard.Replicas.Contains(self)) || _replicas.TryGet(shard.Id, out _))
+                {
+                    _missingSince.Remove(shard.Id);
+                    continue;
+                }
+                // A voter the map places here but this node lacks: a split this node's replica has not applied yet
+                // (it creates the child with data), or one it will never apply because it installed a snapshot taken
+                // after the split. Give the first case time, then join the group empty and take a snapshot.
+                if (!learner && now - (_missingSince.TryAdd(shard.Id, now) ? now : _missingSince[shard.Id]) < MissingReplicaGrace)
                     continue;
                 if (_log!.LastIndex(shard.Id) > 0)
                 {
@@ -50,13 +65,17 @@ internal sealed partial class NodeRuntime
                     continue;
                 }
                 string dir = ReplicaDirectory(shard.Id);
-                if (!ReplicaManifest.Exists(_fs, dir))
+                lock (_creationLock)
                 {
-                    _fs.DeleteDirectory(dir);
-                    ReplicaManifest.Create(shard.Id, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
+                    if (!ReplicaManifest.Exists(_fs, dir))
+                    {
+                        _fs.DeleteDirectory(dir);
+                        ReplicaManifest.Create(shard.Id, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
+                        _logger.LogInformation("Starting an empty replica of shard {Shard} ({Role}); it learns the shard's state from a snapshot", shard.Id, learner ? "joining as a learner" : "missing voter");
+                    }
+                    StartReplica(shard.Id);
                 }
-                _logger.LogInformation("Starting an empty replica of shard {Shard} (joining as a learner)", shard.Id);
-                StartReplica(shard.Id);
+                _missingSince.Remove(shard.Id);
             }
             foreach (var replica in _replicas.All)
             {
@@ -89,7 +108,7 @@ internal sealed partial class NodeRuntime
     }
 
     /// <summary>
-    /// On the meta group's leader: a node silent for longer than DownReplicaTimeout has each of its replicas
+    /// Every <see cref="RepairInterval"/>: reconciles this node's replicas with the map; and on the meta group's leader, a node silent for longer than DownReplicaTimeout has each of its replicas
     /// moved to the live node holding the fewest replicas that has none of that shard; one move at a time.
     /// </summary>
     private async Task RepairLoopAsync()
@@ -100,6 +119,8 @@ internal sealed partial class NodeRuntime
             try
             {
                 await Task.Delay(RepairInterval, token).ConfigureAwait(false);
+                if (_maps!.TryLookup is { } map)
+                    await ReconcileAsync(map.Shards).ConfigureAwait(false); // also when the map did not change: missing replicas age
                 if (_replicas.TryGet(ClusterLayout.MetaGroupId, out var meta) && meta.Status is { Role: RaftRole.Leader })
                     await RepairOnceAsync(token).ConfigureAwait(false);
             }

@@ -186,6 +186,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             Directory = dir,
             InitialMembers = members,
             InitialRange = manifest.Range,
+            ReplicaCreationLock = _creationLock,
             SplitCreated = created => StartReplica(created.ChildId),
             SplitApplied = OnSplitApplied,
             EngineOptions = new LsmOptions
