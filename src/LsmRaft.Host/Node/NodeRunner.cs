@@ -98,6 +98,18 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddSingleton<IReadiness>(runtime);
         builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            // A request this node forwarded to another node's leader tells the client where the leader is.
+            var trace = RouteTrace.Begin();
+            context.Response.OnStarting(() =>
+            {
+                if (trace.ForwardedTo != 0 && runtime.HttpAddressOf(trace.ForwardedTo) is { Length: > 0 } leader)
+                    context.Response.Headers[LsmRaft.Client.Wire.WireNames.LeaderHintHeader] = leader;
+                return Task.CompletedTask;
+            });
+            await next(context).ConfigureAwait(false);
+        });
         app.UseLsmRaftApi();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");

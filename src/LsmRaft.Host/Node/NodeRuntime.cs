@@ -296,7 +296,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     }
 
     /// <summary>A node's HTTP address as it announced it in the peer handshake; empty until it connected once.</summary>
-    private string HttpAddressOf(ulong nodeId) =>
+    public string HttpAddressOf(ulong nodeId) =>
         nodeId == _config.PeerId ? PeerOptions!.HttpAddress : PeerOptions!.PeerHttpAddresses.GetValueOrDefault(nodeId, "");
 
     /// <summary>Hands leadership of every group this node leads to another voter, best effort within <paramref name="timeout"/>.</summary>

@@ -96,7 +96,11 @@ internal sealed class RequestRouter : IKvService
             var shard = _map().Find(key);
             var response = await RouteAsync(shard, build(shard), allowFollower, cancellationToken).ConfigureAwait(false);
             if (response.Error is not { Code: ErrorCode.StaleEpoch } || !await RefreshAfterStaleAsync(refresh, cancellationToken).ConfigureAwait(false))
+            {
+                if (RouteTrace.Current is { } trace && !allowFollower && _leaders.TryGetValue(shard.Id, out ulong leader) && leader != _self)
+                    trace.ForwardedTo = leader;
                 return (shard, response);
+            }
         }
     }
 

@@ -94,6 +94,19 @@ public sealed class ClusterTests
         ulong now = after.RootElement.GetProperty("shards").EnumerateArray().First(x => x.GetProperty("id").GetUInt64() == shardId).GetProperty("leader").GetUInt64();
         now.Should().Be(target);
 
+        // A write sent to a node that does not lead the key's shard names the leader's HTTP address (LsmRaft-Leader).
+        var shards = System.Text.Json.JsonSerializer.Deserialize<LsmRaft.Protocol.Cluster.ClusterView>(await n2.GetStringAsync("/v1/cluster"), LsmRaft.Client.Wire.WireJson.Lenient)!.Shards;
+        var lookup = new LsmRaft.Protocol.Cluster.ShardMapLookup(shards);
+        string key = Enumerable.Range(0, 1000).Select(i => $"hint{i}").First(k => lookup.Find(Encoding.UTF8.GetBytes(k)).Id == shardId);
+        ulong via = new ulong[] { 1, 2, 3 }.First(n => n != target);
+        using var viaClient = cluster.ClientFor(via);
+        var put = await viaClient.PutAsync($"/v1/kv/{key}", new ByteArrayContent("v"u8.ToArray()));
+        put.EnsureSuccessStatusCode();
+        put.Headers.GetValues("LsmRaft-Leader").Should().Equal($"http://127.0.0.1:{cluster.Configs.Single(c => c.PeerId == target).HttpPort}");
+        var direct = await cluster.ClientFor(target).PutAsync($"/v1/kv/{key}", new ByteArrayContent("w"u8.ToArray()));
+        direct.EnsureSuccessStatusCode();
+        direct.Headers.Contains("LsmRaft-Leader").Should().BeFalse("the leader's own node answered");
+
         (await n2.PostAsync("/v1/admin/shards/999/transfer-leader", new StringContent("{\"to\":1}", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
