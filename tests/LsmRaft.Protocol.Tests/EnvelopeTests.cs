@@ -25,7 +25,7 @@ public sealed class EnvelopeTests
                 {
                     GroupId = 12, Type = RaftMessageType.MsgSnap, From = 1, To = 2, Term = 5, LogTerm = 4, Index = 500,
                     Entries = { new LogEntry { Term = 5, Index = 501, Type = LogEntryType.ConfChange, Data = Bytes("cc") } },
-                    Commit = 499, Reject = true, RejectHint = 480, Snapshot = Meta(), Context = Bytes("ctx"),
+                    Commit = 499, Reject = true, RejectHint = 480, Snapshot = Meta(), Context = Bytes("ctx"), Quiesce = true,
                 },
             }
         },
@@ -40,6 +40,8 @@ public sealed class EnvelopeTests
                         new RaftMessage { GroupId = 2, Type = RaftMessageType.MsgVoteResp, From = 1, To = 3, Term = 8, Reject = true },
                         new RaftMessage { GroupId = 3, Type = RaftMessageType.MsgReadIndex, From = 1, To = 2, Context = Bytes("read-7") },
                     },
+                    Heartbeats = { new HeartbeatEntry { GroupId = 4, From = 1, To = 2, Term = 3, Commit = 10, Tick = 77, Quiesce = true } },
+                    HeartbeatResponses = { new HeartbeatEntry { GroupId = 5, From = 2, To = 1, Term = 3, Tick = 76 } },
                 },
             }
         },
