@@ -84,6 +84,19 @@ public sealed class EnvelopeTests
         },
         { "forward_scan", Forward(new ForwardRequest { Scan = new ScanOp { Start = Bytes("a"), End = Bytes("m"), Limit = 100, Consistency = ReadConsistency.Stale } }) },
         { "forward_transfer_leader", Forward(new ForwardRequest { TransferLeader = new TransferLeaderOp { ToNode = 3 } }) },
+        { "forward_split", Forward(new ForwardRequest { Split = new SplitOp { ChildId = 13, SplitAt = 1UL << 63, ExpectedStart = 0, ExpectedEnd = ulong.MaxValue, ExpectedEpoch = 6 } }) },
+        { "forward_membership", Forward(new ForwardRequest { Membership = new MembershipOp { Change = MembershipChange.AddLearner, NodeId = 4 } }) },
+        { "forward_progress", Forward(new ForwardRequest { Progress = new ProgressOp { NodeId = 4, MaxLag = 100 } }) },
+        {
+            "forward_response_progress", new Envelope
+            {
+                ForwardResponse = new ForwardResponse
+                {
+                    RequestId = 80,
+                    Progress = new ProgressResult { CaughtUp = true, Match = 90, Commit = 95, ConfChangePending = true, Voters = { 1, 2, 3 }, Learners = { 4 }, Leader = 1 },
+                },
+            }
+        },
         {
             "forward_response_entries", new Envelope
             {
