@@ -25,7 +25,7 @@ public sealed class EnvelopeTests
                 {
                     GroupId = 12, Type = RaftMessageType.MsgSnap, From = 1, To = 2, Term = 5, LogTerm = 4, Index = 500,
                     Entries = { new LogEntry { Term = 5, Index = 501, Type = LogEntryType.ConfChange, Data = Bytes("cc") } },
-                    Commit = 499, Reject = true, RejectHint = 480, Snapshot = Meta(), Context = Bytes("ctx"),
+                    Commit = 499, Reject = true, RejectHint = 480, Snapshot = Meta(), Context = Bytes("ctx"), Quiesce = true,
                 },
             }
         },
@@ -40,6 +40,8 @@ public sealed class EnvelopeTests
                         new RaftMessage { GroupId = 2, Type = RaftMessageType.MsgVoteResp, From = 1, To = 3, Term = 8, Reject = true },
                         new RaftMessage { GroupId = 3, Type = RaftMessageType.MsgReadIndex, From = 1, To = 2, Context = Bytes("read-7") },
                     },
+                    Heartbeats = { new HeartbeatEntry { GroupId = 4, From = 1, To = 2, Term = 3, Commit = 10, Tick = 77, Quiesce = true } },
+                    HeartbeatResponses = { new HeartbeatEntry { GroupId = 5, From = 2, To = 1, Term = 3, Tick = 76 } },
                 },
             }
         },
@@ -82,6 +84,19 @@ public sealed class EnvelopeTests
         },
         { "forward_scan", Forward(new ForwardRequest { Scan = new ScanOp { Start = Bytes("a"), End = Bytes("m"), Limit = 100, Consistency = ReadConsistency.Stale } }) },
         { "forward_transfer_leader", Forward(new ForwardRequest { TransferLeader = new TransferLeaderOp { ToNode = 3 } }) },
+        { "forward_split", Forward(new ForwardRequest { Split = new SplitOp { ChildId = 13, SplitAt = 1UL << 63, ExpectedStart = 0, ExpectedEnd = ulong.MaxValue, ExpectedEpoch = 6 } }) },
+        { "forward_membership", Forward(new ForwardRequest { Membership = new MembershipOp { Change = MembershipChange.AddLearner, NodeId = 4 } }) },
+        { "forward_progress", Forward(new ForwardRequest { Progress = new ProgressOp { NodeId = 4, MaxLag = 100 } }) },
+        {
+            "forward_response_progress", new Envelope
+            {
+                ForwardResponse = new ForwardResponse
+                {
+                    RequestId = 80,
+                    Progress = new ProgressResult { CaughtUp = true, Match = 90, Commit = 95, ConfChangePending = true, Voters = { 1, 2, 3 }, Learners = { 4 }, Leader = 1 },
+                },
+            }
+        },
         {
             "forward_response_entries", new Envelope
             {

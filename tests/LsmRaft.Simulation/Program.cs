@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace LsmRaft.Simulation;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/LsmRaft.Simulation -- --seeds N --start S --steps K [--nodes 3..5] [--bug NAME] [--async-persist] [--coalesce on|off] [--pipelined on|off] [--verbose]</c>
+/// <c>dotnet run -c Release --project tests/LsmRaft.Simulation -- --seeds N --start S --steps K [--nodes 3..5] [--bug NAME] [--async-persist] [--coalesce on|off] [--pipelined on|off] [--quiesce on|off] [--verbose]</c>
 /// (without --coalesce, odd seeds run leaders with RaftConfig.CoalesceAppends and even seeds without; without
-/// --pipelined, seeds with bit 1 set run nodes with RaftConfig.PipelinedReadies)
+/// --pipelined, seeds with bit 1 set run nodes with RaftConfig.PipelinedReadies; without --quiesce, seeds with bit 2 set
+/// quiesce idle groups, with a liveness oracle and client pauses)
 /// runs seeds S..S+N-1, prints one line per violation with its replay command, and ends with
 /// <c>seeds=N violations=V</c>; the exit code is 1 when V &gt; 0 (2 for bad arguments).
 /// </summary>
@@ -19,6 +20,7 @@ internal static class Program
         var asyncPersist = false;
         bool? coalesce = null;
         bool? pipelined = null;
+        bool? quiesce = null;
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -57,6 +59,9 @@ internal static class Program
                     case "--pipelined":
                         pipelined = OnOff("--pipelined", args[++i]);
                         break;
+                    case "--quiesce":
+                        quiesce = OnOff("--quiesce", args[++i]);
+                        break;
                     default:
                         throw new FormatException($"Unknown argument '{args[i]}'.");
                 }
@@ -65,11 +70,11 @@ internal static class Program
         catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine("usage: --seeds N --start S --steps K [--nodes 3..5] [--bug " + string.Join("|", Enum.GetNames<SimBug>()) + "] [--async-persist] [--coalesce on|off] [--pipelined on|off] [--verbose]");
+            Console.Error.WriteLine("usage: --seeds N --start S --steps K [--nodes 3..5] [--bug " + string.Join("|", Enum.GetNames<SimBug>()) + "] [--async-persist] [--coalesce on|off] [--pipelined on|off] [--quiesce on|off] [--verbose]");
             return 2;
         }
 
-        var options = new SimOptions(steps, nodes, bug, verbose, asyncPersist, coalesce, pipelined);
+        var options = new SimOptions(steps, nodes, bug, verbose, asyncPersist, coalesce, pipelined, quiesce);
         var clock = Stopwatch.StartNew();
         SeedResult[] results;
         if (verbose)

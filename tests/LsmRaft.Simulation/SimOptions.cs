@@ -21,7 +21,11 @@ internal enum SimBug
 /// <param name="AsyncLeaderPersist">Leaders persist in parallel with replication (RaftConfig.AsyncLeaderPersist): their messages leave before their own fsync.</param>
 /// <param name="CoalesceAppends">Leaders coalesce appends until the next Ready (RaftConfig.CoalesceAppends); null: odd seeds do, even seeds do not.</param>
 /// <param name="PipelinedReadies">Nodes take new Readies while earlier ones wait for their fsync (RaftConfig.PipelinedReadies); null: seeds with bit 1 set do.</param>
-internal sealed record SimOptions(int Steps, int Nodes = 0, SimBug Bug = SimBug.None, bool Verbose = false, bool AsyncLeaderPersist = false, bool? CoalesceAppends = null, bool? PipelinedReadies = null);
+/// <param name="Quiesce">
+/// Idle groups quiesce (RaftConfig.QuiesceAfterTicks) with a liveness oracle derived from crashes and partitions, and clients
+/// pause every other 300 steps so the group goes idle; null: seeds with bit 2 set do.
+/// </param>
+internal sealed record SimOptions(int Steps, int Nodes = 0, SimBug Bug = SimBug.None, bool Verbose = false, bool AsyncLeaderPersist = false, bool? CoalesceAppends = null, bool? PipelinedReadies = null, bool? Quiesce = null);
 
 /// <summary>One checker's finding.</summary>
 internal sealed record Violation(string Checker, string Details);
@@ -51,6 +55,12 @@ internal sealed class SimStats
 
     public int OldTermCommits { get; set; }
 
+    /// <summary>Ticks at which the leader was quiesced (with quiescence on).</summary>
+    public int QuiescedLeaderTicks { get; set; }
+
+    /// <summary>Ticks at which a follower was quiesced although its leader's node was down (the oracle had not told it yet, or was wrong).</summary>
+    public int QuiescedOrphanTicks { get; set; }
+
     public void Add(SimStats other)
     {
         Committed += other.Committed;
@@ -64,11 +74,14 @@ internal sealed class SimStats
         ConfChangesApplied += other.ConfChangesApplied;
         Transfers += other.Transfers;
         OldTermCommits += other.OldTermCommits;
+        QuiescedLeaderTicks += other.QuiescedLeaderTicks;
+        QuiescedOrphanTicks += other.QuiescedOrphanTicks;
     }
 
     public override string ToString() =>
         $"writes-committed={Committed} reads={Reads} not-leader={NotLeader} timed-out={TimedOut} crashes={Crashes} partitions={Partitions} " +
-        $"leaders={Leaders} snapshots-installed={SnapshotsInstalled} conf-changes={ConfChangesApplied} transfers={Transfers} old-term-commits={OldTermCommits}";
+        $"leaders={Leaders} snapshots-installed={SnapshotsInstalled} conf-changes={ConfChangesApplied} transfers={Transfers} old-term-commits={OldTermCommits} " +
+        $"quiesced-leader-ticks={QuiescedLeaderTicks} quiesced-orphan-ticks={QuiescedOrphanTicks}";
 }
 
 /// <summary>What one seed produced.</summary>

@@ -48,6 +48,11 @@ internal static class SimulationRunner
             command += pipelined ? " --pipelined on" : " --pipelined off";
         }
 
+        if (options.Quiesce is { } quiesce)
+        {
+            command += quiesce ? " --quiesce on" : " --quiesce off";
+        }
+
         return command + " --verbose";
     }
 }

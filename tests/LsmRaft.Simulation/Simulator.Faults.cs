@@ -14,9 +14,11 @@ internal sealed partial class Simulator
 
     private void InjectActions()
     {
+        // With quiescence, clients pause every other 300 steps so the group goes idle and quiesces.
+        var clientsPaused = quiesce && (step / 300) % 2 == 1;
         foreach (var client in clients)
         {
-            if (client.Current is null && rng.NextDouble() < clientRate)
+            if (!clientsPaused && client.Current is null && rng.NextDouble() < clientRate)
             {
                 IssueClientOp(client);
             }

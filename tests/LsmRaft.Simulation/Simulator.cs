@@ -23,6 +23,10 @@ internal sealed partial class Simulator
     private readonly int seed;
     private readonly bool coalesceAppends;
     private readonly bool pipelined;
+    private readonly bool quiesce;
+
+    /// <summary>How the liveness oracle errs (quiescence only): 0 sees crashes only (blind to partitions), 1 also a cut link from the leader, 2 like 1 but wrong either way 5% of the time.</summary>
+    private readonly int oracleMode;
     private readonly SimOptions options;
     private readonly Random rng;
     private readonly Trace trace;
@@ -60,6 +64,8 @@ internal sealed partial class Simulator
         // Decided from the seed, not drawn from rng, so the rest of a seed's world is the same either way.
         coalesceAppends = options.CoalesceAppends ?? (seed & 1) == 1;
         pipelined = options.PipelinedReadies ?? (seed & 2) == 2;
+        quiesce = options.Quiesce ?? (seed & 4) == 4;
+        oracleMode = (seed >> 3) % 3;
         rng = new Random(seed);
         trace = new Trace(options.Verbose, verboseOut);
         initialVoters = options.Nodes > 0 ? options.Nodes : 3 + rng.Next(3);
@@ -105,7 +111,7 @@ internal sealed partial class Simulator
     /// <summary>Run the configured number of steps, then the final checks. Returns the violations found (the run stops at the first).</summary>
     public IReadOnlyList<Violation> Run()
     {
-        trace.Line(0, $"seed {seed}: {initialVoters} voters, lease={leaseReads}, max-size-per-msg={maxSizePerMsg}, max-inflight={maxInflight}, coalesce={coalesceAppends}, pipelined={pipelined}, " +
+        trace.Line(0, $"seed {seed}: {initialVoters} voters, lease={leaseReads}, max-size-per-msg={maxSizePerMsg}, max-inflight={maxInflight}, coalesce={coalesceAppends}, pipelined={pipelined}, quiesce={quiesce}/{oracleMode}, " +
             $"loss={lossRate:F3}, dup={duplicateRate:F3}, crash={crashRate:F4}, partition={partitionRate:F4}, leader-disrupt={leaderDisruptRate:F2}, clients={clients.Length}, bug={options.Bug}");
         foreach (var voter in initialConf.Voters)
         {
@@ -178,6 +184,7 @@ internal sealed partial class Simulator
                 {
                     trace.Record(now, 1, node.Id);
                     node.Raft.Tick();
+                    CountQuiesced(node);
                     After(node);
                     Schedule(node.TickPeriod, new SimEvent(EventKind.Tick, node, node.Incarnation));
                 }
@@ -254,6 +261,8 @@ internal sealed partial class Simulator
         AsyncLeaderPersist = options.AsyncLeaderPersist,
         CoalesceAppends = coalesceAppends,
         PipelinedReadies = pipelined,
+        QuiesceAfterTicks = quiesce ? 3 : 0,
+        IsNodeLive = quiesce ? peer => IsLive(id, peer) : null,
         ReadOnlyOption = leaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
         MaxClockDrift = MaxClockDrift,
         MaxSizePerMsg = maxSizePerMsg,
@@ -289,6 +298,38 @@ internal sealed partial class Simulator
         node.TickPeriod = BaseTickPeriod + rng.Next((int)(BaseTickPeriod * MaxClockDrift * 0.9));
         Schedule(1 + rng.Next((int)node.TickPeriod), new SimEvent(EventKind.Tick, node, node.Incarnation));
         trace.Line(now, $"n{node.Id} started (incarnation {node.Incarnation}, applied {node.Sm.Applied}, tick period {node.TickPeriod})");
+    }
+
+    /// <summary>
+    /// The liveness oracle as node <paramref name="observer"/> sees it. It may be wrong both ways (blind to partitions,
+    /// or noisy); quiescence must stay safe regardless, and only liveness may suffer.
+    /// </summary>
+    private bool IsLive(ulong observer, ulong peer)
+    {
+        var live = byId[peer] is { Up: true, Removed: false } && (oracleMode == 0 || blocked[peer, observer] == 0);
+        if (oracleMode == 2 && rng.NextDouble() < 0.05)
+        {
+            live = !live;
+        }
+
+        return live;
+    }
+
+    private void CountQuiesced(SimNode node)
+    {
+        if (!node.Raft.Quiesced)
+        {
+            return;
+        }
+
+        if (node.Raft.Role == RaftRole.Leader)
+        {
+            stats.QuiescedLeaderTicks++;
+        }
+        else if (node.Raft.Lead != 0 && byId[node.Raft.Lead] is not { Up: true })
+        {
+            stats.QuiescedOrphanTicks++;
+        }
     }
 
     private void CheckLogMatching()

@@ -103,6 +103,13 @@ internal sealed record Message
     /// <summary>Read-index request context, or <see cref="Raft.CampaignTransferContext"/> on forced votes.</summary>
     public byte[]? Context { get; init; }
 
+    /// <summary>
+    /// On a <see cref="MessageType.Heartbeat"/>: the leader's last heartbeat before it quiesces (the group is idle); a
+    /// follower whose log ends at <see cref="Commit"/> in the leader's term stops its election timer and does not answer.
+    /// See docs/raft.md, "Quiescence".
+    /// </summary>
+    public bool Quiesce { get; init; }
+
     /// <summary>True for responses a node sends after changing its persistent state.</summary>
     public bool IsResponse => Type is MessageType.AppResp or MessageType.VoteResp or MessageType.PreVoteResp
         or MessageType.HeartbeatResp or MessageType.ReadIndexResp;

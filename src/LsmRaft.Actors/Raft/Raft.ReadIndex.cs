@@ -76,7 +76,8 @@ internal sealed partial class Raft
     /// </summary>
     public bool LeaseValid()
     {
-        if (Role != RaftRole.Leader || !cfg.CheckQuorum || LeadTransferee != None)
+        // A quiesced leader stopped its quorum checks, so it holds no lease; a read wakes it and uses ReadIndex.
+        if (Role != RaftRole.Leader || !cfg.CheckQuorum || LeadTransferee != None || Quiesced)
         {
             return false;
         }

@@ -223,12 +223,12 @@ internal sealed partial class Raft
         {
             if (ids[i] != Id)
             {
-                SendHeartbeat(ids[i], context);
+                SendHeartbeat(ids[i], context, quiesce: false);
             }
         }
     }
 
-    private void SendHeartbeat(ulong to, byte[]? context)
+    private void SendHeartbeat(ulong to, byte[]? context, bool quiesce)
     {
         // A follower may not have the leader's committed entries yet; never tell it to commit past its match.
         var pr = Tracker.Get(to)!;
@@ -243,6 +243,7 @@ internal sealed partial class Raft
             Commit = commit,
             Context = context,
             Index = (ulong)tickCount,
+            Quiesce = quiesce,
         });
     }
 }

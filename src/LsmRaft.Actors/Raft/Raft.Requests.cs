@@ -5,6 +5,7 @@ internal sealed partial class Raft
 {
     public RaftResult Propose(EntryType type, byte[] data)
     {
+        Wake("a proposal");
         if (Role != RaftRole.Leader)
         {
             return RaftResult.NotLeader(Lead);
@@ -38,6 +39,7 @@ internal sealed partial class Raft
             throw new ArgumentException("A read-index context must be non-empty and unique among pending reads.", nameof(context));
         }
 
+        Wake("a read");
         var request = new Message { Type = MessageType.ReadIndex, From = Id, Context = context };
         switch (Role)
         {
@@ -54,6 +56,7 @@ internal sealed partial class Raft
 
     public RaftResult TransferLeader(ulong transferee)
     {
+        Wake("a leadership transfer");
         var target = Tracker.Get(transferee);
         if (target is null || target.IsLearner)
         {

@@ -5,6 +5,13 @@ internal sealed partial class Raft
 {
     public void Step(Message m)
     {
+        if (Quiesced && (Role != RaftRole.Leader || !KeepsLeaderQuiesced(m)))
+        {
+            // A follower wakes on any message (a quiesce heartbeat puts it back to sleep); a leader on anything but
+            // plain acknowledgements. Waking only restarts timers, so it is always safe.
+            Wake($"{m.Type} from {m.From} at term {m.Term}");
+        }
+
         if (m.Term > Term && !StepHigherTerm(m))
         {
             return;

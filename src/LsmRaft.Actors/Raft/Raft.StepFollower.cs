@@ -94,6 +94,12 @@ internal sealed partial class Raft
     private void HandleHeartbeat(Message m)
     {
         Log.CommitTo(m.Commit);
+        if (m.Quiesce)
+        {
+            HandleQuiesce(m);
+            return;
+        }
+
         Send(new Message { Type = MessageType.HeartbeatResp, From = Id, To = m.From, Term = Term, Context = m.Context, Index = m.Index });
     }
 

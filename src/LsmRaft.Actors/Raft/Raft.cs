@@ -145,9 +145,16 @@ internal sealed partial class Raft
     public void Tick()
     {
         tickCount++;
-        if (Role == RaftRole.Leader)
+        if (Quiesced)
         {
-            TickHeartbeat();
+            TickQuiesced();
+        }
+        else if (Role == RaftRole.Leader)
+        {
+            if (!MaybeQuiesce())
+            {
+                TickHeartbeat();
+            }
         }
         else
         {
@@ -206,6 +213,8 @@ internal sealed partial class Raft
         }
 
         Lead = None;
+        Quiesced = false;
+        idleTicks = 0;
         electionElapsed = 0;
         heartbeatElapsed = 0;
         randomizedElectionTimeout = cfg.ElectionTicks + cfg.Random.Next(cfg.ElectionTicks);
@@ -239,6 +248,7 @@ internal sealed partial class Raft
         // A pre-vote changes neither term nor vote: a partitioned node cannot inflate terms.
         Tracker.ResetVotes();
         Lead = None;
+        Quiesced = false;
         Role = RaftRole.PreCandidate;
         Info($"became pre-candidate at term {Term}");
     }

@@ -106,6 +106,21 @@ internal sealed record RaftConfig
     /// </summary>
     public bool PipelinedReadies { get; init; }
 
+    /// <summary>
+    /// A leader whose group has been idle for this many consecutive ticks (nothing to replicate, commit or apply,
+    /// no read, transfer or membership change pending; see docs/raft.md, "Quiescence") sends one last heartbeat
+    /// marked quiesce and stops its heartbeat and quorum-check timers; followers that accept it stop their election
+    /// timers. Any proposal, read or message from an awake peer wakes the group. 0 disables quiescence.
+    /// </summary>
+    public int QuiesceAfterTicks { get; init; }
+
+    /// <summary>
+    /// Node-liveness oracle for quiesced followers: on each tick a quiesced follower whose leader is reported not live
+    /// wakes and runs its normal election timeout. null means every node is live (then only messages and requests
+    /// wake a quiesced follower). It affects liveness only; a wrong answer either way cannot break safety.
+    /// </summary>
+    public Func<ulong, bool>? IsNodeLive { get; init; }
+
     /// <summary>The only source of randomness (election timeout jitter). Seed it for reproducible runs.</summary>
     public required Random Random { get; init; }
 
@@ -143,6 +158,11 @@ internal sealed record RaftConfig
         if (ReadOnlyOption == ReadOnlyOption.LeaseBased && !CheckQuorum)
         {
             throw new ArgumentException("RaftConfig.ReadOnlyOption=LeaseBased requires CheckQuorum=true; without it no lease protects the leader.");
+        }
+
+        if (QuiesceAfterTicks < 0)
+        {
+            throw new ArgumentException($"RaftConfig.QuiesceAfterTicks must be 0 (off) or positive (was {QuiesceAfterTicks}).");
         }
 
         if (MaxClockDrift is < 0 or >= 1)

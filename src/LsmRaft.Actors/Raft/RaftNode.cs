@@ -286,6 +286,9 @@ internal sealed class RaftNode
         return requested;
     }
 
+    /// <summary>True while this node's timers are stopped because its group is idle (see <see cref="RaftConfig.QuiesceAfterTicks"/>).</summary>
+    public bool Quiesced => raft.Quiesced;
+
     /// <summary>True while the leader holds a read lease (LeaseBased reads need no heartbeat round).</summary>
     public bool HasLease => raft.LeaseValid();
 

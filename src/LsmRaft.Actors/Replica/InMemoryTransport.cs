@@ -27,6 +27,9 @@ internal sealed class InMemoryNetwork
 
     public void Heal(ulong nodeId) => _isolated.TryRemove(nodeId, out _);
 
+    /// <summary>True while <paramref name="nodeId"/> is cut off (a test's node-liveness oracle).</summary>
+    public bool IsIsolated(ulong nodeId) => _isolated.ContainsKey(nodeId);
+
     /// <summary>The transport a replica on <paramref name="nodeId"/> uses to reach the others.</summary>
     public IRaftTransport TransportFor(ulong nodeId) => new Transport(this, nodeId);
 

@@ -42,6 +42,19 @@ internal sealed record ReplicaOptions
 
     public int HeartbeatTicks { get; init; } = 1;
 
+    /// <summary>
+    /// Idle ticks after which the leader quiesces the group (no heartbeats, no election timers until something
+    /// happens; docs/raft.md, "Quiescence"); 0 keeps every group ticking.
+    /// </summary>
+    public int QuiesceAfterTicks { get; init; } = 3;
+
+    /// <summary>
+    /// Node-liveness oracle: a quiesced follower whose leader's node is reported not live wakes and elects a new
+    /// leader if needed. null means always live: then an idle group whose leader's node died stays leaderless until
+    /// a request or a message wakes a follower, so a host must set it (NodeRuntime uses its peer connections).
+    /// </summary>
+    public Func<ulong, bool>? IsNodeLive { get; init; }
+
     /// <summary>Take a snapshot (engine checkpoint) and compact the log every this many applied entries.</summary>
     public ulong SnapshotInterval { get; init; } = 10_000;
 
@@ -62,6 +75,8 @@ internal sealed record ReplicaOptions
         Id = NodeId,
         ElectionTicks = ElectionTicks,
         HeartbeatTicks = HeartbeatTicks,
+        QuiesceAfterTicks = QuiesceAfterTicks,
+        IsNodeLive = IsNodeLive,
         PreVote = true,
         CheckQuorum = true,
         AsyncLeaderPersist = true,

@@ -200,6 +200,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
             StatusChanged = _changed,
+            IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),
         };
         var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
         ReplicaHandle? handle = null;

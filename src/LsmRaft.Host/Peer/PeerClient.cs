@@ -41,6 +41,10 @@ internal sealed class PeerClient : IAsyncDisposable
     /// <summary>Queues a Raft message; false when the queue is full (the message is dropped; Raft retransmits).</summary>
     public bool TrySend(RaftMessage message) => _queue.Writer.TryWrite(new Outgoing(message, null));
 
+    /// <summary>Queues a coalesced heartbeat (or heartbeat response); false when the queue is full.</summary>
+    public bool TrySendHeartbeat(HeartbeatEntry heartbeat, bool response) =>
+        _queue.Writer.TryWrite(new Outgoing(null, null, heartbeat, response));
+
     /// <summary>Sends a request and waits for its response (correlated by request id).</summary>
     public async Task<Envelope> RequestAsync(Func<ulong, Envelope> build, CancellationToken cancellationToken)
     {
@@ -182,17 +186,27 @@ internal sealed class PeerClient : IAsyncDisposable
         var batch = new RaftBatch();
         while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
         {
-            // Drain everything queued: Raft messages of all groups go out as one batch frame.
+            // Drain everything queued: Raft messages of all groups go out as one batch frame, their context-less
+            // heartbeats in its compact lists.
+            int count = 0;
             while (reader.TryRead(out var item))
             {
                 if (item.Raft is not null)
                     batch.Messages.Add(item.Raft);
+                else if (item.Heartbeat is not null)
+                    (item.Response ? batch.HeartbeatResponses : batch.Heartbeats).Add(item.Heartbeat);
                 else
+                {
                     FrameCodec.WriteFrame(writer, item.Request!, _options.MaxFrameBytes);
-                if (batch.Messages.Count >= 4096)
+                    continue;
+                }
+                if (++count >= 4096)
+                {
                     FlushBatch(writer, ref batch);
+                    count = 0;
+                }
             }
-            if (batch.Messages.Count > 0)
+            if (count > 0)
                 FlushBatch(writer, ref batch);
             var flushed = await writer.FlushAsync(token).ConfigureAwait(false);
             if (flushed.IsCompleted)
@@ -236,7 +250,7 @@ internal sealed class PeerClient : IAsyncDisposable
                 tcs.TrySetException(error);
     }
 
-    private sealed record Outgoing(RaftMessage? Raft, Envelope? Request);
+    private sealed record Outgoing(RaftMessage? Raft, Envelope? Request, HeartbeatEntry? Heartbeat = null, bool Response = false);
 }
 
 /// <summary>The peer refused the handshake (wrong cluster, unknown node, bad secret).</summary>

@@ -53,6 +53,16 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
                     var (group, message) = RaftWire.FromWire(m);
                     dispatcher.DeliverRaft(group, message);
                 }
+                foreach (var h in envelope.RaftBatch.Heartbeats)
+                {
+                    var (group, message) = RaftWire.FromHeartbeat(h, response: false);
+                    dispatcher.DeliverRaft(group, message);
+                }
+                foreach (var h in envelope.RaftBatch.HeartbeatResponses)
+                {
+                    var (group, message) = RaftWire.FromHeartbeat(h, response: true);
+                    dispatcher.DeliverRaft(group, message);
+                }
                 break;
             case Envelope.KindOneofCase.RaftMessage:
                 {

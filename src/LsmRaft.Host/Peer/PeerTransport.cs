@@ -35,8 +35,14 @@ internal sealed class PeerTransport : IRaftTransport, IAsyncDisposable
 
     public bool IsConnected(ulong nodeId) => _clients.TryGetValue(nodeId, out var c) && c.Connected;
 
-    public bool Send(ulong groupId, Message message) =>
-        _clients.TryGetValue(message.To, out var client) && client.TrySend(RaftWire.ToWire(groupId, message));
+    public bool Send(ulong groupId, Message message)
+    {
+        if (!_clients.TryGetValue(message.To, out var client))
+            return false;
+        return RaftWire.IsCoalescable(message)
+            ? client.TrySendHeartbeat(RaftWire.ToHeartbeat(groupId, message), message.Type == MessageType.HeartbeatResp)
+            : client.TrySend(RaftWire.ToWire(groupId, message));
+    }
 
     public async Task<LsmRaft.Actors.Replica.SnapshotChunkAck> SendSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken)
     {

@@ -31,8 +31,43 @@ internal static class RaftWire
             wire.Snapshot = ToWire(snap.Metadata);
         if (m.Context is { } ctx)
             wire.Context = ByteString.CopyFrom(ctx);
+        wire.Quiesce = m.Quiesce;
         return wire;
     }
+
+    /// <summary>
+    /// A heartbeat or an accepted heartbeat response without context travels as a <see cref="HeartbeatEntry"/>
+    /// (docs/peer-protocol.md, "Coalesced heartbeats"); read-index heartbeats and refusals keep the full form.
+    /// </summary>
+    public static bool IsCoalescable(Message m) =>
+        m.Type is MessageType.Heartbeat or MessageType.HeartbeatResp && m.Context is not { Length: > 0 } && !m.Reject
+        && m.Entries.Count == 0 && m.LogTerm == 0 && m.RejectHint == 0 && m.Snapshot is null
+        && (m.Type == MessageType.Heartbeat || (m.Commit == 0 && !m.Quiesce));
+
+    /// <summary>The compact form of a message <see cref="IsCoalescable"/> accepted.</summary>
+    public static HeartbeatEntry ToHeartbeat(ulong groupId, Message m) => new()
+    {
+        GroupId = groupId,
+        From = m.From,
+        To = m.To,
+        Term = m.Term,
+        Commit = m.Commit,
+        Tick = m.Index,
+        Quiesce = m.Quiesce,
+    };
+
+    /// <summary>Expands a coalesced heartbeat (or, with <paramref name="response"/>, a heartbeat response) into its Raft message.</summary>
+    public static (ulong GroupId, Message Message) FromHeartbeat(HeartbeatEntry w, bool response) =>
+        (w.GroupId, new Message
+        {
+            Type = response ? MessageType.HeartbeatResp : MessageType.Heartbeat,
+            From = w.From,
+            To = w.To,
+            Term = w.Term,
+            Commit = response ? 0 : w.Commit,
+            Index = w.Tick,
+            Quiesce = !response && w.Quiesce,
+        });
 
     public static (ulong GroupId, Message Message) FromWire(RaftMessage w)
     {
@@ -56,6 +91,7 @@ internal static class RaftWire
             RejectHint = w.RejectHint,
             Snapshot = w.Snapshot is null ? null : FromWire(w.Snapshot),
             Context = w.Context.IsEmpty ? null : w.Context.ToByteArray(),
+            Quiesce = w.Quiesce,
         };
         return (w.GroupId, message);
     }

@@ -9,8 +9,11 @@ namespace LsmRaft.Protocol.Peer;
 /// </summary>
 public static class PeerAuthentication
 {
-    /// <summary>The peer protocol version sent in Challenge and Hello; a mismatch is refused with UnsupportedVersion.</summary>
-    public const uint ProtocolVersion = 1;
+    /// <summary>
+    /// The peer protocol version sent in Challenge and Hello; a mismatch is refused with UnsupportedVersion.
+    /// 2: heartbeats travel in RaftBatch.heartbeats / heartbeat_responses, which a version-1 node would ignore.
+    /// </summary>
+    public const uint ProtocolVersion = 2;
 
     /// <summary>Bytes of a Challenge or Hello nonce.</summary>
     public const int NonceLength = 32;

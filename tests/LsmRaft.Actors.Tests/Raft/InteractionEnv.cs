@@ -18,6 +18,12 @@ internal sealed class InteractionEnv
 
     public IReadOnlyDictionary<ulong, TestNode> Nodes => nodes;
 
+    /// <summary>What the nodes' liveness oracle (<see cref="RaftConfig.IsNodeLive"/>) reports as not live.</summary>
+    public HashSet<ulong> DeadNodes { get; } = [];
+
+    /// <summary>Messages put into inboxes so far (sent and not dropped by isolation).</summary>
+    public int MessagesSent { get; private set; }
+
     public string Handle(string commandLine)
     {
         output.Clear();
@@ -135,6 +141,8 @@ internal sealed class InteractionEnv
                 ReadOnlyOption = options.GetValueOrDefault("read-only") == "lease" ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
                 MaxInflight = int.Parse(options.GetValueOrDefault("max-inflight", "256")),
                 MaxSizePerMsg = ulong.Parse(options.GetValueOrDefault("max-size", "1048576")),
+                QuiesceAfterTicks = int.Parse(options.GetValueOrDefault("quiesce", "0")),
+                IsNodeLive = nodeId => !DeadNodes.Contains(nodeId),
                 Random = new Random((int)id),
                 Logger = Log,
             };
@@ -208,6 +216,7 @@ internal sealed class InteractionEnv
             if (inbox.TryGetValue(m.To, out var queue) && !isolated.Contains(m.From) && !isolated.Contains(m.To))
             {
                 queue.Add(m);
+                MessagesSent++;
             }
         }
 

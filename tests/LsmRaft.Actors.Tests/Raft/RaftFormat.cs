@@ -60,6 +60,11 @@ internal static class RaftFormat
             sb.Append($" Context:{Encoding.UTF8.GetString(ctx)}");
         }
 
+        if (m.Quiesce)
+        {
+            sb.Append(" Quiesce");
+        }
+
         return sb.ToString();
     }
 

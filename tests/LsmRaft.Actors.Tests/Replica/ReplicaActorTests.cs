@@ -89,4 +89,60 @@ public sealed class ReplicaActorTests
         result.IsOk.Should().BeTrue();
         await cluster.RunUntilAsync(() => cluster.StatusOf(target) is { Role: RaftRole.Leader }, 500, "the transferee leads");
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public async Task An_idle_group_stops_sending_once_quiesced_and_a_proposal_wakes_it(int quiesceAfterTicks)
+    {
+        const int IdleTicks = 100;
+        await using var cluster = new ReplicaCluster(3, quiesceAfterTicks: quiesceAfterTicks);
+        ulong leader = await cluster.WaitForLeaderAsync();
+        (await cluster.PutAsync(leader, "k", "v1")).Should().BeOfType<ProposeOutcome.Committed>();
+
+        // Let the group settle (quiesce, when enabled), then count what it sends while idle.
+        await RunTicksAsync(cluster, 10);
+        long before = cluster.MessagesSent;
+        await RunTicksAsync(cluster, IdleTicks);
+        long idleMessages = cluster.MessagesSent - before;
+        // Reported by the test run: messages per second at the default 100 ms tick (10 ticks per second).
+        Console.WriteLine($"quiesceAfterTicks={quiesceAfterTicks}: {idleMessages} messages in {IdleTicks} idle ticks = {idleMessages * 10.0 / IdleTicks:F1} messages/s at 100 ms ticks");
+        if (quiesceAfterTicks == 0)
+            idleMessages.Should().Be(2 * 2 * IdleTicks, "without quiescence the leader heartbeats both followers every tick and each answers");
+        else
+            idleMessages.Should().Be(0, "a quiesced group sends nothing");
+
+        (await cluster.PutAsync(leader, "k", "v2")).Should().BeOfType<ProposeOutcome.Committed>("a proposal wakes the group");
+        (await cluster.ReadAsync(leader, "k")).Should().BeOfType<ReadOutcome.Value>().Which.Data.Should().Equal(ReplicaCluster.B("v2"));
+    }
+
+    [Fact]
+    public async Task A_quiesced_group_elects_a_new_leader_when_the_oracle_reports_the_leader_dead()
+    {
+        await using var cluster = new ReplicaCluster(3);
+        ulong leader = await cluster.WaitForLeaderAsync();
+        (await cluster.PutAsync(leader, "k", "v")).Should().BeOfType<ProposeOutcome.Committed>();
+        await RunTicksAsync(cluster, 10);
+        long before = cluster.MessagesSent;
+        await RunTicksAsync(cluster, 20);
+        cluster.MessagesSent.Should().Be(before, "the group is quiesced");
+
+        cluster.Network.Isolate(leader);
+        ulong next = 0;
+        await cluster.RunUntilAsync(() =>
+        {
+            next = cluster.Replicas.Keys.FirstOrDefault(id => id != leader && cluster.StatusOf(id) is { Role: RaftRole.Leader });
+            return next != 0;
+        }, 200, "a new leader among the connected replicas");
+        (await cluster.ReadAsync(next, "k")).Should().BeOfType<ReadOutcome.Value>().Which.Data.Should().Equal(ReplicaCluster.B("v"));
+    }
+
+    private static async Task RunTicksAsync(ReplicaCluster cluster, int ticks)
+    {
+        for (int i = 0; i < ticks; i++)
+        {
+            cluster.Time.Advance(ReplicaCluster.Tick);
+            await cluster.System.WhenIdleAsync();
+        }
+    }
 }

@@ -22,10 +22,13 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     private readonly List<NodeLog> _nodeLogs = new();
     private readonly bool _durable;
     private readonly Dictionary<ulong, ReplicaActor?> _actors = new();
+    private long _messagesSent;
 
     /// <param name="durableOn">When set, every replica keeps its Raft log in a <see cref="NodeLog"/> (fsync on) on this file system.</param>
-    public ReplicaCluster(int voters, ulong snapshotInterval = 10_000, MemoryFileSystem? durableOn = null)
+    /// <param name="quiesceAfterTicks">ReplicaOptions.QuiesceAfterTicks of every replica (0: groups never quiesce).</param>
+    public ReplicaCluster(int voters, ulong snapshotInterval = 10_000, MemoryFileSystem? durableOn = null, int quiesceAfterTicks = 3)
     {
+        QuiesceAfterTicks = quiesceAfterTicks;
         Time = new ManualTimeProvider();
         System = new ActorSystem(new ActorSystemOptions { Time = Time });
         _durable = durableOn is not null;
@@ -43,6 +46,10 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     public InMemoryNetwork Network { get; } = new();
     public ConfState Members { get; }
     public ulong SnapshotInterval { get; }
+    public int QuiesceAfterTicks { get; }
+
+    /// <summary>Raft messages handed to the network by any replica (delivered or dropped).</summary>
+    public long MessagesSent => Interlocked.Read(ref _messagesSent);
     public Dictionary<ulong, ActorRef<ReplicaMessage>> Replicas { get; } = new();
 
     public void Start(ulong id, ConfState members)
@@ -74,10 +81,13 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             SnapshotInterval = SnapshotInterval,
             SnapshotChunkBytes = 4096,
             Seed = (int)id * 31,
+            QuiesceAfterTicks = QuiesceAfterTicks,
+            // An isolated node looks dead to the others, and the others to it (like a lost peer connection).
+            IsNodeLive = peer => !Network.IsIsolated(peer) && !Network.IsIsolated(id),
         };
         var replica = System.Spawn<ReplicaMessage>($"replica-{id}", () =>
         {
-            var actor = new ReplicaActor(options, log, Network.TransportFor(id));
+            var actor = new ReplicaActor(options, log, new CountingTransport(Network.TransportFor(id), this));
             _actors[id] = actor;
             return actor;
         });
@@ -134,6 +144,18 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         AskAsync<ReadOutcome>(id, r => new ReplicaMessage.Read(new ReadQuery.Point(B(key)), mode, r));
 
     public static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    private sealed class CountingTransport(IRaftTransport inner, ReplicaCluster cluster) : IRaftTransport
+    {
+        public bool Send(ulong groupId, Message message)
+        {
+            Interlocked.Increment(ref cluster._messagesSent);
+            return inner.Send(groupId, message);
+        }
+
+        public Task<SnapshotChunkAck> SendSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken) =>
+            inner.SendSnapshotChunkAsync(chunk, cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {
