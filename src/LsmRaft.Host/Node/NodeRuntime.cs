@@ -203,15 +203,14 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),
         };
         var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
-        ReplicaHandle? handle = null;
-        var actorRef = _system!.Spawn<ReplicaMessage>($"replica-{groupId}", () =>
+        // The handle exists before the actor: the factory may run (on the mailbox's thread) before Spawn returns.
+        var handle = new ReplicaHandle(groupId);
+        handle.Ref = _system!.Spawn<ReplicaMessage>($"replica-{groupId}", () =>
         {
             var actor = new ReplicaActor(options, replicaLog, _transport!);
-            if (handle is not null)
-                handle.Actor = actor;
+            handle.Actor = actor;
             return actor;
         });
-        handle = new ReplicaHandle(groupId, actorRef);
         _replicas.Add(handle);
         return true;
     }

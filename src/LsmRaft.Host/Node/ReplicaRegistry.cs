@@ -5,14 +5,21 @@ using LsmRaft.Actors.Replica;
 namespace LsmRaft.Host.Node;
 
 /// <summary>A running replica on this node: its mailbox and (for status without a round trip) its latest actor instance.</summary>
-internal sealed class ReplicaHandle(ulong groupId, ActorRef<ReplicaMessage> actorRef)
+internal sealed class ReplicaHandle(ulong groupId)
 {
+    private ReplicaActor? _actor;
+
     public ulong GroupId { get; } = groupId;
 
-    public ActorRef<ReplicaMessage> Ref { get; } = actorRef;
+    /// <summary>The replica's mailbox; set once, right after the spawn, before the handle is registered.</summary>
+    public ActorRef<ReplicaMessage> Ref { get; set; } = null!;
 
-    /// <summary>Set by the actor factory, so it follows supervisor restarts.</summary>
-    public ReplicaActor? Actor { get; set; }
+    /// <summary>Set by the actor factory (also on supervisor restarts), possibly on another thread.</summary>
+    public ReplicaActor? Actor
+    {
+        get => Volatile.Read(ref _actor);
+        set => Volatile.Write(ref _actor, value);
+    }
 
     public ReplicaStatus? Status => Actor?.Status;
 }
