@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using LsmRaft.Storage.Format;
 
@@ -15,7 +16,7 @@ internal sealed class SkipList
     public const int MaxHeight = 12;
     private const int BranchingFactor = 4;
 
-    private readonly Node _head = new(Array.Empty<byte>(), 0, MaxHeight, 0);
+    private readonly Node _head = new(Array.Empty<byte>(), 0, MaxHeight, default);
 
     // Scratch for Insert; safe to reuse because there is a single writer.
     private readonly Node?[] _prev = new Node?[MaxHeight];
@@ -57,31 +58,45 @@ internal sealed class SkipList
     public Node? Seek(ReadOnlySpan<byte> key) => FindGreaterOrEqual(key, default);
 
     /// <summary>
-    /// The first 8 bytes of the user key, big-endian, zero-padded. If two prefixes differ, the keys
-    /// order as the prefixes do (a shorter key padded with zeros is a prefix of the longer one, or
-    /// differs earlier), so most comparisons during a search never touch the key bytes: one cache
-    /// miss per step instead of two.
+    /// The first 16 bytes of the user key as two big-endian words, zero-padded. If two prefixes differ, the
+    /// keys order as the prefixes do (a shorter key padded with zeros is a prefix of the longer one, or
+    /// differs earlier), so most comparisons during a search never touch the key bytes: one cache miss per
+    /// step instead of two. Sixteen bytes rather than eight because keys commonly share a first word (a table
+    /// or tenant prefix, a zero-padded counter's leading digits) and would then always fall through to the
+    /// full comparison.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong PrefixOf(ReadOnlySpan<byte> internalKey)
+    private static KeyPrefix PrefixOf(ReadOnlySpan<byte> internalKey)
     {
         var user = internalKey[..^InternalKey.TrailerSize];
-        if (user.Length >= 8)
-            return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(user);
-        Span<byte> padded = stackalloc byte[8];
+        if (user.Length >= KeyPrefix.Size)
+            return new KeyPrefix(BinaryPrimitives.ReadUInt64BigEndian(user), BinaryPrimitives.ReadUInt64BigEndian(user[8..]));
+        Span<byte> padded = stackalloc byte[KeyPrefix.Size];
         padded.Clear();
         user.CopyTo(padded);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(padded);
+        return new KeyPrefix(BinaryPrimitives.ReadUInt64BigEndian(padded), BinaryPrimitives.ReadUInt64BigEndian(padded[8..]));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool NodeLessThan(Node node, ReadOnlySpan<byte> key, ulong keyPrefix) =>
-        node.Prefix != keyPrefix ? node.Prefix < keyPrefix : InternalKey.Compare(node.Key, key) < 0;
+    private static bool NodeLessThan(Node node, ReadOnlySpan<byte> key, in KeyPrefix keyPrefix)
+    {
+        if (node.Prefix.High != keyPrefix.High)
+            return node.Prefix.High < keyPrefix.High;
+        if (node.Prefix.Low != keyPrefix.Low)
+            return node.Prefix.Low < keyPrefix.Low;
+        return InternalKey.Compare(node.Key, key) < 0;
+    }
+
+    /// <summary>The first 16 bytes of a user key, zero-padded, as two big-endian words (see <see cref="PrefixOf"/>).</summary>
+    internal readonly record struct KeyPrefix(ulong High, ulong Low)
+    {
+        public const int Size = 16;
+    }
 
     /// <summary>The last node with key &lt; <paramref name="key"/>, or null.</summary>
     public Node? FindLessThan(ReadOnlySpan<byte> key)
     {
-        ulong prefix = PrefixOf(key);
+        var prefix = PrefixOf(key);
         Node x = _head;
         int level = Volatile.Read(ref _height) - 1;
         while (true)
@@ -125,7 +140,7 @@ internal sealed class SkipList
 
     private Node? FindGreaterOrEqual(ReadOnlySpan<byte> key, Span<Node?> prev)
     {
-        ulong prefix = PrefixOf(key);
+        var prefix = PrefixOf(key);
         Node x = _head;
         int level = Volatile.Read(ref _height) - 1;
         while (true)
@@ -172,9 +187,9 @@ internal sealed class SkipList
         private readonly int _keyLength;
         public readonly Node?[] Next;
 
-        public readonly ulong Prefix;
+        public readonly KeyPrefix Prefix;
 
-        public Node(byte[] data, int keyLength, int height, ulong prefix)
+        public Node(byte[] data, int keyLength, int height, KeyPrefix prefix)
         {
             _data = data;
             _keyLength = keyLength;
