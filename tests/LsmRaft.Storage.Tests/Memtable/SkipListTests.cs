@@ -41,9 +41,13 @@ public sealed class SkipListTests
         model.Sort(InternalKeyComparer.Instance);
 
         var iterated = new List<byte[]>();
-        for (var node = list.First; node is not null; node = node.NextNode)
-            iterated.Add(node.Key.ToArray());
+        for (int node = list.First; node != 0; node = list.Next(node))
+        {
+            iterated.Add(list.Key(node).ToArray());
+            list.Value(node).Length.Should().Be(1);
+        }
         iterated.Should().HaveCount(model.Count);
+        list.Key(list.Last).ToArray().Should().Equal(model[^1]);
         for (int i = 0; i < model.Count; i++)
             iterated[i].Should().Equal(model[i], $"position {i} (seed {seed})");
 
@@ -51,18 +55,84 @@ public sealed class SkipListTests
         {
             var target = InternalKey.Make(RandomUserKey(random), (ulong)random.Next(0, (int)sequence + 2), EntryKind.Value);
             int index = model.FindIndex(k => InternalKey.Compare(k, target) >= 0);
-            var found = list.Seek(target);
+            int found = list.Seek(target);
             if (index < 0)
-                found.Should().BeNull();
+                found.Should().Be(0);
             else
-                found!.Key.ToArray().Should().Equal(model[index], $"probe {probe} (seed {seed})");
+                list.Key(found).ToArray().Should().Equal(model[index], $"probe {probe} (seed {seed})");
 
-            var less = list.FindLessThan(target);
+            int less = list.FindLessThan(target);
             int lessIndex = (index < 0 ? model.Count : index) - 1;
             if (lessIndex < 0)
-                less.Should().BeNull();
+                less.Should().Be(0);
             else
-                less!.Key.ToArray().Should().Equal(model[lessIndex], $"probe {probe} (seed {seed})");
+                list.Key(less).ToArray().Should().Equal(model[lessIndex], $"probe {probe} (seed {seed})");
         }
+    }
+
+    [Fact]
+    public void Values_of_every_size_round_trip_across_arena_chunks()
+    {
+        var random = new Random(11);
+        var list = new SkipList(11);
+        var expected = new SortedDictionary<byte[], byte[]>(InternalKeyComparer.Instance);
+        for (int i = 0; i < 400; i++)
+        {
+            var key = InternalKey.Make(System.Text.Encoding.ASCII.GetBytes($"key-{i:D6}"), (ulong)i + 1, EntryKind.Value);
+            // Mostly small values, some larger than a data chunk's quarter (a chunk of their own), some empty.
+            var value = new byte[random.Next(8) switch { 0 => 0, 1 => random.Next(2000, 300_000), _ => random.Next(1, 200) }];
+            random.NextBytes(value);
+            list.Insert(key, value);
+            expected[key] = value;
+        }
+        int node = list.First;
+        foreach (var (key, value) in expected)
+        {
+            node.Should().NotBe(0);
+            list.Key(node).ToArray().Should().Equal(key);
+            list.Value(node).SequenceEqual(value).Should().BeTrue();
+            node = list.Next(node);
+        }
+        node.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_reader_running_beside_the_writer_sees_only_complete_entries_in_order()
+    {
+        var list = new SkipList(5);
+        const int total = 50_000;
+        using var done = new CancellationTokenSource();
+        int passes = 0;
+        var reader = Task.Run(() =>
+        {
+            while (!done.IsCancellationRequested || passes == 0)
+            {
+                byte[]? previous = null;
+                for (int node = list.First; node != 0; node = list.Next(node))
+                {
+                    var key = list.Key(node);
+                    // Every value is its key's user part reversed: a torn or foreign value would not match.
+                    var user = InternalKey.UserKey(key).ToArray();
+                    Array.Reverse(user);
+                    list.Value(node).SequenceEqual(user).Should().BeTrue();
+                    if (previous is not null)
+                        InternalKey.Compare(previous, key).Should().BeNegative();
+                    previous = key.ToArray();
+                }
+                passes++;
+            }
+        });
+        var random = new Random(5);
+        for (int i = 0; i < total; i++)
+        {
+            var user = System.Text.Encoding.ASCII.GetBytes($"p{random.Next(64):D4}-{i:D12}");
+            var value = (byte[])user.Clone();
+            Array.Reverse(value);
+            list.Insert(InternalKey.Make(user, (ulong)i + 1, EntryKind.Value), value);
+        }
+        done.Cancel();
+        await reader;
+        list.Count.Should().Be(total);
+        passes.Should().BeGreaterThan(0);
     }
 }
