@@ -6,13 +6,13 @@ namespace LsmRaft.Storage.Tests.Memtable;
 public sealed class SkipListTests
 {
     /// <summary>
-    /// User keys built to stress the cached 16-byte prefix: a shared stem of 0 to 24 bytes (so keys tie on
-    /// the first word, both words, or neither), short keys whose zero padding equals a longer key's zero bytes,
+    /// User keys built to stress the cached 24-byte prefix: a shared stem of 0 to 30 bytes (so keys tie on
+    /// one, two, all three words, or none), short keys whose zero padding equals a longer key's zero bytes,
     /// and keys ending in zero bytes.
     /// </summary>
     private static byte[] RandomUserKey(Random random)
     {
-        int stem = random.Next(0, 25);
+        int stem = random.Next(0, 31);
         int tail = random.Next(0, 6);
         var key = new byte[stem + tail];
         for (int i = 0; i < stem; i++)
