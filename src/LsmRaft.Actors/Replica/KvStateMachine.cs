@@ -106,6 +106,20 @@ internal sealed class KvStateMachine
             }
             else
             {
+                if (KvCommand.TryReadPut(entry.Data, out var keyRange, out var valueRange))
+                {
+                    // The common write: staged straight from the entry's bytes, no command objects or copies.
+                    var key = entry.Data.AsMemory(keyRange);
+                    if (!Owns(key.Span))
+                        results[i] = key.Length == 0 ? new ApplyResult.NotACommand("the empty key is reserved") : new ApplyResult.WrongShard(Descriptor);
+                    else
+                    {
+                        StagePut(batch, overlay, key, entry.Data.AsSpan(valueRange), entry.Index);
+                        results[i] = new ApplyResult.Applied(entry.Index, Existed: true);
+                    }
+                    AppliedIndex = entry.Index;
+                    continue;
+                }
                 try
                 {
                     var command = KvCommand.Decode(entry.Data);
@@ -237,11 +251,11 @@ internal sealed class KvStateMachine
     }
 
     /// <summary>Stages the stored form (version header, then the value) straight into the batch: no joined copy.</summary>
-    private static void StagePut(WriteBatch batch, PendingWrites overlay, byte[] key, byte[] value, ulong version)
+    private static void StagePut(WriteBatch batch, PendingWrites overlay, ReadOnlyMemory<byte> key, ReadOnlySpan<byte> value, ulong version)
     {
         Span<byte> header = stackalloc byte[VersionSize];
         BinaryPrimitives.WriteUInt64LittleEndian(header, version);
-        batch.Put(key, header, value);
+        batch.Put(key.Span, header, value);
         overlay.Add(key, version);
     }
 
@@ -251,6 +265,21 @@ internal sealed class KvStateMachine
         overlay.Add(key, null);
     }
 
+    /// <summary>Unsigned byte-wise equality on keys held as views of entry bytes or whole arrays.</summary>
+    private sealed class MemoryKeyComparer : IEqualityComparer<ReadOnlyMemory<byte>>
+    {
+        public static readonly MemoryKeyComparer Instance = new();
+
+        public bool Equals(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceEqual(y.Span);
+
+        public int GetHashCode(ReadOnlyMemory<byte> key)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(key.Span);
+            return hash.ToHashCode();
+        }
+    }
+
     /// <summary>
     /// The writes staged in the current group, newest last: key and version, null for a delete. The lookup index
     /// is built only when a command first reads a key (a delete or compare-and-set), so a group of plain puts pays
@@ -258,10 +287,10 @@ internal sealed class KvStateMachine
     /// </summary>
     private sealed class PendingWrites
     {
-        private readonly List<(byte[] Key, ulong? Version)> _writes = new();
-        private Dictionary<byte[], ulong?>? _index;
+        private readonly List<(ReadOnlyMemory<byte> Key, ulong? Version)> _writes = new();
+        private Dictionary<ReadOnlyMemory<byte>, ulong?>? _index;
 
-        public void Add(byte[] key, ulong? version)
+        public void Add(ReadOnlyMemory<byte> key, ulong? version)
         {
             _writes.Add((key, version));
             if (_index is not null)
@@ -277,7 +306,7 @@ internal sealed class KvStateMachine
             }
             if (_index is null)
             {
-                _index = new Dictionary<byte[], ulong?>(_writes.Count, ByteKeyComparer.Instance);
+                _index = new Dictionary<ReadOnlyMemory<byte>, ulong?>(_writes.Count, MemoryKeyComparer.Instance);
                 foreach (var (k, v) in _writes)
                     _index[k] = v;
             }
