@@ -8,7 +8,7 @@ namespace LsmRaft.Storage.Memtable;
 /// </summary>
 internal sealed class MemTable
 {
-    // Per-entry overhead beyond key and value bytes: node object, arrays, and links (approximate).
+    // Per-entry overhead beyond key and value bytes: the node record (prefix, location, links) and arena slack (approximate).
     private const int EntryOverhead = 64;
     private readonly SkipList _list = new();
     private long _approximateBytes;
