@@ -71,9 +71,11 @@ public static class Limits
             throw new LimitExceededException($"Key of {key.Length} bytes exceeds the limit of {MaxKeySize} bytes (64 KiB).");
     }
 
-    internal static void CheckValue(ReadOnlySpan<byte> value)
+    internal static void CheckValue(ReadOnlySpan<byte> value) => CheckValueLength(value.Length);
+
+    internal static void CheckValueLength(long length)
     {
-        if (value.Length > MaxValueSize)
-            throw new LimitExceededException($"Value of {value.Length} bytes exceeds the limit of {MaxValueSize} bytes (32 MiB).");
+        if (length > MaxValueSize)
+            throw new LimitExceededException($"Value of {length} bytes exceeds the limit of {MaxValueSize} bytes (32 MiB).");
     }
 }

@@ -9,8 +9,13 @@ namespace LsmRaft.Storage;
 /// </summary>
 public sealed class WriteBatch
 {
-    private byte[] _buffer = new byte[64];
+    private byte[] _buffer;
     private int _length;
+
+    public WriteBatch() => _buffer = new byte[64];
+
+    /// <summary>A batch whose buffer starts with room for <paramref name="capacity"/> bytes of operations (avoids regrowing a batch of known size).</summary>
+    public WriteBatch(int capacity) => _buffer = new byte[Math.Max(16, capacity)];
 
     public int Count { get; private set; }
 
@@ -22,6 +27,18 @@ public sealed class WriteBatch
         Limits.CheckKey(key);
         Limits.CheckValue(value);
         Append(EntryKind.Value, key, value);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a put whose value is <paramref name="valueHead"/> followed by <paramref name="valueTail"/>, without the
+    /// caller building the joined value first (a replica's stored value is a version header plus the user's bytes).
+    /// </summary>
+    public WriteBatch Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> valueHead, ReadOnlySpan<byte> valueTail)
+    {
+        Limits.CheckKey(key);
+        Limits.CheckValueLength(valueHead.Length + (long)valueTail.Length);
+        Append(EntryKind.Value, key, valueHead, valueTail);
         return this;
     }
 
@@ -40,9 +57,11 @@ public sealed class WriteBatch
 
     internal ReadOnlySpan<byte> Operations => _buffer.AsSpan(0, _length);
 
-    private void Append(EntryKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    private void Append(EntryKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Append(kind, key, value, default);
+
+    private void Append(EntryKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> valueTail)
     {
-        int need = 1 + Coding.MaxVarint32Length * 2 + key.Length + value.Length;
+        int need = 1 + Coding.MaxVarint32Length * 2 + key.Length + value.Length + valueTail.Length;
         if (_length + need > _buffer.Length)
             Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + need));
         var span = _buffer.AsSpan(_length);
@@ -53,9 +72,11 @@ public sealed class WriteBatch
         p += key.Length;
         if (kind == EntryKind.Value)
         {
-            p += Coding.WriteVarint(span[p..], (ulong)value.Length);
+            p += Coding.WriteVarint(span[p..], (ulong)(value.Length + valueTail.Length));
             value.CopyTo(span[p..]);
             p += value.Length;
+            valueTail.CopyTo(span[p..]);
+            p += valueTail.Length;
         }
         _length += p;
         Count++;

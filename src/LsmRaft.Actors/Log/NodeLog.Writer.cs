@@ -32,11 +32,43 @@ internal sealed partial class NodeLog
         thread.Start();
     }
 
-    /// <summary>Waits on the writer thread until a request is queued; false once the queue is completed and drained.</summary>
-    private static bool WaitToRead(System.Threading.Channels.ChannelReader<Request> reader)
+    /// <summary>
+    /// Waits on the writer thread until a request is queued; false once the queue is completed and drained. Parks
+    /// on a monitor rather than blocking on the channel's wait task: a blocking task wait spins (yielding the CPU in
+    /// a loop) before it sleeps, and with one writer per node log on a small machine that spinning took CPU from
+    /// the actors (measured: ~6% of samples with three logs on 2 cores).
+    /// Wake-up protocol (no lost wake-ups): the writer publishes <see cref="_writerParked"/>, then re-checks the
+    /// queue before it waits; a submitter queues, then reads the flag (full fences on both sides), and pulses under
+    /// the gate, which it can only take once the writer waits or has left. So either the writer sees the request
+    /// or the submitter sees the flag.
+    /// </summary>
+    private bool WaitToRead(System.Threading.Channels.ChannelReader<Request> reader)
     {
-        var wait = reader.WaitToReadAsync();
-        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+        while (true)
+        {
+            if (reader.TryPeek(out _))
+                return true;
+            if (reader.Completion.IsCompleted)
+                return false;
+            lock (_wakeGate)
+            {
+                Volatile.Write(ref _writerParked, 1);
+                Interlocked.MemoryBarrier();
+                if (!reader.TryPeek(out _) && !reader.Completion.IsCompleted)
+                    Monitor.Wait(_wakeGate);
+                Volatile.Write(ref _writerParked, 0);
+            }
+        }
+    }
+
+    /// <summary>Called after queueing a request or completing the queue: wakes the writer if it is parked.</summary>
+    private void WakeWriter()
+    {
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _writerParked) == 0)
+            return;
+        lock (_wakeGate)
+            Monitor.Pulse(_wakeGate);
     }
 
     private void RunWriter()

@@ -21,6 +21,12 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
     private readonly IDisposable _lock;
     private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
 
+    /// <summary>The writer thread parks on this gate when the queue is empty (see <see cref="WaitToRead"/>).</summary>
+    private readonly object _wakeGate = new();
+
+    /// <summary>1 while the writer is parked or about to park on <see cref="_wakeGate"/>.</summary>
+    private int _writerParked;
+
     // Guarded by _gate: the durable view that readers see.
     private readonly object _gate = new();
     private readonly Dictionary<ulong, GroupState> _groups = [];
@@ -184,6 +190,7 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         _requests.Writer.TryComplete();
+        WakeWriter();
         _writer.GetAwaiter().GetResult();
         CloseFiles();
     }
@@ -191,6 +198,7 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         _requests.Writer.TryComplete();
+        WakeWriter();
         await _writer.ConfigureAwait(false);
         CloseFiles();
     }
@@ -205,6 +213,7 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
             request.Registration = cancellationToken.Register(static (state, token) => ((Request)state!).TryCancel(token), request);
         if (!_requests.Writer.TryWrite(request))
             return ValueTask.FromException(new ObjectDisposedException(nameof(NodeLog)));
+        WakeWriter();
         return new ValueTask(request.Completion.Task);
     }
 

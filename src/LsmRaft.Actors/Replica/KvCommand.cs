@@ -47,9 +47,13 @@ internal sealed record KvCommand(KvCommandKind Kind, IReadOnlyList<KvOperation> 
 
     public byte[] Encode()
     {
-        int size = 2 + 5 * 8 + Coding.MaxVarint32Length;
-        foreach (var op in Operations)
-            size += 1 + 2 * Coding.MaxVarint32Length + op.Key.Length + (op.Value?.Length ?? 0);
+        // A put (every write request) is sized exactly: one array, no trimming copy.
+        int size = Kind == KvCommandKind.Put
+            ? 2 + BytesLength(Operations[0].Key) + BytesLength(Operations[0].Value!)
+            : 2 + 5 * 8 + Coding.MaxVarint32Length;
+        if (Kind != KvCommandKind.Put)
+            foreach (var op in Operations)
+                size += 1 + 2 * Coding.MaxVarint32Length + op.Key.Length + (op.Value?.Length ?? 0);
         var buffer = new byte[size];
         var span = buffer.AsSpan();
         int p = 0;
@@ -87,7 +91,35 @@ internal sealed record KvCommand(KvCommandKind Kind, IReadOnlyList<KvOperation> 
             default:
                 throw new InvalidOperationException($"Unknown command kind {Kind}.");
         }
-        return buffer[..p];
+        return p == buffer.Length ? buffer : buffer[..p];
+    }
+
+    private static int BytesLength(byte[] bytes) => Coding.VarintLength((ulong)bytes.Length) + bytes.Length;
+
+    /// <summary>
+    /// Reads <paramref name="data"/> as a well-formed put without materialising the command: the key and value
+    /// are views of <paramref name="data"/>. False for any other kind or a malformed put (<see cref="Decode"/>
+    /// then says what is wrong); true exactly when <see cref="Decode"/> would return a put of the same bytes.
+    /// </summary>
+    public static bool TryReadPut(ReadOnlySpan<byte> data, out Range key, out Range value)
+    {
+        key = value = default;
+        if (data.Length < 2 || data[0] != FormatVersion || data[1] != (byte)KvCommandKind.Put)
+            return false;
+        int p = 2;
+        if (!TryReadRange(data, ref p, out key) || !TryReadRange(data, ref p, out value))
+            return false;
+        return p == data.Length;
+    }
+
+    private static bool TryReadRange(ReadOnlySpan<byte> data, ref int p, out Range range)
+    {
+        range = default;
+        if (!Coding.TryReadLength(data[p..], out int length, out int n) || length > data.Length - p - n)
+            return false;
+        range = new Range(p + n, p + n + length);
+        p += n + length;
+        return true;
     }
 
     /// <summary>Decodes a command; throws <see cref="FormatException"/> on malformed input (never an index error).</summary>

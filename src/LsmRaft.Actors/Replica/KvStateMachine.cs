@@ -86,8 +86,12 @@ internal sealed class KvStateMachine
         var results = new ApplyResult[entries.Count];
         if (entries.Count == 0)
             return results;
-        var batch = new WriteBatch();
-        var overlay = new Dictionary<byte[], byte[]?>(ByteKeyComparer.Instance);
+        // Room for every entry's command bytes plus per-operation framing and version headers, so the buffer rarely regrows.
+        long estimate = 0;
+        for (int i = 0; i < entries.Count; i++)
+            estimate += entries[i].Data.Length + 32;
+        var batch = new WriteBatch((int)Math.Min(estimate, 1 << 20));
+        var overlay = new PendingWrites();
         for (int i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
@@ -99,6 +103,20 @@ internal sealed class KvStateMachine
             }
             else
             {
+                if (KvCommand.TryReadPut(entry.Data, out var keyRange, out var valueRange))
+                {
+                    // The common write: staged straight from the entry's bytes, no command objects or copies.
+                    var key = entry.Data.AsMemory(keyRange);
+                    if (!Owns(key.Span))
+                        results[i] = key.Length == 0 ? new ApplyResult.NotACommand("the empty key is reserved") : new ApplyResult.WrongShard(Descriptor);
+                    else
+                    {
+                        StagePut(batch, overlay, key, entry.Data.AsSpan(valueRange), entry.Index);
+                        results[i] = new ApplyResult.Applied(entry.Index, Existed: true);
+                    }
+                    AppliedIndex = entry.Index;
+                    continue;
+                }
                 try
                 {
                     var command = KvCommand.Decode(entry.Data);
@@ -107,7 +125,7 @@ internal sealed class KvStateMachine
                         // Everything before the split becomes engine state first, so the cut sees it.
                         Engine.Write(batch, (long)AppliedIndex);
                         batch = new WriteBatch();
-                        overlay.Clear();
+                        overlay = new PendingWrites();
                         results[i] = ApplySplit(command.SplitRequest!, entry.Index, batch);
                     }
                     else
@@ -175,7 +193,7 @@ internal sealed class KvStateMachine
         return new ApplyResult.Split(split.ChildId, split.Parent, child);
     }
 
-    private ApplyResult ApplyCommand(KvCommand command, ulong index, WriteBatch batch, Dictionary<byte[], byte[]?> overlay)
+    private ApplyResult ApplyCommand(KvCommand command, ulong index, WriteBatch batch, PendingWrites overlay)
     {
         foreach (var op in command.Operations)
             if (!Owns(op.Key))
@@ -183,51 +201,111 @@ internal sealed class KvStateMachine
         switch (command.Kind)
         {
             case KvCommandKind.Put:
-                Stage(batch, overlay, command.Operations[0].Key, Encode(command.Operations[0].Value!, index));
+                StagePut(batch, overlay, command.Operations[0].Key, command.Operations[0].Value!, index);
                 return new ApplyResult.Applied(index, Existed: true);
             case KvCommandKind.Delete:
                 {
-                    bool existed = Current(overlay, command.Operations[0].Key) is not null;
-                    Stage(batch, overlay, command.Operations[0].Key, null);
+                    bool existed = CurrentVersion(overlay, command.Operations[0].Key) is not null;
+                    StageDelete(batch, overlay, command.Operations[0].Key);
                     return new ApplyResult.Applied(0, existed);
                 }
             case KvCommandKind.CompareAndSet:
                 {
                     var op = command.Operations[0];
-                    var current = Current(overlay, op.Key);
-                    ulong currentVersion = current is null ? 0 : Decode(current).Version;
+                    ulong? current = CurrentVersion(overlay, op.Key);
+                    ulong currentVersion = current ?? 0;
                     if (currentVersion != command.ExpectedVersion)
                         return new ApplyResult.Conflict(currentVersion);
-                    Stage(batch, overlay, op.Key, op.Value is null ? null : Encode(op.Value, index));
+                    if (op.Value is null)
+                        StageDelete(batch, overlay, op.Key);
+                    else
+                        StagePut(batch, overlay, op.Key, op.Value, index);
                     return new ApplyResult.Applied(op.Value is null ? 0 : index, current is not null);
                 }
             case KvCommandKind.Batch:
                 foreach (var op in command.Operations)
-                    Stage(batch, overlay, op.Key, op.Value is null ? null : Encode(op.Value, index));
+                {
+                    if (op.Value is null)
+                        StageDelete(batch, overlay, op.Key);
+                    else
+                        StagePut(batch, overlay, op.Key, op.Value, index);
+                }
                 return new ApplyResult.Applied(index, Existed: true);
             default:
                 return new ApplyResult.NotACommand($"unknown command kind {command.Kind}");
         }
     }
 
-    /// <summary>The stored bytes of <paramref name="key"/> as of the pending group (null when absent or deleted).</summary>
-    private byte[]? Current(Dictionary<byte[], byte[]?> overlay, byte[] key) =>
-        overlay.TryGetValue(key, out var pending) ? pending : Engine.Get(key);
-
-    private static void Stage(WriteBatch batch, Dictionary<byte[], byte[]?> overlay, byte[] key, byte[]? stored)
+    /// <summary>The version of <paramref name="key"/> as of the pending group (null when absent or deleted).</summary>
+    private ulong? CurrentVersion(PendingWrites overlay, byte[] key)
     {
-        if (stored is null)
-            batch.Delete(key);
-        else
-            batch.Put(key, stored);
-        overlay[key] = stored;
+        if (overlay.TryGet(key, out ulong? pending))
+            return pending;
+        var stored = Engine.Get(key);
+        return stored is null ? null : Decode(stored).Version;
     }
 
-    private static byte[] Encode(byte[] value, ulong version)
+    /// <summary>Stages the stored form (version header, then the value) straight into the batch: no joined copy.</summary>
+    private static void StagePut(WriteBatch batch, PendingWrites overlay, ReadOnlyMemory<byte> key, ReadOnlySpan<byte> value, ulong version)
     {
-        var stored = new byte[VersionSize + value.Length];
-        BinaryPrimitives.WriteUInt64LittleEndian(stored, version);
-        value.CopyTo(stored, VersionSize);
-        return stored;
+        Span<byte> header = stackalloc byte[VersionSize];
+        BinaryPrimitives.WriteUInt64LittleEndian(header, version);
+        batch.Put(key.Span, header, value);
+        overlay.Add(key, version);
+    }
+
+    private static void StageDelete(WriteBatch batch, PendingWrites overlay, byte[] key)
+    {
+        batch.Delete(key);
+        overlay.Add(key, null);
+    }
+
+    /// <summary>Unsigned byte-wise equality on keys held as views of entry bytes or whole arrays.</summary>
+    private sealed class MemoryKeyComparer : IEqualityComparer<ReadOnlyMemory<byte>>
+    {
+        public static readonly MemoryKeyComparer Instance = new();
+
+        public bool Equals(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceEqual(y.Span);
+
+        public int GetHashCode(ReadOnlyMemory<byte> key)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(key.Span);
+            return hash.ToHashCode();
+        }
+    }
+
+    /// <summary>
+    /// The writes staged in the current group, newest last: key and version, null for a delete. The lookup index
+    /// is built only when a command first reads a key (a delete or compare-and-set), so a group of plain puts pays
+    /// no hashing.
+    /// </summary>
+    private sealed class PendingWrites
+    {
+        private readonly List<(ReadOnlyMemory<byte> Key, ulong? Version)> _writes = new();
+        private Dictionary<ReadOnlyMemory<byte>, ulong?>? _index;
+
+        public void Add(ReadOnlyMemory<byte> key, ulong? version)
+        {
+            _writes.Add((key, version));
+            if (_index is not null)
+                _index[key] = version;
+        }
+
+        public bool TryGet(byte[] key, out ulong? version)
+        {
+            if (_writes.Count == 0)
+            {
+                version = null;
+                return false;
+            }
+            if (_index is null)
+            {
+                _index = new Dictionary<ReadOnlyMemory<byte>, ulong?>(_writes.Count, MemoryKeyComparer.Instance);
+                foreach (var (k, v) in _writes)
+                    _index[k] = v;
+            }
+            return _index.TryGetValue(key, out version);
+        }
     }
 }

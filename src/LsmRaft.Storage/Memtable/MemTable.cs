@@ -8,7 +8,7 @@ namespace LsmRaft.Storage.Memtable;
 /// </summary>
 internal sealed class MemTable
 {
-    // Per-entry overhead beyond key and value bytes: node object, arrays, and links (approximate).
+    // Per-entry overhead beyond key and value bytes: the node record (prefix, location, links) and arena slack (approximate).
     private const int EntryOverhead = 64;
     private readonly SkipList _list = new();
     private long _approximateBytes;
@@ -25,7 +25,7 @@ internal sealed class MemTable
     /// <summary>Highest applied index written into this memtable (-1 when none); meaningful with the WAL off.</summary>
     public long MaxAppliedIndex { get; private set; } = -1;
 
-    public bool IsEmpty => _list.First is null;
+    public bool IsEmpty => _list.First == 0;
 
     public void Add(ulong sequence, EntryKind kind, ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> value)
     {
@@ -51,11 +51,11 @@ internal sealed class MemTable
         int keyLength = userKey.Length + InternalKey.TrailerSize;
         Span<byte> seek = keyLength <= 256 ? stackalloc byte[keyLength] : new byte[keyLength];
         InternalKey.Write(seek, userKey, sequence, EntryKind.Value);
-        var node = _list.Seek(seek);
-        if (node is not null && InternalKey.UserKey(node.Key).SequenceEqual(userKey))
+        int node = _list.Seek(seek);
+        if (node != 0 && InternalKey.UserKey(_list.Key(node)).SequenceEqual(userKey))
         {
-            kind = InternalKey.Kind(node.Key);
-            value = node.Value;
+            kind = InternalKey.Kind(_list.Key(node));
+            value = _list.Value(node);
             return true;
         }
         kind = default;
@@ -68,15 +68,15 @@ internal sealed class MemTable
     private sealed class Iterator : IInternalIterator
     {
         private readonly SkipList _list;
-        private SkipList.Node? _node;
+        private int _node; // a handle of _list; 0 when not positioned
 
         public Iterator(SkipList list) => _list = list;
 
-        public bool Valid => _node is not null;
+        public bool Valid => _node != 0;
 
-        public ReadOnlySpan<byte> Key => _node!.Key;
+        public ReadOnlySpan<byte> Key => _list.Key(_node);
 
-        public ReadOnlySpan<byte> Value => _node!.Value;
+        public ReadOnlySpan<byte> Value => _list.Value(_node);
 
         public void SeekToFirst() => _node = _list.First;
 
@@ -84,10 +84,10 @@ internal sealed class MemTable
 
         public void Seek(ReadOnlySpan<byte> target) => _node = _list.Seek(target);
 
-        public void Next() => _node = _node!.NextNode;
+        public void Next() => _node = _list.Next(_node);
 
         // The list has no back links; find the predecessor by search (O(log n)), as LevelDB does.
-        public void Prev() => _node = _list.FindLessThan(_node!.Key);
+        public void Prev() => _node = _list.FindLessThan(_list.Key(_node));
 
         public void Dispose() { }
     }
