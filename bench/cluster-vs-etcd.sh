@@ -4,11 +4,12 @@
 # 16-byte keys, 100-byte values, 16 and 64 concurrent connections spread over the three nodes, SECONDS per
 # load, writes then linearizable reads. fsync is on for both (etcd's default; LsmRaft's node log syncs every
 # group commit). Rewrites the section between cluster-vs-etcd:begin/end in docs/benchmarks.md.
-# Settings (environment): SECONDS_PER_LOAD (default 30), WORK_DIR (default ./data/cluster-vs-etcd), DOC.
+# Settings (environment): SECONDS_PER_LOAD (default 30), WARMUP (seconds of unmeasured load before each row, default 5), WORK_DIR (default ./data/cluster-vs-etcd), DOC.
 # Ports used on 127.0.0.1: 23791-23796 (etcd), 28081-28086 (LsmRaft).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-30}
+WARMUP=${WARMUP:-5}
 WORK_DIR=${WORK_DIR:-./data/cluster-vs-etcd}
 DOC=${DOC:-docs/benchmarks.md}
 command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 2; }
@@ -24,7 +25,7 @@ trap cleanup EXIT
 loads() { # target endpoints
   for op in put get; do
     for c in 16 64; do
-      $BENCH cluster --target="$1" --endpoints="$2" --op="$op" --connections="$c" --seconds="$SECONDS_PER_LOAD"
+      $BENCH cluster --target="$1" --endpoints="$2" --op="$op" --connections="$c" --seconds="$SECONDS_PER_LOAD" --warmup="$WARMUP"
     done
   done
 }
@@ -60,9 +61,9 @@ lsm_out=$(loads lsmraft "http://127.0.0.1:28082,http://127.0.0.1:28084,http://12
 cleanup; pids=()
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
-python3 - "$DOC" "$etcd_out" "$lsm_out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$(etcd --version | head -1)" <<'PY'
+python3 - "$DOC" "$etcd_out" "$lsm_out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$(etcd --version | head -1)" "$WARMUP" <<'PY'
 import sys, re, os, datetime, subprocess
-doc, etcd_out, lsm_out, secs, l0, l1, etcdv = sys.argv[1:8]
+doc, etcd_out, lsm_out, secs, l0, l1, etcdv, warm = sys.argv[1:9]
 def parse(text):
     rows = {}
     for line in text.splitlines():
@@ -74,7 +75,7 @@ e, l = parse(etcd_out), parse(lsm_out)
 cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p' | head -1", shell=True, capture_output=True, text=True).stdout.strip()
 lines = ["<!-- cluster-vs-etcd:begin -->", "## 3-node cluster vs etcd", "",
  f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC by `bench/cluster-vs-etcd.sh` on {os.cpu_count()} cores ({cpu}); load average {l0} at start, {l1} at end. {etcdv}; etcd v3 JSON gateway.",
- f"Both clusters run as three processes on 127.0.0.1 with fsync on, one after the other; the same closed-loop load generator (`LsmRaft.Bench cluster`) drives each for {secs} s per row, connections spread over the three nodes; 16-byte keys from a 100,000-key space, 100-byte values; reads are linearizable.", "",
+ f"Both clusters run as three processes on 127.0.0.1 with fsync on, one after the other; the same closed-loop load generator (`LsmRaft.Bench cluster`) drives each for {secs} s per row after {warm} s of the same load that is not measured (connections, JIT tiers and caches settle; the same for both), connections spread over the three nodes; 16-byte keys from a 100,000-key space, 100-byte values; reads are linearizable.", "",
  "| load | etcd ops/s | LsmRaft ops/s | LsmRaft/etcd | etcd p50 / p99 µs | LsmRaft p50 / p99 µs | errors (etcd / LsmRaft) |",
  "| --- | ---: | ---: | ---: | --- | --- | --- |"]
 for op in ("put", "get"):

@@ -23,6 +23,7 @@ internal static class ClusterLoad
         "--op=OP              put | get (default put)",
         "--connections=N      concurrent closed-loop workers (default 16)",
         "--seconds=N          measured seconds (default 30)",
+        "--warmup=N           seconds of the same load before measuring, excluded from the figures (default 5): connections, JIT tiers and caches settle",
         "--keys=N             key space (default 100000)",
         "--key_size=N         bytes per key (default 16)",
         "--value_size=N       bytes per value (default 100)",
@@ -42,6 +43,7 @@ internal static class ClusterLoad
             throw new FlagException("op", $"'{op}' is not one of put, get");
         int connections = flags.GetInt32("connections", 16, 1, 4096);
         int seconds = flags.GetInt32("seconds", 30, 1, 3600);
+        int warmup = flags.GetInt32("warmup", 5, 0, 600);
         int keys = flags.GetInt32("keys", 100_000, 1, int.MaxValue);
         int keySize = flags.GetInt32("key_size", 16, 8, 1024);
         int valueSize = flags.GetInt32("value_size", 100, 0, 1 << 20);
@@ -54,7 +56,8 @@ internal static class ClusterLoad
         var counts = new long[connections];
         var errors = new long[connections];
         var clock = Stopwatch.StartNew();
-        var deadline = TimeSpan.FromSeconds(seconds);
+        var measureFrom = TimeSpan.FromSeconds(warmup);
+        var deadline = measureFrom + TimeSpan.FromSeconds(seconds);
         var workers = Enumerable.Range(0, connections).Select(w => Task.Run(async () =>
         {
             var histogram = histograms[w] = new LatencyHistogram();
@@ -68,6 +71,8 @@ internal static class ClusterLoad
                 using var response = await http.SendAsync(request).ConfigureAwait(false);
                 await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                 long end = Stopwatch.GetTimestamp();
+                if (clock.Elapsed < measureFrom)
+                    continue;
                 if (response.IsSuccessStatusCode || (op == "get" && (int)response.StatusCode == 404))
                 {
                     histogram.RecordTicks(end - start);
@@ -80,7 +85,7 @@ internal static class ClusterLoad
             }
         })).ToArray();
         Task.WaitAll(workers);
-        double elapsed = clock.Elapsed.TotalSeconds;
+        double elapsed = (clock.Elapsed - measureFrom).TotalSeconds;
         var merged = new LatencyHistogram();
         foreach (var h in histograms)
             merged.Merge(h);
