@@ -21,7 +21,8 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     private readonly Dictionary<ulong, IReplicaLog> _logs = new();
     private readonly List<NodeLog> _nodeLogs = new();
     private readonly bool _durable;
-    private readonly Dictionary<ulong, ReplicaActor?> _actors = new();
+    // Written by actor factories on mailbox threads while the test thread reads: must be thread-safe.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ReplicaActor?> _actors = new();
     private long _messagesSent;
 
     /// <param name="durableOn">When set, every replica keeps its Raft log in a <see cref="NodeLog"/> (fsync on) on this file system.</param>
@@ -100,7 +101,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         Network.Unregister(id, 1);
         await System.StopAsync(Replicas[id]);
         Replicas.Remove(id);
-        _actors.Remove(id);
+        _actors.TryRemove(id, out _);
     }
 
     public ReplicaStatus? StatusOf(ulong id) => _actors.TryGetValue(id, out var a) ? a?.Status : null;
