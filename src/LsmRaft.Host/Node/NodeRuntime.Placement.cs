@@ -142,9 +142,12 @@ internal sealed partial class NodeRuntime
             return;
         var known = registry.Known;
         // Down (no heartbeat for NodeRegistry.DownAfter) and for longer than the setting: a slow heartbeat is not a dead node.
-        var down = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Down && now - r.Heartbeat > _config.DownReplicaTimeout).Select(r => r.Id).ToHashSet();
+        // The cluster-wide settings from the meta group, so the outcome does not depend on which node leads it.
+        var settings = _maps!.Settings;
+        var downTimeout = settings is null ? _config.DownReplicaTimeout : TimeSpan.FromSeconds(settings.DownReplicaTimeoutSeconds);
+        var down = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Down && now - r.Heartbeat > downTimeout).Select(r => r.Id).ToHashSet();
         var up = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Up).Select(r => r.Id).ToList();
-        var shards = _maps!.Lookup.Shards;
+        var shards = _maps.Lookup.Shards;
         foreach (var shard in shards)
         {
             ulong lost = shard.Replicas.FirstOrDefault(down.Contains);
@@ -156,13 +159,13 @@ internal sealed partial class NodeRuntime
                 .FirstOrDefault();
             if (target == 0)
                 continue; // no live node without a replica of this shard: the shard keeps running one short
-            _logger.LogWarning("Node {Node} has been down for more than {Timeout}: re-creating its replica of shard {Shard} on node {Target}", lost, _config.DownReplicaTimeout, shard.Id, target);
+            _logger.LogWarning("Node {Node} has been down for more than {Timeout}: re-creating its replica of shard {Shard} on node {Target}", lost, downTimeout, shard.Id, target);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
             deadline.CancelAfter(ClusterAdmin.MoveTimeout);
             await Mover!.MoveAsync(shard.Id, lost, target, deadline.Token).ConfigureAwait(false);
             return; // one move per round; the next round sees the new map
         }
-        if (_config.Rebalance && down.Count == 0)
+        if ((settings?.Rebalance ?? _config.Rebalance) && down.Count == 0)
             await RebalanceOnceAsync(up, shards, token).ConfigureAwait(false);
     }
 

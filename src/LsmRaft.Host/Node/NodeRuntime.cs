@@ -116,7 +116,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             RefreshMap = ct => _maps!.RefreshAsync(stale: false, ct),
         };
         var meta = new ShardInfo(ClusterLayout.MetaGroupId, 0, ulong.MaxValue, 1, _layout.MetaVoters, [], null);
-        _maps = new ShardMapStore(Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _layout.Shards, LoadMapCopy() ?? _layout.Shards,
+        var settings = new ClusterSettings(_config.DownReplicaTimeout.TotalSeconds, _config.Rebalance);
+        _maps = new ShardMapStore(Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _layout.Shards, settings, LoadMapCopy() ?? _layout.Shards,
             SaveMapCopy, _changed, _loggers.CreateLogger("lsmraft.shardmap"));
 
         WriteInitialManifests(meta);
@@ -276,7 +277,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             })
             .ToList();
         var shards = (_maps!.TryLookup?.Shards ?? []).OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
-        return new ClusterView(_config.GroupId, _maps.Version, nodes, shards);
+        return new ClusterView(_config.GroupId, _maps.Version, nodes, shards, _maps.Settings);
     }
 
     private ulong? LeaderOf(ulong shardId)

@@ -35,17 +35,17 @@ internal sealed class ShardMapStore : IAsyncDisposable
     private Task? _loop;
     private Snapshot _current;
 
-    public ShardMapStore(RequestRouter router, ShardInfo meta, bool hasLocalMeta, IReadOnlyList<ShardInfo> bootstrap, IReadOnlyList<ShardInfo> lastKnown,
+    public ShardMapStore(RequestRouter router, ShardInfo meta, bool hasLocalMeta, IReadOnlyList<ShardInfo> bootstrap, ClusterSettings bootstrapSettings, IReadOnlyList<ShardInfo> lastKnown,
         Action<IReadOnlyList<ShardInfo>> persist, ChangeSignal changed, ILogger logger)
     {
         _router = router;
         _meta = meta;
         _hasLocalMeta = hasLocalMeta;
-        _bootstrap = bootstrap.Count == 0 ? null : new StoredMap(bootstrap.Max(s => s.Id) + 1, bootstrap.ToArray());
+        _bootstrap = bootstrap.Count == 0 ? null : new StoredMap(bootstrap.Max(s => s.Id) + 1, bootstrap.ToArray(), bootstrapSettings);
         _persist = persist;
         _changed = changed;
         _logger = logger;
-        _current = new Snapshot(0, lastKnown.Count == 0 ? null : new ShardMapLookup(lastKnown), _bootstrap?.NextShardId ?? 0);
+        _current = new Snapshot(0, lastKnown.Count == 0 ? null : new ShardMapLookup(lastKnown), _bootstrap?.NextShardId ?? 0, null);
     }
 
     /// <summary>Raised (on a background thread) after the map changed; the node reconciles its replicas.</summary>
@@ -54,6 +54,9 @@ internal sealed class ShardMapStore : IAsyncDisposable
     /// <summary>The latest map this node knows.</summary>
     public ShardMapLookup Lookup => Volatile.Read(ref _current).Lookup
         ?? throw new ShardUnavailableException(_meta.Id, "this node has not read the shard map from the meta group yet");
+
+    /// <summary>The cluster-wide settings as last read from the meta group; null until then.</summary>
+    public ClusterSettings? Settings => Volatile.Read(ref _current).Settings;
 
     /// <summary>The latest map, or null before this node first read one (a node that just joined).</summary>
     public ShardMapLookup? TryLookup => Volatile.Read(ref _current).Lookup;
@@ -147,7 +150,7 @@ internal sealed class ShardMapStore : IAsyncDisposable
         if (version <= current.Version)
             return;
         var map = Parse(encoded);
-        var next = new Snapshot(version, new ShardMapLookup(map.Shards), map.NextShardId);
+        var next = new Snapshot(version, new ShardMapLookup(map.Shards), map.NextShardId, map.Settings);
         if (Interlocked.CompareExchange(ref _current, next, current) != current)
             return; // a concurrent adopter won; the loop adopts the newest on its next read
         try
@@ -209,8 +212,8 @@ internal sealed class ShardMapStore : IAsyncDisposable
         }
     }
 
-    /// <summary>The map as stored in the meta group.</summary>
-    internal sealed record StoredMap(ulong NextShardId, ShardInfo[] Shards);
+    /// <summary>The map as stored in the meta group, with the cluster-wide settings (null in maps written before settings existed).</summary>
+    internal sealed record StoredMap(ulong NextShardId, ShardInfo[] Shards, ClusterSettings? Settings = null);
 
-    private sealed record Snapshot(ulong Version, ShardMapLookup? Lookup, ulong NextShardId);
+    private sealed record Snapshot(ulong Version, ShardMapLookup? Lookup, ulong NextShardId, ClusterSettings? Settings);
 }

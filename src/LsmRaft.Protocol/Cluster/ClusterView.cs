@@ -37,7 +37,15 @@ public sealed record ShardInfo(
 }
 
 /// <summary>
-/// The cluster as a node sees it: nodes, the shard map and its version. Served at <c>GET /v1/cluster</c>
-/// and cached by clients for routing.
+/// Cluster-wide placement settings, kept in the meta group with the shard map so every node acts on the same
+/// values (the bootstrapping node's configuration supplies them once).
 /// </summary>
-public sealed record ClusterView(string ClusterId, ulong MapVersion, IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<ShardInfo> Shards);
+/// <param name="DownReplicaTimeoutSeconds">A node silent this long has its replicas re-created elsewhere.</param>
+/// <param name="Rebalance">Whether replica counts are evened out across live nodes.</param>
+public sealed record ClusterSettings(double DownReplicaTimeoutSeconds, bool Rebalance);
+
+/// <summary>
+/// The cluster as a node sees it: nodes, the shard map and its version, and the cluster-wide settings.
+/// Served at <c>GET /v1/cluster</c> and cached by clients for routing.
+/// </summary>
+public sealed record ClusterView(string ClusterId, ulong MapVersion, IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<ShardInfo> Shards, ClusterSettings? Settings = null);

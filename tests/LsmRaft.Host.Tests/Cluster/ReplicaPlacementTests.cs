@@ -74,6 +74,10 @@ public sealed class ReplicaPlacementTests
         for (int i = 0; i < 40; i++)
             (await n1.PutAsync($"/v1/kv/d{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
 
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Settings is not null, TimeSpan.FromSeconds(10), "node 1 read the cluster settings");
+        var settings = JsonSerializer.Deserialize<ClusterView>(await n1.GetStringAsync("/v1/cluster"), LsmRaft.Client.Wire.WireJson.Lenient)!.Settings;
+        settings.Should().Be(new ClusterSettings(DownReplicaTimeoutSeconds: 10, Rebalance: true), "the meta group holds the bootstrap node's settings");
+
         await cluster.StopNodeAsync(4);
         await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Shards.All(s => !s.Replicas.Contains(4UL) && s.Replicas.Count == 3 && s.Learners.Count == 0),
             TimeSpan.FromSeconds(90), "every replica of node 4 is re-created on nodes 1-3");
