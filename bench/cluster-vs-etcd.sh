@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# A 3-node LsmRaft cluster and a 3-member etcd cluster (Debian's etcd-server) on loopback, one after the
-# other in the same run, driven by the same load generator (LsmRaft.Bench cluster) with the same workload:
+# A 3-node LsmRaft cluster and a 3-member etcd cluster (Debian's etcd-server) on loopback, both running for
+# the whole run and measured in alternation (etcd row, LsmRaft row, ROUNDS times; the figures are medians),
+# so a drift of the machine's speed hits both alike; driven by the same load generator (LsmRaft.Bench cluster) with the same workload:
 # 16-byte keys, 100-byte values, 16 and 64 concurrent connections spread over the three nodes, SECONDS per
 # load, writes then linearizable reads. fsync is on for both (etcd's default; LsmRaft's node log syncs every
 # group commit). Rewrites the section between cluster-vs-etcd:begin/end in docs/benchmarks.md.
-# Settings (environment): SECONDS_PER_LOAD (default 30), WARMUP (seconds of unmeasured load before each row, default 5), WORK_DIR (default ./data/cluster-vs-etcd), DOC.
+# Settings (environment): SECONDS_PER_LOAD (default 30), ROUNDS (alternating repetitions per row, default 3), WARMUP (seconds of unmeasured load before each row, default 5), WORK_DIR (default ./data/cluster-vs-etcd), DOC.
 # Ports used on 127.0.0.1: 23791-23796 (etcd), 28081-28086 (LsmRaft).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-30}
 WARMUP=${WARMUP:-5}
+ROUNDS=${ROUNDS:-3}
 WORK_DIR=${WORK_DIR:-./data/cluster-vs-etcd}
 DOC=${DOC:-docs/benchmarks.md}
 command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 2; }
@@ -22,13 +24,11 @@ pids=()
 cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-loads() { # target endpoints
-  for op in put get; do
-    for c in 16 64; do
-      $BENCH cluster --target="$1" --endpoints="$2" --op="$op" --connections="$c" --seconds="$SECONDS_PER_LOAD" --warmup="$WARMUP"
-    done
-  done
+row() { # target endpoints op connections
+  $BENCH cluster --target="$1" --endpoints="$2" --op="$3" --connections="$4" --seconds="$SECONDS_PER_LOAD" --warmup="$WARMUP"
 }
+etcd_endpoints="http://127.0.0.1:23791,http://127.0.0.1:23793,http://127.0.0.1:23795"
+lsm_endpoints="http://127.0.0.1:28082,http://127.0.0.1:28084,http://127.0.0.1:28086"
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 # --- etcd ---
@@ -43,8 +43,6 @@ for i in 1 2 3; do
   pids+=($!)
 done
 for attempt in $(seq 1 100); do curl -sf http://127.0.0.1:23791/health >/dev/null && break; sleep 0.2; done
-etcd_out=$(loads etcd "http://127.0.0.1:23791,http://127.0.0.1:23793,http://127.0.0.1:23795")
-cleanup; pids=()
 
 # --- LsmRaft ---
 peers="1:127.0.0.1:28081,2:127.0.0.1:28083,3:127.0.0.1:28085"
@@ -57,25 +55,35 @@ done
 for i in 1 2 3; do
   for attempt in $(seq 1 150); do curl -sf "http://127.0.0.1:$((28080 + 2 * i))/readyz" >/dev/null && break; sleep 0.2; done
 done
-lsm_out=$(loads lsmraft "http://127.0.0.1:28082,http://127.0.0.1:28084,http://127.0.0.1:28086")
+
+etcd_out=""; lsm_out=""
+for op in put get; do
+  for c in 16 64; do
+    for round in $(seq 1 "$ROUNDS"); do
+      etcd_out+="$(row etcd "$etcd_endpoints" "$op" "$c")"$'\n'
+      lsm_out+="$(row lsmraft "$lsm_endpoints" "$op" "$c")"$'\n'
+    done
+  done
+done
 cleanup; pids=()
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
-python3 - "$DOC" "$etcd_out" "$lsm_out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$(etcd --version | head -1)" "$WARMUP" <<'PY'
-import sys, re, os, datetime, subprocess
-doc, etcd_out, lsm_out, secs, l0, l1, etcdv, warm = sys.argv[1:9]
+python3 - "$DOC" "$etcd_out" "$lsm_out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$(etcd --version | head -1)" "$WARMUP" "$ROUNDS" <<'PY'
+import sys, re, os, datetime, subprocess, statistics
+doc, etcd_out, lsm_out, secs, l0, l1, etcdv, warm, rounds = sys.argv[1:10]
 def parse(text):
-    rows = {}
+    runs = {}
     for line in text.splitlines():
         m = re.match(r"cluster target=\w+ op=(\w+) connections=(\d+): (\d+) ops/sec\s+p50 (\d+) micros\s+p99 (\d+) micros\s+errors (\d+)", line)
         if m:
-            rows[(m.group(1), int(m.group(2)))] = tuple(int(x) for x in m.groups()[2:])
-    return rows
+            runs.setdefault((m.group(1), int(m.group(2))), []).append(tuple(int(x) for x in m.groups()[2:]))
+    # Each metric's median over the rounds; errors summed.
+    return {k: (int(statistics.median(r[0] for r in v)), int(statistics.median(r[1] for r in v)), int(statistics.median(r[2] for r in v)), sum(r[3] for r in v)) for k, v in runs.items()}
 e, l = parse(etcd_out), parse(lsm_out)
 cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p' | head -1", shell=True, capture_output=True, text=True).stdout.strip()
 lines = ["<!-- cluster-vs-etcd:begin -->", "## 3-node cluster vs etcd", "",
  f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC by `bench/cluster-vs-etcd.sh` on {os.cpu_count()} cores ({cpu}); load average {l0} at start, {l1} at end. {etcdv}; etcd v3 JSON gateway.",
- f"Both clusters run as three processes on 127.0.0.1 with fsync on, one after the other; the same closed-loop load generator (`LsmRaft.Bench cluster`) drives each for {secs} s per row after {warm} s of the same load that is not measured (connections, JIT tiers and caches settle; the same for both), connections spread over the three nodes; 16-byte keys from a 100,000-key space, 100-byte values; reads are linearizable.", "",
+ f"Both clusters run as three processes each on 127.0.0.1 with fsync on, side by side for the whole run; the same closed-loop load generator (`LsmRaft.Bench cluster`) drives one of them at a time, alternating etcd and LsmRaft {rounds} times per row (figures: the median of each metric over the rounds), for {secs} s per run after {warm} s of the same load that is not measured (connections, JIT tiers and caches settle; the same for both), connections spread over the three nodes; 16-byte keys from a 100,000-key space, 100-byte values; reads are linearizable.", "",
  "| load | etcd ops/s | LsmRaft ops/s | LsmRaft/etcd | etcd p50 / p99 µs | LsmRaft p50 / p99 µs | errors (etcd / LsmRaft) |",
  "| --- | ---: | ---: | ---: | --- | --- | --- |"]
 for op in ("put", "get"):
