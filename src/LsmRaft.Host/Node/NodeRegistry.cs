@@ -39,7 +39,7 @@ internal sealed class NodeRegistry : IAsyncDisposable
         _meta = meta;
         _hasLocalMeta = hasLocalMeta;
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        _loop = Task.Run(() => MetaPoll.RunAsync(HeartbeatInterval, HeartbeatAsync, _logger, "Node registry update", _stop.Token));
     }
 
     /// <summary>Raised after each successful read of the registry.</summary>
@@ -51,42 +51,19 @@ internal sealed class NodeRegistry : IAsyncDisposable
     public NodeState StateOf(ulong nodeId, DateTimeOffset now) =>
         Known.TryGetValue(nodeId, out var record) && now - record.Heartbeat <= DownAfter ? NodeState.Up : NodeState.Down;
 
-    private async Task RunAsync()
+    /// <summary>One round: write this node's heartbeat, then read the whole registry back.</summary>
+    private async Task HeartbeatAsync(CancellationToken token)
     {
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                var record = _describe() with { Heartbeat = DateTimeOffset.UtcNow };
-                await _router.MetaPutAsync(_meta, Key(_self), JsonSerializer.SerializeToUtf8Bytes(record), token).ConfigureAwait(false);
-                var rows = await _router.MetaScanAsync(_meta, Prefix, PrefixEnd, stale: _hasLocalMeta, token).ConfigureAwait(false);
-                var known = new Dictionary<ulong, NodeRecord>();
-                foreach (var (_, value) in rows)
-                    if (JsonSerializer.Deserialize<NodeRecord>(value) is { } r)
-                        known[r.Id] = r;
-                Volatile.Write(ref _known, known);
-                Updated?.Invoke(known);
-                _changed.Notify();
-            }
-            catch (Exception e) when (e is KvException or IOException or TimeoutException or JsonException)
-            {
-                if (!token.IsCancellationRequested)
-                    _logger.LogDebug("Node registry update failed: {Message}", e.Message);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                break;
-            }
-            try
-            {
-                await Task.Delay(HeartbeatInterval, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
+        var record = _describe() with { Heartbeat = DateTimeOffset.UtcNow };
+        await _router.MetaPutAsync(_meta, Key(_self), JsonSerializer.SerializeToUtf8Bytes(record), token).ConfigureAwait(false);
+        var rows = await _router.MetaScanAsync(_meta, Prefix, PrefixEnd, stale: _hasLocalMeta, token).ConfigureAwait(false);
+        var known = new Dictionary<ulong, NodeRecord>();
+        foreach (var (_, value) in rows)
+            if (JsonSerializer.Deserialize<NodeRecord>(value) is { } r)
+                known[r.Id] = r;
+        Volatile.Write(ref _known, known);
+        Updated?.Invoke(known);
+        _changed.Notify();
     }
 
     private static byte[] Key(ulong id) => Encoding.ASCII.GetBytes($"node/{id:D20}");

@@ -64,7 +64,8 @@ internal sealed class ShardMapStore : IAsyncDisposable
     /// <summary>Version of <see cref="Lookup"/>: the Raft index of the meta write that made it (0 = not read from the meta group yet).</summary>
     public ulong Version => Volatile.Read(ref _current).Version;
 
-    public void Start() => _loop = Task.Run(RunAsync);
+    public void Start() => _loop = Task.Run(() => MetaPoll.RunAsync(RefreshInterval,
+        token => RefreshAsync(stale: _hasLocalMeta && Version != 0, token), _logger, "Shard map refresh", _stop.Token));
 
     /// <summary>Reads the map from the meta group now (linearizable unless <paramref name="stale"/>) and adopts it if newer.</summary>
     public async Task RefreshAsync(bool stale, CancellationToken cancellationToken)
@@ -167,35 +168,6 @@ internal sealed class ShardMapStore : IAsyncDisposable
 
     private static StoredMap Parse(byte[] encoded) =>
         JsonSerializer.Deserialize<StoredMap>(encoded) ?? throw new JsonException("The shard map in the meta group is empty.");
-
-    private async Task RunAsync()
-    {
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await RefreshAsync(stale: _hasLocalMeta && Version != 0, token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is KvException or IOException or TimeoutException or JsonException or ArgumentException)
-            {
-                if (!token.IsCancellationRequested)
-                    _logger.LogDebug("Shard map refresh failed: {Message}", e.Message);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                break;
-            }
-            try
-            {
-                await Task.Delay(RefreshInterval, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {
