@@ -109,8 +109,8 @@ internal sealed partial class Simulator
         return rd.HardState is not { } hs || (hs.Term == durable.Term && hs.Vote == durable.Vote);
     }
 
-    /// <summary>Most pipelined Readies in flight per node.</summary>
-    private const int MaxPipelinedReadies = 4;
+    /// <summary>Most pipelined Readies in flight per node: the replica actor's default (ReplicaOptions.MaxReadiesInFlight).</summary>
+    private const int MaxPipelinedReadies = 8;
 
     /// <summary>
     /// Pipelined Readies: the writes are made; committed entries (durable locally by the core's rule) are applied

@@ -26,8 +26,9 @@ internal static class RaftBenchmark
         "--proposers=LIST   comma-separated concurrent proposer counts (default 1,16,64)",
         "--seconds=N        measured seconds per proposer count (default 10)",
         "--warmup=N         unmeasured seconds of load before each measurement (default 2; lets tiered JIT settle)",
-        "--disk=KIND        memory | nodelog (default nodelog: fsync on)",
+        "--disk=KIND        memory | nodelog (default: fsync on) | nodelog-nosync (written, never fsynced: splits the cost of fsync from the rest)",
         "--value_size=N     bytes per value (default 100)",
+        "--readies=N        Readies whose log writes may be in flight per replica (default: the replica's default)",
         "--db=DIR           directory for node logs and engines with --disk=nodelog (default ./data/raft-bench)",
     ];
 
@@ -39,28 +40,29 @@ internal static class RaftBenchmark
         int seconds = flags.GetInt32("seconds", 10, 1, 3600);
         int warmup = flags.GetInt32("warmup", 2, 0, 600);
         string disk = flags.GetString("disk", "nodelog");
-        if (disk is not ("memory" or "nodelog"))
-            throw new FlagException("disk", $"'{disk}' is not one of memory, nodelog");
+        if (disk is not ("memory" or "nodelog" or "nodelog-nosync"))
+            throw new FlagException("disk", $"'{disk}' is not one of memory, nodelog, nodelog-nosync");
         int valueSize = flags.GetInt32("value_size", 100, 0, 1 << 20);
         string dir = flags.GetString("db", "./data/raft-bench");
+        int readies = flags.GetInt32("readies", new ReplicaOptions { GroupId = 1, NodeId = 1, Directory = "." }.MaxReadiesInFlight, 1, 1024);
         flags.RejectUnknown("raft");
 
-        output.WriteLine($"raft: 3 replicas, in-memory transport, disk={disk}, value {valueSize} B, {seconds} s per run");
+        output.WriteLine($"raft: 3 replicas, in-memory transport, disk={disk}, value {valueSize} B, {readies} Readies in flight, {seconds} s per run");
         foreach (int proposers in counts)
         {
-            var r = RunOnce(disk, dir, proposers, seconds, warmup, valueSize).GetAwaiter().GetResult();
+            var r = RunOnce(disk, dir, proposers, seconds, warmup, valueSize, readies).GetAwaiter().GetResult();
             output.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                "raft disk={0,-7} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0}  cpu {6,5:F1} micros/commit  alloc {7,6:F0} B/commit  gc0/1/2 {8}/{9}/{10}",
+                "raft disk={0,-14} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0} (mean {11,5:F0} micros, {12,4:F1} writes each)  cpu {6,5:F1} micros/commit  alloc {7,6:F0} B/commit  gc0/1/2 {8}/{9}/{10}",
                 disk, proposers, r.OpsPerSecond, r.Latency.PercentileNanos(50) / 1000, r.Latency.PercentileNanos(99) / 1000, r.Syncs / (double)seconds,
-                r.CpuMicrosPerCommit, r.BytesPerCommit, r.Gc0, r.Gc1, r.Gc2));
+                r.CpuMicrosPerCommit, r.BytesPerCommit, r.Gc0, r.Gc1, r.Gc2, r.SyncMicros, r.WritesPerBatch));
         }
         return 0;
     }
 
     /// <summary>One measured run. CPU time and allocations are process-wide over the measured interval, divided by commits.</summary>
-    private readonly record struct RunResult(double OpsPerSecond, LatencyHistogram Latency, long Syncs, double CpuMicrosPerCommit, double BytesPerCommit, int Gc0, int Gc1, int Gc2);
+    private readonly record struct RunResult(double OpsPerSecond, LatencyHistogram Latency, long Syncs, double CpuMicrosPerCommit, double BytesPerCommit, int Gc0, int Gc1, int Gc2, double SyncMicros, double WritesPerBatch);
 
-    private static async Task<RunResult> RunOnce(string disk, string root, int proposers, int seconds, int warmup, int valueSize)
+    private static async Task<RunResult> RunOnce(string disk, string root, int proposers, int seconds, int warmup, int valueSize, int readies)
     {
         IFileSystem fs = disk == "memory" ? new MemoryFileSystem() : PhysicalFileSystem.Instance;
         string dir = disk == "memory" ? "/bench" : Path.GetFullPath(Path.Combine(root, $"run-{proposers}-{Environment.ProcessId}"));
@@ -87,7 +89,7 @@ internal static class RaftBenchmark
                 }
                 else
                 {
-                    var nodeLog = NodeLog.Open(fs, Path.Combine(replicaDir, "raftlog"), new NodeLogOptions());
+                    var nodeLog = NodeLog.Open(fs, Path.Combine(replicaDir, "raftlog"), new NodeLogOptions { SyncWrites = disk == "nodelog" });
                     logs.Add(nodeLog);
                     log = new NodeLogReplicaLog(nodeLog, 1, fs, replicaDir, members);
                 }
@@ -102,6 +104,7 @@ internal static class RaftBenchmark
                     StatusChanged = statusChanged,
                     SnapshotInterval = 1_000_000,
                     Seed = (int)id,
+                    MaxReadiesInFlight = readies,
                 };
                 ulong nodeId = id;
                 var replica = system.Spawn<ReplicaMessage>($"replica-{id}", () => replicas[nodeId] = new ReplicaActor(options, log, network.TransportFor(nodeId)));
@@ -146,7 +149,8 @@ internal static class RaftBenchmark
                 }
             })).ToArray();
             await Task.Delay(TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
-            long syncsBefore = logs.Sum(l => l.SyncCount);
+            long syncsBefore = logs.Sum(l => l.SyncCount), syncTicksBefore = logs.Sum(l => l.SyncTicks);
+            long batchesBefore = logs.Sum(l => l.BatchCount), batchRequestsBefore = logs.Sum(l => l.BatchRequests);
             var process = Process.GetCurrentProcess();
             var cpuBefore = process.TotalProcessorTime;
             long allocBefore = GC.GetTotalAllocatedBytes(precise: false);
@@ -165,8 +169,11 @@ internal static class RaftBenchmark
             var merged = new LatencyHistogram();
             foreach (var h in histograms)
                 merged.Merge(h);
-            return new RunResult(counts.Sum() / elapsed, merged, logs.Sum(l => l.SyncCount) - syncsBefore, cpuMicros / commits, allocated / (double)commits,
-                GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2);
+            long syncs = logs.Sum(l => l.SyncCount) - syncsBefore, batches = Math.Max(1, logs.Sum(l => l.BatchCount) - batchesBefore);
+            double syncMicros = (logs.Sum(l => l.SyncTicks) - syncTicksBefore) * 1e6 / Stopwatch.Frequency / Math.Max(1, syncs);
+            double writesPerBatch = (logs.Sum(l => l.BatchRequests) - batchRequestsBefore) / (double)batches;
+            return new RunResult(counts.Sum() / elapsed, merged, syncs, cpuMicros / commits, allocated / (double)commits,
+                GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2, syncMicros, writesPerBatch);
         }
         finally
         {

@@ -94,6 +94,8 @@ internal sealed partial class NodeLog
                     request.Complete(new IOException("The node log failed earlier and accepts no more writes; reopen it.", _failure));
                 continue;
             }
+            Interlocked.Increment(ref _batchCount);
+            Interlocked.Add(ref _batchRequests, batch.Count);
             try
             {
                 WriteBatch(batch);
@@ -195,7 +197,9 @@ internal sealed partial class NodeLog
         _active.Append(_batch.Written);
         if (_options.SyncWrites)
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             _active.Sync();
+            Interlocked.Add(ref _syncTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             Interlocked.Increment(ref _syncCount);
         }
         else

@@ -44,6 +44,9 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
 
     private Task _writer = Task.CompletedTask;
     private long _syncCount;
+    private long _syncTicks;
+    private long _batchCount;
+    private long _batchRequests;
 
     private NodeLog(IFileSystem fs, string directory, NodeLogOptions options, IDisposable directoryLock)
     {
@@ -55,6 +58,15 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
 
     /// <summary>fsyncs performed (batches, segment headers, rotations, recovery rewrites).</summary>
     public long SyncCount => Interlocked.Read(ref _syncCount);
+
+    /// <summary>Time spent in the fsyncs of write batches, in <see cref="System.Diagnostics.Stopwatch"/> ticks (benchmarks divide by <see cref="BatchCount"/>).</summary>
+    public long SyncTicks => Interlocked.Read(ref _syncTicks);
+
+    /// <summary>Write batches made by the writer (each one append and, with SyncWrites, one fsync).</summary>
+    public long BatchCount => Interlocked.Read(ref _batchCount);
+
+    /// <summary>Requests those batches carried: group commit at work when this exceeds <see cref="BatchCount"/>.</summary>
+    public long BatchRequests => Interlocked.Read(ref _batchRequests);
 
     public IReadOnlyCollection<ulong> Groups
     {

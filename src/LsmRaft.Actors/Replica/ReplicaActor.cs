@@ -36,11 +36,6 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private HardState _issuedHard;
     private readonly Queue<InFlightReady> _inFlight = new();
 
-    /// <summary>
-    /// Readies whose writes may be in flight at once: one being fsynced and the next queued behind it. More would
-    /// join the same queued batch in the node log anyway, and cost a Ready each (measured: 2 beats 1 and 3).
-    /// </summary>
-    private const int MaxReadiesInFlight = 2;
 
     /// <summary>The configuration as of the applied index (from the snapshot, then each applied conf change).</summary>
     private ConfState _appliedConf = ConfState.Empty;
@@ -211,7 +206,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     /// </summary>
     private async ValueTask DrainReadyAsync(RaftNode node, CancellationToken cancellationToken)
     {
-        while (_inFlight.Count < MaxReadiesInFlight && node.HasReady())
+        while (_inFlight.Count < _options.MaxReadiesInFlight && node.HasReady())
         {
             var ready = node.GetReady();
             if (ready.HardState is { } issued)

@@ -58,6 +58,18 @@ internal sealed record ReplicaOptions
     /// <summary>Take a snapshot (engine checkpoint) and compact the log every this many applied entries.</summary>
     public ulong SnapshotInterval { get; init; } = 10_000;
 
+    /// <summary>
+    /// Readies whose log writes may be in flight at once (pipelining, RaftConfig.PipelinedReadies). A leader sends
+    /// a Ready's appends before its own write is durable, so with too few slots, new proposals and commits wait
+    /// behind the leader's fsync; a follower's later appends join the batch queued behind the fsync in flight
+    /// rather than the one after it. Measured in docs/benchmarks.md (raft, --readies).
+    /// </summary>
+    public int MaxReadiesInFlight
+    {
+        get;
+        init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxReadiesInFlight), value, "At least one Ready must be allowed in flight.");
+    } = 8;
+
     /// <summary>Bytes per snapshot chunk on the wire.</summary>
     public int SnapshotChunkBytes { get; init; } = 1 << 20;
 
