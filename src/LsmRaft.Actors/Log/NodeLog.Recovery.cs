@@ -91,7 +91,7 @@ internal sealed partial class NodeLog
         for (int p = from; p + minimum <= data.Length; p++)
         {
             byte type = data[p + RaftLogFormat.RecordHeaderSize];
-            if (type is < (byte)RecordType.Entries or > (byte)RecordType.Compact)
+            if (type is < (byte)RecordType.Entries or > (byte)RecordType.Forget)
                 continue; // cheap filter before the checksum
             if (RaftLogFormat.TryDecode(data, p, out _, out _) is not null)
                 return true;

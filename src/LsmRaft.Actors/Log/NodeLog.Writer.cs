@@ -120,6 +120,7 @@ internal sealed partial class NodeLog
         var records = new List<LogRecord>();
         var bounds = new Dictionary<ulong, (ulong Compacted, ulong Last)>();
         var accepted = new List<Request>(batch.Count);
+        Dictionary<ulong, HardState>? hardStates = null;
         bool reshaped = false;
         foreach (var request in batch)
         {
@@ -131,7 +132,20 @@ internal sealed partial class NodeLog
                     b = (group?.Compacted ?? 0, group?.LastIndex ?? 0);
                 }
             }
-            if (request.ResetTerm is { } resetTerm)
+            if (request.Forget)
+            {
+                HardState kept;
+                lock (_gate)
+                    kept = _groups.GetValueOrDefault(request.Group)?.HardState ?? default;
+                if (hardStates?.TryGetValue(request.Group, out var queued) == true)
+                    kept = queued;
+                records.Add(_batch.AddForget(request.Group));
+                records.Add(_batch.AddHardState(request.Group, kept with { Commit = 0 }));
+                (hardStates ??= new())[request.Group] = kept with { Commit = 0 };
+                b = (0, 0);
+                reshaped = true;
+            }
+            else if (request.ResetTerm is { } resetTerm)
             {
                 // Drop the whole suffix (it may conflict with the snapshot), then restart after it.
                 if (b.Last > b.Compacted)
@@ -167,7 +181,10 @@ internal sealed partial class NodeLog
                 b = (b.Compacted, request.Entries[^1].Index);
             }
             if (request.HardState is { } hardState)
+            {
                 records.Add(_batch.AddHardState(request.Group, hardState));
+                (hardStates ??= new())[request.Group] = hardState;
+            }
             bounds[request.Group] = b;
             accepted.Add(request);
         }
@@ -306,6 +323,14 @@ internal sealed partial class NodeLog
             case RecordType.HardState:
                 group.HardState = record.HardState;
                 group.HardStateSegment = segment;
+                break;
+            case RecordType.Forget:
+                group.Entries.Clear();
+                group.Cache.Clear();
+                group.Compacted = 0;
+                group.CompactedTerm = 0;
+                group.CompactSegment = -1;
+                group.Start = 1;
                 break;
             case RecordType.Compact:
                 group.CompactSegment = segment;

@@ -133,6 +133,22 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
         return Submit(new Request(groupId, [], null, index, 64) { ResetTerm = term }, cancellationToken);
     }
 
+    /// <summary>
+    /// Restarts the group's log from nothing, for a replica created again on a node that held the group before
+    /// (a move back): entries and the compaction point are dropped, and the hard state keeps its term and vote
+    /// (a node never votes twice in one term, whichever replica of the group it runs) with commit reset to 0.
+    /// Only for a group with no running replica on this node. A group the log does not hold is left alone.
+    /// </summary>
+    public ValueTask ForgetAsync(ulong groupId, CancellationToken cancellationToken) =>
+        Holds(groupId) ? Submit(new Request(groupId, [], null, 0, 64) { Forget = true }, cancellationToken) : default;
+
+    /// <summary>True when the log holds anything of the group: entries, a compaction point or a hard state.</summary>
+    public bool Holds(ulong groupId)
+    {
+        lock (_gate)
+            return _groups.TryGetValue(groupId, out var group) && (group.LastIndex > 0 || !group.HardState.Equals(default(HardState)));
+    }
+
     public ulong FirstIndex(ulong groupId)
     {
         lock (_gate) return (_groups.GetValueOrDefault(groupId)?.Compacted ?? 0) + 1;
@@ -292,6 +308,9 @@ internal sealed partial class NodeLog : IAsyncDisposable, IDisposable
         public HardState? HardState { get; } = hardState;
         public ulong CompactThrough { get; } = compactThrough;
         public long Bytes { get; } = bytes;
+
+        /// <summary>The group's log restarts from nothing (<see cref="NodeLog.ForgetAsync"/>).</summary>
+        public bool Forget { get; init; }
 
         /// <summary>With <see cref="CompactThrough"/>: the log restarts after a snapshot at CompactThrough with this term; entries after it are dropped too.</summary>
         public ulong? ResetTerm { get; init; }

@@ -12,6 +12,7 @@ internal enum RecordType : byte
     HardState = 2,
     Truncate = 3,
     Compact = 4,
+    Forget = 5,
 }
 
 /// <summary>
@@ -124,6 +125,7 @@ internal static class RaftLogFormat
                 Index = Coding.ReadFixed64(payload),
                 Term = Coding.ReadFixed64(payload[8..]),
             },
+            RecordType.Forget when payload.Length == 0 => new LogRecord { Type = type, Group = group },
             _ => null,
         };
         detail = record is null ? $"malformed record of type {(byte)type}" : "";
@@ -221,6 +223,13 @@ internal sealed class RecordWriter
         Coding.WriteFixed64(span[8..], term);
         End();
         return new LogRecord { Type = RecordType.Compact, Group = group, Index = throughIndex, Term = term };
+    }
+
+    public LogRecord AddForget(ulong group)
+    {
+        Begin(RecordType.Forget, group);
+        End();
+        return new LogRecord { Type = RecordType.Forget, Group = group };
     }
 
     private void Begin(RecordType type, ulong group)

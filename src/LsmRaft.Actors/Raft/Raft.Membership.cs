@@ -60,9 +60,13 @@ internal sealed partial class Raft
                 }
             }
 
+            // A departing member added back (a replica moved away and back again) starts from nothing: its node
+            // may have discarded the group's log and state after hearing of its removal, so what this leader
+            // knew of its log (Match, and the commit index heartbeats derive from it) no longer holds.
             foreach (var id in departing.Keys.Where(configs.Current.Contains).ToList())
             {
                 departing.Remove(id);
+                Tracker.Remove(id);
             }
         }
 

@@ -59,16 +59,19 @@ internal sealed partial class NodeRuntime
                 // after the split. Give the first case time, then join the group empty and take a snapshot.
                 if (!learner && now - (_missingSince.TryAdd(shard.Id, now) ? now : _missingSince[shard.Id]) < MissingReplicaGrace)
                     continue;
-                if (_log!.LastIndex(shard.Id) > 0)
-                {
-                    _logger.LogWarning("Not starting a replica of shard {Shard}: this node's log still holds entries of the group from an earlier replica", shard.Id);
-                    continue;
-                }
                 string dir = ReplicaDirectory(shard.Id);
                 lock (_creationLock)
                 {
                     if (!ReplicaManifest.Exists(_fs, dir))
                     {
+                        // A replica this node held before (moved away, now moved back) left its log behind: start
+                        // that log over. Waited for under the creation lock (one fsync) so that a split child of the
+                        // same group cannot be created in between.
+                        if (_log!.Holds(shard.Id))
+                        {
+                            _logger.LogInformation("Shard {Shard}: dropping what this node's log kept of the group's earlier replica here", shard.Id);
+                            _log.ForgetAsync(shard.Id, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                        }
                         _fs.DeleteDirectory(dir);
                         ReplicaManifest.Create(shard.Id, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
                         _logger.LogInformation("Starting an empty replica of shard {Shard} ({Role}); it learns the shard's state from a snapshot", shard.Id, learner ? "joining as a learner" : "missing voter");
@@ -95,15 +98,19 @@ internal sealed partial class NodeRuntime
         }
     }
 
-    /// <summary>Stops a replica this node no longer holds, drops its log entries and deletes its directory.</summary>
+    /// <summary>
+    /// Stops a replica this node no longer holds, deletes its directory, then drops its log (term and vote stay).
+    /// In that order: a crash in between leaves a log without a replica, which is started over if the group
+    /// comes back here, never a replica whose engine is ahead of its log.
+    /// </summary>
     private async Task RetireReplicaAsync(ReplicaHandle replica)
     {
         _logger.LogInformation("Retiring the replica of shard {Shard}: the shard map no longer lists this node", replica.GroupId);
         lock (_replicas)
             _replicas.Remove(replica.GroupId, out _);
         await _system!.StopAsync(replica.Ref).ConfigureAwait(false);
-        await _log!.CompactAsync(replica.GroupId, _log.LastIndex(replica.GroupId), CancellationToken.None).ConfigureAwait(false);
         _fs.DeleteDirectory(ReplicaDirectory(replica.GroupId));
+        await _log!.ForgetAsync(replica.GroupId, CancellationToken.None).ConfigureAwait(false);
         _changed.Notify();
     }
 

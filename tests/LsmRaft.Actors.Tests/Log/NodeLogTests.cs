@@ -132,6 +132,56 @@ public sealed class NodeLogTests
     }
 
     [Fact]
+    public async Task Forgetting_a_group_restarts_its_log_from_index_1_keeps_term_and_vote_and_survives_reopen_and_segment_deletion()
+    {
+        var fs = new MemoryFileSystem();
+        var options = new NodeLogOptions { SegmentSize = 1024 };
+        string payload = new('p', 200);
+        await using (var log = NodeLog.Open(fs, Dir, options))
+        {
+            for (ulong i = 1; i <= 12; i++)
+                await log.AppendAsync(7, [E(3, i, payload)], new HardState(3, 2, i), default);
+            await log.CompactAsync(7, 10, default);
+            await log.AppendAsync(8, [E(1, 1, "other")], new HardState(1, 1, 1), default);
+            log.ForgetAsync(99, default).IsCompletedSuccessfully.Should().BeTrue("a group the log does not hold is left alone");
+            log.Holds(99).Should().BeFalse();
+
+            await log.ForgetAsync(7, default);
+            log.Holds(7).Should().BeTrue("term and vote stay");
+            log.FirstIndex(7).Should().Be(1);
+            log.LastIndex(7).Should().Be(0);
+            log.GetHardState(7).Should().Be(new HardState(3, 2, 0));
+            log.ReadEntries(7, 1, 1).Should().BeEmpty();
+            await FluentActions.Awaiting(async () => await log.AppendAsync(7, [E(4, 2)], null, default)).Should().ThrowAsync<ArgumentException>("the restarted log begins at index 1");
+            await log.AppendAsync(7, [E(4, 1, "again")], new HardState(4, 0, 0), default);
+        }
+        await using (var log = NodeLog.Open(fs, Dir, options))
+        {
+            log.FirstIndex(7).Should().Be(1, "the Forget record is replayed after the older entries and compaction point");
+            log.LastIndex(7).Should().Be(1);
+            Describe(log.ReadEntries(7, 1, 2)).Should().Be(Describe([E(4, 1, "again")]));
+            log.GetHardState(7).Should().Be(new HardState(4, 0, 0));
+            Describe(log.ReadEntries(8, 1, 2)).Should().Be(Describe([E(1, 1, "other")]));
+
+            // Group 8 moves on and compacts: the segments holding group 7's old entries and its Forget record are
+            // deleted, and what remains still describes both groups.
+            for (ulong i = 2; i <= 20; i++)
+                await log.AppendAsync(8, [E(1, i, payload)], new HardState(1, 1, i), default);
+            int before = Segments(fs);
+            await log.CompactAsync(7, 1, default);
+            await log.CompactAsync(8, 20, default);
+            Segments(fs).Should().BeLessThan(before - 3, "no group needs the older segments");
+        }
+        await using (var log = NodeLog.Open(fs, Dir, options))
+        {
+            log.FirstIndex(7).Should().Be(2);
+            log.LastIndex(7).Should().Be(1);
+            log.GetHardState(7).Should().Be(new HardState(4, 0, 0));
+            log.FirstIndex(8).Should().Be(21);
+        }
+    }
+
+    [Fact]
     public async Task Reads_past_the_cache_come_from_segment_files_and_respect_max_bytes()
     {
         var fs = new MemoryFileSystem();

@@ -237,6 +237,27 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public void A_removed_member_added_back_before_the_leader_forgot_it_starts_from_an_empty_log()
+    {
+        // A replica moved away and straight back: its node may have dropped the group's log after the removal,
+        // so the leader must not reuse what it knew of that log (a heartbeat carrying the old match as commit
+        // index would be past the end of the new, empty log).
+        var env = ClusterWithLeader(3, "prevote=true checkquorum=true");
+        env.Handle("propose 1 a");
+        env.Handle("stabilize");
+        env.Handle("propose-conf-change 1 r3");
+        env.Handle("stabilize");
+        var leader = env.Nodes[1].Raft;
+        leader.Status().Progress[3].Match.Should().BeGreaterThan(0, "node 3 is still departing, with the progress it had");
+
+        env.Handle("propose-conf-change 1 l3");
+        var progress = leader.Status().Progress[3];
+        progress.Match.Should().Be(0);
+        progress.IsLearner.Should().BeTrue();
+        progress.Next.Should().Be(leader.Status().LastIndex + 1);
+    }
+
+    [Fact]
     public void Membership_changes_that_do_not_fit_the_configuration_are_refused()
     {
         var env = ClusterWithLeader(3);
