@@ -16,8 +16,7 @@ public sealed partial class LsmEngine
     {
         ThrowIfDisposed();
         Limits.CheckKey(key);
-        ulong sequence = snapshot?.Sequence ?? Volatile.Read(ref _lastSequence);
-        var sv = AcquireSuperVersion();
+        var (sv, sequence) = AcquireReadView(snapshot);
         try
         {
             if (sv.Mem.TryGet(key, sequence, out var kind, out var memValue))
@@ -66,8 +65,7 @@ public sealed partial class LsmEngine
     public LsmIterator NewIterator(Snapshot? snapshot = null)
     {
         ThrowIfDisposed();
-        ulong sequence = snapshot?.Sequence ?? Volatile.Read(ref _lastSequence);
-        var sv = AcquireSuperVersion();
+        var (sv, sequence) = AcquireReadView(snapshot);
         try
         {
             var children = new List<IInternalIterator>(2 + sv.Immutables.Length + sv.Version.Levels[0].Length + sv.Version.NumLevels)
@@ -125,6 +123,25 @@ public sealed partial class LsmEngine
         }
         return result;
     }
+
+    /// <summary>
+    /// The super version and the sequence a read without a snapshot sees, taken in that order. The other order
+    /// loses data: between reading the sequence S and taking the super version, a newer version of a key could be
+    /// written, flushed and compacted with the older one dropped (no snapshot protected S), and the read would then
+    /// find only the newer version, invisible at S, and miss the key. Taken in this order, every table and memtable
+    /// is pinned first, so nothing S needs can go, and S covers all of the pinned memtables' writes that were
+    /// published; writes into a memtable created after the super version are all newer than those in it, so
+    /// leaving them out still shows a prefix of the writes. With a snapshot, its registration protects the sequence.
+    /// </summary>
+    private (SuperVersion View, ulong Sequence) AcquireReadView(Snapshot? snapshot)
+    {
+        var sv = AcquireSuperVersion();
+        BetweenReadViewSteps?.Invoke();
+        return (sv, snapshot?.Sequence ?? Volatile.Read(ref _lastSequence));
+    }
+
+    /// <summary>Tests only: runs inside <see cref="AcquireReadView"/>, between taking the super version and reading the sequence.</summary>
+    internal Action? BetweenReadViewSteps { get; set; }
 
     /// <summary>A view of the current state for repeatable reads; dispose it when done so compaction may drop what it pins.</summary>
     public Snapshot GetSnapshot()
