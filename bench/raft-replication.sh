@@ -3,10 +3,13 @@
 # proposals per second and commit latency with 1, 16 and 64 concurrent proposers, with in-memory logs and
 # engines and with real node logs on disk (fsync on), next to the disk's single-writer fsync rate measured
 # in the same run. Rewrites the section between the raft-replication:begin/end markers of docs/benchmarks.md.
-# Settings (environment): SECONDS_PER_RUN (default 10), WORK_DIR (default ./data/raft-bench), DOC.
+# Then ROUNDS more pairs "fsync rate, then 64 proposers on the real log", each giving a ratio, and their median:
+# this machine's disk speed drifts by up to 2x within minutes, and a pair measured back to back shares the drift.
+# Settings (environment): SECONDS_PER_RUN (default 10), ROUNDS (default 3), WORK_DIR (default ./data/raft-bench), DOC.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+ROUNDS=${ROUNDS:-3}
 WORK_DIR=${WORK_DIR:-./data/raft-bench}
 DOC=${DOC:-docs/benchmarks.md}
 dotnet build -c Release bench/LsmRaft.Bench >/dev/null
@@ -17,10 +20,22 @@ fsync_before=$($BENCH fsync --num=2000 --db="$WORK_DIR/fsync" | head -1)
 memory=$($BENCH raft --disk=memory --seconds="$SECONDS_PER_RUN" --db="$WORK_DIR")
 nodelog=$($BENCH raft --disk=nodelog --seconds="$SECONDS_PER_RUN" --db="$WORK_DIR")
 fsync_after=$($BENCH fsync --num=2000 --db="$WORK_DIR/fsync" | head -1)
-load_end=$(cut -d' ' -f1 /proc/loadavg)
 rate() { echo "$1" | sed -n 's/^fsync: \([0-9]*\) ops\/sec.*/\1/p'; }
+commits64() { echo "$1" | sed -n 's/.*proposers= 64: *\([0-9]*\) commits.*/\1/p'; }
+pairs=""
+ratios=""
+for round in $(seq 1 "$ROUNDS"); do
+  f=$(rate "$($BENCH fsync --num=2000 --db="$WORK_DIR/fsync" | head -1)")
+  c=$(commits64 "$($BENCH raft --disk=nodelog --proposers=64 --seconds="$SECONDS_PER_RUN" --db="$WORK_DIR" | tail -1)")
+  r=$(python3 -c "print(f'{$c/$f:.1f}')")
+  pairs="$pairs| $round | $f | $c | $r× |
+"
+  ratios="$ratios $r"
+done
+median=$(python3 -c "import statistics,sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.1f}')" $ratios)
+load_end=$(cut -d' ' -f1 /proc/loadavg)
 f1=$(rate "$fsync_before"); f2=$(rate "$fsync_after"); fmean=$(( (f1 + f2) / 2 ))
-c64=$(echo "$nodelog" | sed -n 's/.*proposers= 64: *\([0-9]*\) commits.*/\1/p')
+c64=$(commits64 "$nodelog")
 ratio=$(python3 -c "print(f'{$c64/$fmean:.1f}')")
 section=$(cat <<MD
 <!-- raft-replication:begin -->
@@ -38,9 +53,16 @@ $nodelog
 $fsync_after
 \`\`\`
 
-With the real log and 64 proposers: $c64 commits/s = **${ratio}×** the disk's single-writer fsync rate (mean $fmean fsync/s of the two measurements above).
+With the real log and 64 proposers: $c64 commits/s = ${ratio}× the disk's single-writer fsync rate (mean $fmean fsync/s of the two measurements above).
 
-Commands: \`dotnet run -c Release --project bench/LsmRaft.Bench -- raft --disk=memory|nodelog --seconds=$SECONDS_PER_RUN\`, \`... -- fsync --num=2000\`.
+Then $ROUNDS pairs, each an fsync measurement followed at once by a 64-proposer run on the real log (the disk's speed drifts; a pair shares it):
+
+| round | fsync/s | commits/s | ratio |
+|---|---|---|---|
+$pairs
+Median ratio: **${median}×** the single-writer fsync rate.
+
+Commands: \`SECONDS_PER_RUN=$SECONDS_PER_RUN ROUNDS=$ROUNDS bench/raft-replication.sh\`; by hand, \`dotnet run -c Release --project bench/LsmRaft.Bench -- raft --disk=memory|nodelog|nodelog-nosync --seconds=$SECONDS_PER_RUN\` and \`... -- fsync --num=2000\`.
 <!-- raft-replication:end -->
 MD
 )

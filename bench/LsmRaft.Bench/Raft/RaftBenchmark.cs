@@ -52,15 +52,39 @@ internal static class RaftBenchmark
         {
             var r = RunOnce(disk, dir, proposers, seconds, warmup, valueSize, readies).GetAwaiter().GetResult();
             output.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                "raft disk={0,-14} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0} (mean {11,5:F0} micros, {12,4:F1} writes each)  cpu {6,5:F1} micros/commit  alloc {7,6:F0} B/commit  gc0/1/2 {8}/{9}/{10}",
+                "raft disk={0,-14} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0} (leader {11}, followers {12})  cpu {6,5:F1} micros/commit  alloc {7,6:F0} B/commit  gc0/1/2 {8}/{9}/{10}",
                 disk, proposers, r.OpsPerSecond, r.Latency.PercentileNanos(50) / 1000, r.Latency.PercentileNanos(99) / 1000, r.Syncs / (double)seconds,
-                r.CpuMicrosPerCommit, r.BytesPerCommit, r.Gc0, r.Gc1, r.Gc2, r.SyncMicros, r.WritesPerBatch));
+                r.CpuMicrosPerCommit, r.BytesPerCommit, r.Gc0, r.Gc1, r.Gc2, r.Leader, r.Followers));
         }
         return 0;
     }
 
     /// <summary>One measured run. CPU time and allocations are process-wide over the measured interval, divided by commits.</summary>
-    private readonly record struct RunResult(double OpsPerSecond, LatencyHistogram Latency, long Syncs, double CpuMicrosPerCommit, double BytesPerCommit, int Gc0, int Gc1, int Gc2, double SyncMicros, double WritesPerBatch);
+    private readonly record struct RunResult(double OpsPerSecond, LatencyHistogram Latency, long Syncs, double CpuMicrosPerCommit, double BytesPerCommit, int Gc0, int Gc1, int Gc2, LogFigures Leader, LogFigures Followers);
+
+    /// <summary>What some node logs did over the measured interval: fsyncs per second (each), their mean duration, and write requests per batch.</summary>
+    private readonly record struct LogFigures(double SyncsPerSecond, double SyncMicros, double WritesPerBatch)
+    {
+        public static LogFigures Between(IReadOnlyList<LogCounters> before, IReadOnlyList<LogCounters> after, double seconds)
+        {
+            long syncs = 0, ticks = 0, batches = 0, requests = 0;
+            for (int i = 0; i < before.Count; i++)
+            {
+                syncs += after[i].Syncs - before[i].Syncs;
+                ticks += after[i].SyncTicks - before[i].SyncTicks;
+                batches += after[i].Batches - before[i].Batches;
+                requests += after[i].Requests - before[i].Requests;
+            }
+            return new LogFigures(syncs / seconds / Math.Max(1, before.Count), ticks * 1e6 / Stopwatch.Frequency / Math.Max(1, syncs), requests / (double)Math.Max(1, batches));
+        }
+
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{SyncsPerSecond:F0}/s each, mean {SyncMicros:F0} micros, {WritesPerBatch:F1} writes per fsync");
+    }
+
+    private readonly record struct LogCounters(long Syncs, long SyncTicks, long Batches, long Requests)
+    {
+        public static LogCounters Of(NodeLog log) => new(log.SyncCount, log.SyncTicks, log.BatchCount, log.BatchRequests);
+    }
 
     private static async Task<RunResult> RunOnce(string disk, string root, int proposers, int seconds, int warmup, int valueSize, int readies)
     {
@@ -149,8 +173,8 @@ internal static class RaftBenchmark
                 }
             })).ToArray();
             await Task.Delay(TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
-            long syncsBefore = logs.Sum(l => l.SyncCount), syncTicksBefore = logs.Sum(l => l.SyncTicks);
-            long batchesBefore = logs.Sum(l => l.BatchCount), batchRequestsBefore = logs.Sum(l => l.BatchRequests);
+            long syncsBefore = logs.Sum(l => l.SyncCount);
+            var countersBefore = logs.Select(LogCounters.Of).ToList();
             var process = Process.GetCurrentProcess();
             var cpuBefore = process.TotalProcessorTime;
             long allocBefore = GC.GetTotalAllocatedBytes(precise: false);
@@ -169,11 +193,13 @@ internal static class RaftBenchmark
             var merged = new LatencyHistogram();
             foreach (var h in histograms)
                 merged.Merge(h);
-            long syncs = logs.Sum(l => l.SyncCount) - syncsBefore, batches = Math.Max(1, logs.Sum(l => l.BatchCount) - batchesBefore);
-            double syncMicros = (logs.Sum(l => l.SyncTicks) - syncTicksBefore) * 1e6 / Stopwatch.Frequency / Math.Max(1, syncs);
-            double writesPerBatch = (logs.Sum(l => l.BatchRequests) - batchRequestsBefore) / (double)batches;
-            return new RunResult(counts.Sum() / elapsed, merged, syncs, cpuMicros / commits, allocated / (double)commits,
-                GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2, syncMicros, writesPerBatch);
+            var countersAfter = logs.Select(LogCounters.Of).ToList();
+            // Logs are in voter order (nodes 1, 2, 3); the leader stayed the same (a change fails the run).
+            var isLeader = members.Voters.Select(id => id == leader).ToList();
+            LogFigures Figures(bool leaders) => LogFigures.Between(
+                countersBefore.Where((_, i) => isLeader[i] == leaders).ToList(), countersAfter.Where((_, i) => isLeader[i] == leaders).ToList(), elapsed);
+            return new RunResult(counts.Sum() / elapsed, merged, logs.Sum(l => l.SyncCount) - syncsBefore, cpuMicros / commits, allocated / (double)commits,
+                GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2, Figures(true), Figures(false));
         }
         finally
         {
