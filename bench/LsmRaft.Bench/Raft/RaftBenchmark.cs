@@ -52,9 +52,9 @@ internal static class RaftBenchmark
         {
             var r = RunOnce(disk, dir, proposers, seconds, warmup, valueSize, readies).GetAwaiter().GetResult();
             output.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                "raft disk={0,-14} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0} (leader {11}, followers {12})  cpu {6,5:F1} micros/commit  alloc {7,6:F0} B/commit  gc0/1/2 {8}/{9}/{10}",
+                "raft disk={0,-14} proposers={1,3}: {2,9:F0} commits/sec  p50 {3,8:F1} micros  p99 {4,8:F1} micros  fsyncs/sec {5,7:F0}{11}  cpu {6,5:F1} micros/commit  alloc {7,6:F0} B/commit  gc0/1/2 {8}/{9}/{10}",
                 disk, proposers, r.OpsPerSecond, r.Latency.PercentileNanos(50) / 1000, r.Latency.PercentileNanos(99) / 1000, r.Syncs / (double)seconds,
-                r.CpuMicrosPerCommit, r.BytesPerCommit, r.Gc0, r.Gc1, r.Gc2, r.Leader, r.Followers));
+                r.CpuMicrosPerCommit, r.BytesPerCommit, r.Gc0, r.Gc1, r.Gc2, disk == "memory" ? "" : $" (leader {r.Leader}, followers {r.Followers})"));
         }
         return 0;
     }
