@@ -71,8 +71,11 @@ public sealed class NodeRunner : INodeRunner
         }
         finally
         {
-            foreach (var node in nodes)
-                await node.DisposeAsync().ConfigureAwait(false);
+            // The whole cluster stops: at once, and without handing leadership to nodes that are stopping too.
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            await Task.WhenAll(nodes.Select(node => node.StopAsync(handOverLeadership: false).AsTask())).ConfigureAwait(false);
+            if (nodes.Count > 0)
+                Console.Out.WriteLine($"lsmraft: demo cluster stopped in {stopwatch.Elapsed.TotalSeconds:F1} s");
         }
     }
 
@@ -122,16 +125,31 @@ public sealed class NodeRunner : INodeRunner
 
         public WebApplication App { get; } = app;
 
-        public async ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync() => await StopAsync(handOverLeadership: true).ConfigureAwait(false);
+
+        /// <summary>
+        /// Stops the node gracefully: first (with <paramref name="handOverLeadership"/>) hands the leadership of its
+        /// groups to other members, then lets in-flight HTTP requests finish (peer connections end at once, see
+        /// <see cref="PeerConnectionHandler"/>), then stops replicas and closes the logs. True when every
+        /// connection ended within the grace period; false when Kestrel had to abort some (logged).
+        /// </summary>
+        public async ValueTask<bool> StopAsync(bool handOverLeadership)
         {
-            await Runtime.TransferLeadershipAwayAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
-            // In-flight HTTP requests get a grace period; persistent peer connections never end on their
-            // own, so Kestrel aborts whatever is still open when the grace period ends.
+            if (handOverLeadership)
+                await Runtime.TransferLeadershipAwayAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+            // In-flight HTTP requests get a grace period; Kestrel aborts whatever is still open when it ends.
+            bool drained;
             using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+            {
                 await App.StopAsync(grace.Token).ConfigureAwait(false);
+                drained = !grace.IsCancellationRequested;
+            }
+            if (!drained)
+                loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open after the 2 s grace period were aborted");
             await Runtime.DisposeAsync().ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
             loggers.Dispose();
+            return drained;
         }
     }
 }

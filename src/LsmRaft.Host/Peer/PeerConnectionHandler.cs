@@ -13,14 +13,20 @@ namespace LsmRaft.Host.Peer;
 /// Raft batches delivered to replicas, and requests (snapshot chunks, forwarded client operations)
 /// answered on the same connection. A peer of another cluster, an unknown node, or a bad proof is refused.
 /// </summary>
-internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher dispatcher, ILogger<PeerConnectionHandler> logger) : ConnectionHandler
+/// <remarks>
+/// A peer connection lasts as long as both nodes run, so it ends here when the node starts stopping
+/// (<see cref="IHostApplicationLifetime.ApplicationStopping"/>); otherwise every stop would wait out
+/// Kestrel's whole grace period for connections that never finish on their own.
+/// </remarks>
+internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher dispatcher, IHostApplicationLifetime lifetime, ILogger<PeerConnectionHandler> logger) : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var writeLock = new SemaphoreSlim(1, 1);
-        var token = connection.ConnectionClosed;
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
+        var token = ends.Token;
         try
         {
             ulong peer = await HandshakeAsync(input, output, token).ConfigureAwait(false);

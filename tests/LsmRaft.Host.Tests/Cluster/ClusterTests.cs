@@ -33,6 +33,11 @@ public sealed class ClusterTests
         var v0 = await cluster.ClientFor(3).GetAsync("/v0/entity?id=key7");
         v0.StatusCode.Should().Be(HttpStatusCode.OK);
         (await v0.Content.ReadAsStringAsync()).Should().Be("value7");
+
+        // Stopping the whole cluster as `demo` does: every node's peer and HTTP connections end within the grace
+        // period (peer connections never end on their own; the handler ends them when the node stops).
+        foreach (ulong node in new ulong[] { 1, 2, 3 })
+            (await cluster.StopNodeWithoutHandOverAsync(node)).Should().BeTrue($"node {node}'s connections end without being aborted");
     }
 
     [Fact]

@@ -78,6 +78,10 @@ internal sealed class InProcessCluster : IAsyncDisposable
             await node.DisposeAsync();
     }
 
+    /// <summary>Stops a node the way <c>demo</c> does (no leadership hand-over); true when its connections ended within the grace period.</summary>
+    public async Task<bool> StopNodeWithoutHandOverAsync(ulong id) =>
+        _nodes.Remove(id, out var node) && await node.StopAsync(handOverLeadership: false);
+
     /// <summary>The running node's runtime (its replicas, map and state).</summary>
     public NodeRuntime Runtime(ulong id) => _nodes[id].Runtime;
 
