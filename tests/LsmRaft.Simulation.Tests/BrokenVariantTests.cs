@@ -40,6 +40,16 @@ public sealed class BrokenVariantTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Keeping_the_old_match_of_a_member_added_back_is_caught_by_leader_progress()
+    {
+        // The member's node forgot the group's log when it was removed; a leader that still counts its old match
+        // would count it toward commit quorums for entries it does not have.
+        var found = Run(new SimOptions(Steps, Bug: SimBug.KeepProgressOfReaddedMember));
+
+        found.Should().Contain(v => v.Checker == "leader-progress");
+    }
+
+    [Fact]
     public void The_correct_core_commits_no_old_term_entry_by_counting()
     {
         // The counterpart of the first test: the statistic that shows the broken rule firing stays at zero.

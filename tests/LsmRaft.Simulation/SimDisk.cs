@@ -20,7 +20,19 @@ internal sealed class SimDisk
     }
 
     /// <summary>What survives a crash.</summary>
-    public MemoryRaftStorage Durable { get; }
+    public MemoryRaftStorage Durable { get; private set; }
+
+    /// <summary>
+    /// The host retired this node's replica and forgot its log (NodeLog.ForgetAsync): only the term and vote stay,
+    /// commit goes back to 0, the configuration is empty (the replica is created again knowing no members).
+    /// </summary>
+    public void Forget()
+    {
+        pending.Clear();
+        var kept = Durable.HardState;
+        Durable = new MemoryRaftStorage(ConfState.Empty);
+        Durable.SetHardState(kept with { Commit = 0 });
+    }
 
     public bool HasPending => pending.Count > 0;
 

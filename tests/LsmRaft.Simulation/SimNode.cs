@@ -38,8 +38,17 @@ internal sealed class SimNode
 
     public bool Up { get; set; }
 
-    /// <summary>Removed from the group and shut down for good.</summary>
+    /// <summary>Removed from the group and shut down (until added back, see <see cref="RejoinIndex"/>).</summary>
     public bool Removed { get; set; }
+
+    /// <summary>Index of the AddLearner entry that last added this removed node back; removals before it concern an earlier stint.</summary>
+    public ulong RejoinIndex { get; set; }
+
+    /// <summary>
+    /// How many times the node was added back after a removal. Messages sent to or from an earlier stint are dropped:
+    /// a replica created again is a new replica identity (see docs/raft.md, "Removed servers").
+    /// </summary>
+    public int Stint { get; set; }
 
     /// <summary>Bumped on every crash, so events scheduled for an earlier life are ignored.</summary>
     public int Incarnation { get; set; }

@@ -13,6 +13,9 @@ internal enum SimBug
 
     /// <summary>Shell: a Ready's messages leave before its entries and hard state are fsynced.</summary>
     SkipPersistBeforeSend,
+
+    /// <summary>Core: a leader keeps a departing member's old match when the member is added back with a forgotten log.</summary>
+    KeepProgressOfReaddedMember,
 }
 
 /// <summary>How one seed is simulated.</summary>
@@ -53,6 +56,9 @@ internal sealed class SimStats
 
     public int Transfers { get; set; }
 
+    /// <summary>Removed nodes added back with a forgotten log (a replica moved back onto a node that held it).</summary>
+    public int Rejoins { get; set; }
+
     public int OldTermCommits { get; set; }
 
     /// <summary>Ticks at which the leader was quiesced (with quiescence on).</summary>
@@ -73,6 +79,7 @@ internal sealed class SimStats
         SnapshotsInstalled += other.SnapshotsInstalled;
         ConfChangesApplied += other.ConfChangesApplied;
         Transfers += other.Transfers;
+        Rejoins += other.Rejoins;
         OldTermCommits += other.OldTermCommits;
         QuiescedLeaderTicks += other.QuiescedLeaderTicks;
         QuiescedOrphanTicks += other.QuiescedOrphanTicks;
@@ -80,7 +87,7 @@ internal sealed class SimStats
 
     public override string ToString() =>
         $"writes-committed={Committed} reads={Reads} not-leader={NotLeader} timed-out={TimedOut} crashes={Crashes} partitions={Partitions} " +
-        $"leaders={Leaders} snapshots-installed={SnapshotsInstalled} conf-changes={ConfChangesApplied} transfers={Transfers} old-term-commits={OldTermCommits} " +
+        $"leaders={Leaders} snapshots-installed={SnapshotsInstalled} conf-changes={ConfChangesApplied} transfers={Transfers} rejoins={Rejoins} old-term-commits={OldTermCommits} " +
         $"quiesced-leader-ticks={QuiescedLeaderTicks} quiesced-orphan-ticks={QuiescedOrphanTicks}";
 }
 

@@ -194,6 +194,7 @@ internal sealed partial class Simulator
 
         var conf = leader.Raft.Core.Config;
         ConfChange change;
+        SimNode? rejoining = null;
         if (!conf.Learners.IsEmpty)
         {
             var learner = conf.Learners[0];
@@ -222,6 +223,12 @@ internal sealed partial class Simulator
         {
             change = ConfChange.AddLearner(joiningNode);
         }
+        else if (RemovedNode(conf) is { } back && (nextNodeId > MaxNodeId || rng.Next(2) == 0))
+        {
+            // A replica moved back onto a node that held it before: the node starts over from an empty log.
+            rejoining = back;
+            change = ConfChange.AddLearner(back.Id);
+        }
         else if (nextNodeId <= MaxNodeId)
         {
             change = ConfChange.AddLearner(nextNodeId);
@@ -232,6 +239,11 @@ internal sealed partial class Simulator
         }
 
         var result = leader.Raft.ProposeConfChange(change);
+        if (result.IsOk && rejoining is { } again)
+        {
+            Rejoin(again, result.Index);
+            joiningNode = again.Id;
+        }
         trace.Record(now, 32, leader.Id, (ulong)change.Type, change.NodeId, result.IsOk ? 1UL : 0);
         trace.Line(now, $"n{leader.Id} proposes conf change {change}: {result}");
         if (result.IsOk && change.Type == ConfChangeType.AddLearner && change.NodeId == nextNodeId)
@@ -247,6 +259,39 @@ internal sealed partial class Simulator
         }
 
         After(leader);
+    }
+
+    /// <summary>A node whose removal was applied and which is no member of <paramref name="conf"/>, if any (the lowest id).</summary>
+    private SimNode? RemovedNode(ConfState conf)
+    {
+        foreach (var node in nodes)
+        {
+            if (node.Removed && !conf.Contains(node.Id))
+            {
+                return node;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Starts a removed node again as the host re-creates a replica moved back onto it: its log forgotten (term and
+    /// vote kept), its state machine empty, knowing no members; it catches up from the leader's snapshot.
+    /// </summary>
+    private void Rejoin(SimNode node, ulong addIndex)
+    {
+        stats.Rejoins++;
+        node.Disk.Forget();
+        node.FlushedSm = [];
+        node.FlushedApplied = 0;
+        node.FlushedConf = ConfState.Empty;
+        node.Removed = false;
+        node.RejoinIndex = addIndex;
+        node.Stint++;
+        node.Incarnation++;
+        trace.Line(now, $"n{node.Id} added back at {addIndex}: starts over with an empty log");
+        StartNode(node);
     }
 
     private void TransferLeadership()

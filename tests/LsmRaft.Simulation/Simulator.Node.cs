@@ -331,10 +331,10 @@ internal sealed partial class Simulator
             return;
         }
 
-        Schedule(NetworkDelay(m), new SimEvent(EventKind.Deliver, from, from.Incarnation, m));
+        Schedule(NetworkDelay(m), new SimEvent(EventKind.Deliver, from, from.Incarnation, m, stints: (from.Stint, to.Stint)));
         if (rng.NextDouble() < duplicateRate)
         {
-            Schedule(NetworkDelay(m), new SimEvent(EventKind.Deliver, from, from.Incarnation, m));
+            Schedule(NetworkDelay(m), new SimEvent(EventKind.Deliver, from, from.Incarnation, m, stints: (from.Stint, to.Stint)));
         }
     }
 
@@ -445,7 +445,7 @@ internal sealed partial class Simulator
             trace.Line(now, $"conf change {change} at {e.Index} applied: {node.Sm.Conf}");
         }
 
-        if (change.Type == ConfChangeType.RemoveNode && byId[change.NodeId] is { Removed: false } removed)
+        if (change.Type == ConfChangeType.RemoveNode && byId[change.NodeId] is { Removed: false } removed && e.Index > removed.RejoinIndex)
         {
             // The removal is committed: the operator shuts the removed server down (docs/raft.md, "Removed servers").
             trace.Line(now, $"n{removed.Id} removed from the group and shut down");

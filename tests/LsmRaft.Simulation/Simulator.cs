@@ -133,6 +133,7 @@ internal sealed partial class Simulator
 
                 now = end;
                 ExpireClientCalls();
+                CheckLeaderProgress();
                 if (step % 250 == 249)
                 {
                     CheckLogMatching();
@@ -191,7 +192,15 @@ internal sealed partial class Simulator
 
                 break;
             case EventKind.Deliver:
-                Deliver(ev.Message!, ev.Incarnation);
+                if (byId[ev.Message!.From]!.Stint != ev.Stints.From || byId[ev.Message.To]!.Stint != ev.Stints.To)
+                {
+                    // Between replicas of different stints (one was retired and created again meanwhile): the
+                    // replica identity the message names no longer exists, as with CockroachDB's replica IDs.
+                    trace.Line(now, $"drop {ev.Message.Type} {ev.Message.From}->{ev.Message.To}: sent to or from an earlier replica of a node added back");
+                    break;
+                }
+
+                Deliver(ev.Message, ev.Incarnation);
                 break;
             case EventKind.FsyncDone when pipelined:
                 if (node!.Up && node.Incarnation == ev.Incarnation)
@@ -273,6 +282,7 @@ internal sealed partial class Simulator
         {
             SimBug.CommitOldTermByCounting => RaftFaultInjection.CommitOldTermByCounting,
             SimBug.GrantTwoVotesPerTerm => RaftFaultInjection.GrantTwoVotesPerTerm,
+            SimBug.KeepProgressOfReaddedMember => RaftFaultInjection.KeepProgressOfReaddedMember,
             _ => RaftFaultInjection.None,
         },
         Logger = trace.Verbose ? line => trace.Line(now, "    " + line) : null,
@@ -332,6 +342,39 @@ internal sealed partial class Simulator
         }
     }
 
+    /// <summary>
+    /// A leader never believes a member of its term holds more of the log than the member's disk does: the match it
+    /// counts toward commit comes from acknowledgements of durable writes, and within the leader's term a member's
+    /// durable log only shrinks when its node forgets it (a removed replica added back). A stale match would count a
+    /// node that lacks entries toward the commit quorum.
+    /// </summary>
+    private void CheckLeaderProgress()
+    {
+        foreach (var leader in nodes)
+        {
+            if (!leader.Up || leader.Raft.Role != RaftRole.Leader)
+            {
+                continue;
+            }
+
+            var tracker = leader.Raft.Core.Tracker;
+            foreach (var (id, pr) in tracker.Progress)
+            {
+                if (id == leader.Id || !tracker.Config.Contains(id) || byId[id] is not { } peer || peer.Disk.Durable.HardState.Term != leader.Raft.Term)
+                {
+                    continue;
+                }
+
+                var last = peer.Disk.Durable.LastIndex();
+                if (pr.Match > last)
+                {
+                    safety.Violations.Add(new Violation("leader-progress", $"leader n{leader.Id} of term {leader.Raft.Term} counts match {pr.Match} for n{id}, whose log ends at {last}"));
+                    return;
+                }
+            }
+        }
+    }
+
     private void CheckLogMatching()
     {
         var logs = new List<(ulong, MemoryRaftStorage)>(nodes.Count);
@@ -369,8 +412,11 @@ internal sealed partial class Simulator
         DisruptLeader,
     }
 
-    private sealed class SimEvent(EventKind kind, SimNode? node, int incarnation, Message? message = null, List<(ulong, ulong)>? links = null, ulong term = 0)
+    private sealed class SimEvent(EventKind kind, SimNode? node, int incarnation, Message? message = null, List<(ulong, ulong)>? links = null, ulong term = 0, (int From, int To) stints = default)
     {
+        /// <summary>For deliveries: the sender's and the receiver's <see cref="SimNode.Stint"/> when it was sent.</summary>
+        public (int From, int To) Stints { get; } = stints;
+
         public EventKind Kind { get; } = kind;
 
         public SimNode? Node { get; } = node;

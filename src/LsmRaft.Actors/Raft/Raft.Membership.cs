@@ -66,7 +66,10 @@ internal sealed partial class Raft
             foreach (var id in departing.Keys.Where(configs.Current.Contains).ToList())
             {
                 departing.Remove(id);
-                Tracker.Remove(id);
+                if ((cfg.Faults & RaftFaultInjection.KeepProgressOfReaddedMember) == 0) // DELIBERATE FAULT when set (simulator self-test only)
+                {
+                    Tracker.Remove(id);
+                }
             }
         }
 

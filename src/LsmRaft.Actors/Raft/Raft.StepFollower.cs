@@ -93,7 +93,14 @@ internal sealed partial class Raft
 
     private void HandleHeartbeat(Message m)
     {
-        Log.CommitTo(m.Commit);
+        // The leader sends min(match, committed), so the commit index fits this log, unless the log is shorter than
+        // the match the leader knew: this node's replica was retired (its log forgotten) and created again, and a
+        // heartbeat sent before that arrives late. Clamping to the last index is then safe: this node's term is the
+        // heartbeat's (older-term messages are refused), and a node of term T accepts entries only from T's one
+        // leader, after the log-matching check, and snapshots of committed state; so its log is a prefix of that
+        // leader's log, which never shrinks within the term, and every entry of it at or below the heartbeat's
+        // commit index is committed. Test: MembershipTests.A_late_heartbeat_to_a_member_created_again_commits_no_further_than_its_log.
+        Log.CommitTo(Math.Min(m.Commit, Log.LastIndex()));
         if (m.Quiesce)
         {
             HandleQuiesce(m);

@@ -27,6 +27,9 @@ internal enum RaftFaultInjection
     /// <summary>The leader commits the quorum-replicated index even when its entry is from an older term (breaks §5.4.2).</summary>
     CommitOldTermByCounting = 1,
 
+    /// <summary>A leader keeps what it knew of a departing member's log when that member is added back (its node may have forgotten that log).</summary>
+    KeepProgressOfReaddedMember = 4,
+
     /// <summary>A node grants its vote to every up-to-date candidate of a term, not only the first (breaks §5.2).</summary>
     GrantTwoVotesPerTerm = 2,
 }

@@ -258,6 +258,26 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public void A_late_heartbeat_to_a_member_created_again_commits_no_further_than_its_log()
+    {
+        // Node 3's replica was retired and created again: its log is forgotten, term 5 and vote kept. A heartbeat
+        // its leader sent before, carrying the commit index of the old, longer log, arrives now.
+        var storage = StorageWith([], new HardState(5, 1, 0));
+        var (fresh, _) = NewNode(3, [], storage: storage);
+        fresh.Step(Msg(MessageType.Heartbeat, 1, 3, term: 5, commit: 59));
+        fresh.Status().HardState.Commit.Should().Be(0, "nothing of its (empty) log is known to be committed");
+
+        // Caught up again from the same leader (a snapshot at 40, then entries 41-43 of its term), a late heartbeat
+        // commits what it holds and no further.
+        var snapshot = new RaftSnapshot(new SnapshotMetadata(40, 5, new ConfState([1, 2], [3])), []);
+        fresh.Step(new Message { Type = MessageType.Snap, From = 1, To = 3, Term = 5, Snapshot = snapshot });
+        fresh.Step(Msg(MessageType.App, 1, 3, term: 5, logTerm: 5, index: 40, commit: 40, entries: [E(5, 41), E(5, 42), E(5, 43)]));
+        fresh.Status().LastIndex.Should().Be(43);
+        fresh.Step(Msg(MessageType.Heartbeat, 1, 3, term: 5, commit: 59));
+        fresh.Status().HardState.Commit.Should().Be(43);
+    }
+
+    [Fact]
     public void Membership_changes_that_do_not_fit_the_configuration_are_refused()
     {
         var env = ClusterWithLeader(3);
