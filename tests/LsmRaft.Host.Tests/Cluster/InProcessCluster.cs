@@ -103,7 +103,12 @@ internal sealed class InProcessCluster : IAsyncDisposable
     {
         var runtime = _nodes[id].Runtime;
         if (!await runtime.WhenAsync(() => condition(runtime), deadline))
-            throw new TimeoutException($"On node {id}, '{what}' did not happen within {deadline.TotalSeconds:0} s.");
+        {
+            // What every running node sees, so that a failure can be told apart from slowness.
+            var views = string.Join("; ", _nodes.Select(n => $"node {n.Key}: " + string.Join(", ", n.Value.Runtime.BuildClusterView().Shards.Select(s =>
+                $"shard {s.Id} replicas [{string.Join(",", s.Replicas)}] learners [{string.Join(",", s.Learners)}] leader {s.Leader?.ToString() ?? "-"}"))));
+            throw new TimeoutException($"On node {id}, '{what}' did not happen within {deadline.TotalSeconds:0} s. Cluster views: {views}");
+        }
     }
 
     public async ValueTask DisposeAsync()
