@@ -116,10 +116,10 @@ public sealed class NodeRunner : INodeRunner
         app.UseLsmRaftApi();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(runtime, app, loggers);
+        return new RunningNode(runtime, app, loggers, config.ShutdownTimeout);
     }
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers) : IAsyncDisposable
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -128,24 +128,27 @@ public sealed class NodeRunner : INodeRunner
         public async ValueTask DisposeAsync() => await StopAsync(handOverLeadership: true).ConfigureAwait(false);
 
         /// <summary>
-        /// Stops the node gracefully: first (with <paramref name="handOverLeadership"/>) hands the leadership of its
-        /// groups to other members, then lets in-flight HTTP requests finish (peer connections end at once, see
+        /// Stops the node gracefully within the ShutdownTimeout setting: first (with <paramref name="handOverLeadership"/>)
+        /// hands the leadership of its groups to other members (at most 3 s, or a third of the timeout), then lets
+        /// in-flight HTTP requests finish within what is left of it (peer connections end at once, see
         /// <see cref="PeerConnectionHandler"/>), then stops replicas and closes the logs. True when every
-        /// connection ended within the grace period; false when Kestrel had to abort some (logged).
+        /// connection ended in time; false when Kestrel had to abort some (logged).
         /// </summary>
         public async ValueTask<bool> StopAsync(bool handOverLeadership)
         {
+            var started = System.Diagnostics.Stopwatch.StartNew();
             if (handOverLeadership)
-                await Runtime.TransferLeadershipAwayAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
-            // In-flight HTTP requests get a grace period; Kestrel aborts whatever is still open when it ends.
+                await Runtime.TransferLeadershipAwayAsync(TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(3).Ticks, shutdownTimeout.Ticks / 3))).ConfigureAwait(false);
+            // In-flight HTTP requests get the rest of the timeout; Kestrel aborts whatever is still open when it ends.
+            var grace = shutdownTimeout - started.Elapsed;
             bool drained;
-            using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+            using (var graceEnd = new CancellationTokenSource(grace > TimeSpan.Zero ? grace : TimeSpan.Zero))
             {
-                await App.StopAsync(grace.Token).ConfigureAwait(false);
-                drained = !grace.IsCancellationRequested;
+                await App.StopAsync(graceEnd.Token).ConfigureAwait(false);
+                drained = !graceEnd.IsCancellationRequested;
             }
             if (!drained)
-                loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open after the 2 s grace period were aborted");
+                loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open when the shutdown timeout ({Timeout}) ran out were aborted", shutdownTimeout);
             await Runtime.DisposeAsync().ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
             loggers.Dispose();
