@@ -139,11 +139,16 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
 
     /// <summary>
     /// On the first start (and for data directories of versions before REPLICA files) every replica the
-    /// bootstrap layout places on this node gets its manifest: the layout's members and range.
+    /// bootstrap layout places on this node gets its manifest: the layout's members and range. The first start
+    /// then leaves a <see cref="BootstrappedMarker"/> file: a later start creates no empty replica from the layout,
+    /// since a bootstrap replica without a directory was retired (moved away), and starting it again would put
+    /// back an empty member of the bootstrap configuration that serves stale reads from nothing.
     /// </summary>
     private void WriteInitialManifests(ShardInfo meta)
     {
         _fs.CreateDirectory(GroupsDirectory);
+        string marker = Path.Combine(GroupsDirectory, BootstrappedMarker);
+        bool bootstrapped = _fs.FileExists(marker);
         var initial = _layout!.Shards.Append(meta);
         foreach (var shard in initial)
         {
@@ -153,11 +158,20 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             if (ReplicaManifest.Exists(_fs, dir))
                 continue;
             bool fresh = !_fs.DirectoryExists(dir) || _fs.ListDirectories(dir).Count == 0;
-            if (!fresh && !_fs.DirectoryExists(SnapshotFiles.EngineDirectory(dir)))
+            if ((fresh && bootstrapped) || (!fresh && !_fs.DirectoryExists(SnapshotFiles.EngineDirectory(dir))))
                 continue;
             ReplicaManifest.Create(shard.Id, new ConfState(shard.Replicas, shard.Learners), new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
         }
+        if (!bootstrapped)
+        {
+            using (var file = _fs.Create(marker))
+                file.Sync();
+            _fs.SyncDirectory(GroupsDirectory);
+        }
     }
+
+    /// <summary>A file in the groups directory: the bootstrap layout's replicas were created (see <see cref="WriteInitialManifests"/>).</summary>
+    private const string BootstrappedMarker = "BOOTSTRAPPED";
 
     /// <summary>Starts the replica whose directory holds a <see cref="ReplicaManifest"/>; false when there is none (an unfinished creation).</summary>
     private bool StartReplica(ulong groupId)

@@ -47,8 +47,14 @@ public sealed class ReplicaPlacementTests
         var after = (await ShardsAsync(n2)).Single(s => s.Id == shard.Id);
         after.Replicas.Should().BeEquivalentTo(shard.Replicas.Where(r => r != from).Append(to));
         after.Learners.Should().BeEmpty();
-        await cluster.WaitUntilAsync(from, r => !Directory.Exists(Path.Combine(cluster.Configs.Single(c => c.PeerId == from).DataDir, "groups", shard.Id.ToString())),
-            TimeSpan.FromSeconds(20), $"node {from} retires its replica of shard {shard.Id}");
+        string fromDir = Path.Combine(cluster.Configs.Single(c => c.PeerId == from).DataDir, "groups", shard.Id.ToString());
+        await cluster.WaitUntilAsync(from, r => !Directory.Exists(fromDir), TimeSpan.FromSeconds(20), $"node {from} retires its replica of shard {shard.Id}");
+
+        // A restart of the source does not bring back the bootstrap replica it no longer holds.
+        await cluster.StopNodeAsync(from);
+        await cluster.StartNodeAsync(from);
+        Directory.Exists(fromDir).Should().BeFalse($"node {from} no longer holds shard {shard.Id}");
+        await cluster.WaitUntilReadyAsync();
 
         // The new replica holds every acknowledged write of its shard: read them from it alone (stale reads are local).
         using var target = cluster.ClientFor(to);
