@@ -121,6 +121,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             SaveMapCopy, _changed, _loggers.CreateLogger("lsmraft.shardmap"));
 
         WriteInitialManifests(meta);
+        ForgetOrphanedLogs();
         foreach (var dir in _fs.ListDirectories(GroupsDirectory))
             if (ulong.TryParse(dir, out ulong groupId))
                 StartReplica(groupId);
@@ -169,6 +170,26 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             _fs.SyncDirectory(GroupsDirectory);
         }
     }
+
+    /// <summary>
+    /// Drops the log of every group that has entries in this node's log but no replica here: retiring deletes the
+    /// replica's directory, then forgets its log, and a stop in between leaves the entries behind, where they would
+    /// keep every later segment from being deleted. A replica's manifest is always written before its first log
+    /// record, so a group without one has no replica that could still need them.
+    /// </summary>
+    private void ForgetOrphanedLogs()
+    {
+        foreach (ulong group in _log!.Groups.ToList())
+        {
+            if (_log.LastIndex(group) == 0 || ReplicaManifest.Exists(_fs, ReplicaDirectory(group)))
+                continue;
+            _logger.LogInformation("Group {Group}: dropping the log entries of a replica whose retirement a stop interrupted", group);
+            _log.ForgetAsync(group, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Tests: whether this node's log holds entries (or a compaction point) of <paramref name="groupId"/>.</summary>
+    internal bool LogHoldsEntriesOf(ulong groupId) => _log!.LastIndex(groupId) > 0;
 
     /// <summary>A file in the groups directory: the bootstrap layout's replicas were created (see <see cref="WriteInitialManifests"/>).</summary>
     private const string BootstrappedMarker = "BOOTSTRAPPED";

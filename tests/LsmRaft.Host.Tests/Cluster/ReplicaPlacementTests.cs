@@ -84,6 +84,25 @@ public sealed class ReplicaPlacementTests
     }
 
     [Fact]
+    public async Task A_restart_drops_the_log_of_a_replica_whose_retirement_a_stop_interrupted()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        for (int i = 0; i < 20; i++)
+            (await n1.PutAsync($"/v1/kv/o{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
+        var shard = (await ShardsAsync(n1)).First(s => s.Replicas.Contains(2UL));
+        cluster.Runtime(2).LogHoldsEntriesOf(shard.Id).Should().BeTrue();
+
+        // Retiring deletes the replica's directory, then forgets its log; a stop in between leaves the entries.
+        await cluster.StopNodeAsync(2);
+        Directory.Delete(Path.Combine(cluster.Configs.Single(c => c.PeerId == 2).DataDir, "groups", shard.Id.ToString()), recursive: true);
+        await cluster.StartNodeAsync(2);
+
+        cluster.Runtime(2).LogHoldsEntriesOf(shard.Id).Should().BeFalse("entries no replica needs would keep every later log segment from being deleted");
+    }
+
+    [Fact]
     public async Task The_replicas_of_a_node_down_longer_than_the_timeout_are_re_created_on_the_other_nodes()
     {
         await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { DownReplicaTimeout = TimeSpan.FromSeconds(10) });
