@@ -44,7 +44,7 @@ internal static class RaftBenchmark
             throw new FlagException("disk", $"'{disk}' is not one of memory, nodelog, nodelog-nosync");
         int valueSize = flags.GetInt32("value_size", 100, 0, 1 << 20);
         string dir = flags.GetString("db", "./data/raft-bench");
-        int readies = flags.GetInt32("readies", new ReplicaOptions { GroupId = 1, NodeId = 1, Directory = "." }.MaxReadiesInFlight, 1, 1024);
+        int readies = flags.GetInt32("readies", ReplicaOptions.DefaultMaxReadiesInFlight, 1, 1024);
         flags.RejectUnknown("raft");
 
         output.WriteLine($"raft: 3 replicas, in-memory transport, disk={disk}, value {valueSize} B, {readies} Readies in flight, {seconds} s per run");

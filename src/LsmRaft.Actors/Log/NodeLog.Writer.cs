@@ -120,7 +120,6 @@ internal sealed partial class NodeLog
         var records = new List<LogRecord>();
         var bounds = new Dictionary<ulong, (ulong Compacted, ulong Last)>();
         var accepted = new List<Request>(batch.Count);
-        Dictionary<ulong, HardState>? hardStates = null;
         bool reshaped = false;
         foreach (var request in batch)
         {
@@ -134,14 +133,7 @@ internal sealed partial class NodeLog
             }
             if (request.Forget)
             {
-                HardState kept;
-                lock (_gate)
-                    kept = _groups.GetValueOrDefault(request.Group)?.HardState ?? default;
-                if (hardStates?.TryGetValue(request.Group, out var queued) == true)
-                    kept = queued;
                 records.Add(_batch.AddForget(request.Group));
-                records.Add(_batch.AddHardState(request.Group, kept with { Commit = 0 }));
-                (hardStates ??= new())[request.Group] = kept with { Commit = 0 };
                 b = (0, 0);
                 reshaped = true;
             }
@@ -181,10 +173,7 @@ internal sealed partial class NodeLog
                 b = (b.Compacted, request.Entries[^1].Index);
             }
             if (request.HardState is { } hardState)
-            {
                 records.Add(_batch.AddHardState(request.Group, hardState));
-                (hardStates ??= new())[request.Group] = hardState;
-            }
             bounds[request.Group] = b;
             accepted.Add(request);
         }
@@ -325,6 +314,9 @@ internal sealed partial class NodeLog
                 group.HardStateSegment = segment;
                 break;
             case RecordType.Forget:
+                // Term and vote stay (a node never votes twice in a term); commit goes with the log. A later
+                // re-log of the hard state (before its segment is deleted) writes it as it is now.
+                group.HardState = group.HardState with { Commit = 0 };
                 group.Entries.Clear();
                 group.Cache.Clear();
                 group.Compacted = 0;

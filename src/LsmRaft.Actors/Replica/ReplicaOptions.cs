@@ -68,7 +68,10 @@ internal sealed record ReplicaOptions
     {
         get;
         init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxReadiesInFlight), value, "At least one Ready must be allowed in flight.");
-    } = 8;
+    } = DefaultMaxReadiesInFlight;
+
+    /// <summary>The default of <see cref="MaxReadiesInFlight"/>.</summary>
+    public const int DefaultMaxReadiesInFlight = 8;
 
     /// <summary>Bytes per snapshot chunk on the wire.</summary>
     public int SnapshotChunkBytes { get; init; } = 1 << 20;
