@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Before/after a migration, in one run (issues 10 and 11): builds BASE_REF (the pre-migration commit) beside the
+# working tree and measures both, alternating, so a drift of the machine's speed hits both alike.
+#  1. Cluster load: three 3-node clusters side by side on loopback (etcd, LsmRaft at BASE_REF, LsmRaft as checked
+#     out), the same load generator as bench/cluster-vs-etcd.sh (writes then linearizable reads, 16 and 64
+#     connections), rows alternating etcd / base / current ROUNDS times; medians.
+#  2. Idle cost: CPU per node of an idle 3-node cluster with IDLE_SHARDS_SMALL and IDLE_SHARDS_LARGE shards per
+#     initial node (replication factor 3, so replicas per node = 3 x that), base and current alternately, measured
+#     from /proc/<pid>/stat over IDLE_SECONDS after IDLE_SETTLE seconds of quiet (idle groups quiesce).
+# Rewrites the section between migration-compare:begin/end in docs/benchmarks.md.
+# Settings (environment): BASE_REF (default: the commit before the Akka migration), SECONDS_PER_LOAD (20), WARMUP (5),
+# ROUNDS (3), IDLE_SHARDS_SMALL (4), IDLE_SHARDS_LARGE (1000), IDLE_SETTLE (20), IDLE_SECONDS (30), SKIP_LOAD,
+# SKIP_IDLE, WORK_DIR (./data/migration-compare), DOC.
+# Ports on 127.0.0.1: 23791-23796 (etcd), 28081-28086 (current), 28181-28186 (base).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BASE_REF=${BASE_REF:-9e5b94a}
+SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-20}
+WARMUP=${WARMUP:-5}
+ROUNDS=${ROUNDS:-3}
+IDLE_SHARDS_SMALL=${IDLE_SHARDS_SMALL:-4}
+IDLE_SHARDS_LARGE=${IDLE_SHARDS_LARGE:-1000}
+IDLE_SETTLE=${IDLE_SETTLE:-20}
+IDLE_SECONDS=${IDLE_SECONDS:-30}
+WORK_DIR=${WORK_DIR:-./data/migration-compare}
+DOC=${DOC:-docs/benchmarks.md}
+[ -n "${SKIP_LOAD:-}" ] || command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 2; }
+
+rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR/base-src"
+git archive "$BASE_REF" | tar -x -C "$WORK_DIR/base-src"
+base_commit=$(git rev-parse --short "$BASE_REF"); current_commit=$(git rev-parse --short HEAD)
+if [ -n "$(git status --porcelain -- src)" ]; then current_commit+="+changes"; fi
+echo "building base $base_commit and current $current_commit" >&2
+dotnet build -c Release "$WORK_DIR/base-src/src/LsmRaft.Host" >/dev/null
+dotnet build -c Release src/LsmRaft.Host >/dev/null
+dotnet build -c Release bench/LsmRaft.Bench >/dev/null
+BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
+declare -A DLL=([current]="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll" [base]="$WORK_DIR/base-src/src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll")
+declare -A PORT_BASE=([current]=28080 [base]=28180)
+
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+trap cleanup EXIT
+
+start_lsmraft() { # which shards -> sets node_pids
+  local which=$1 shards=$2 b=${PORT_BASE[$1]} peers="" i
+  for i in 1 2 3; do peers+="${peers:+,}$i:127.0.0.1:$((b - 1 + 2 * i))"; done
+  node_pids=()
+  for i in 1 2 3; do
+    PEER_ID=$i PORT=$((b - 1 + 2 * i)) HTTP_PORT=$((b + 2 * i)) GROUP_ID=bench PEERS=$peers \
+    DATA_DIR="$WORK_DIR/$which-$shards-$i" LSMRAFT_SHARDS=$shards \
+    LSMRAFT_CLUSTER_SECRET=bench-secret-0123456789abcdef LSMRAFT_BIND_ADDRESS=127.0.0.1 \
+      dotnet "${DLL[$which]}" start > "$WORK_DIR/$which-$shards-$i.log" 2>&1 &
+    pids+=($!); node_pids+=($!)
+  done
+  local deadline=$((SECONDS + 600))
+  for i in 1 2 3; do
+    until curl -sf --max-time 65 "http://127.0.0.1:$((b + 2 * i))/readyz?wait=60" >/dev/null; do
+      [ $SECONDS -lt $deadline ] || { echo "$which node $i not ready; see $WORK_DIR/$which-$shards-$i.log" >&2; exit 1; }
+      sleep 1
+    done
+  done
+}
+endpoints() { local b=${PORT_BASE[$1]}; echo "http://127.0.0.1:$((b + 2)),http://127.0.0.1:$((b + 4)),http://127.0.0.1:$((b + 6))"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+load_out=""
+if [ -z "${SKIP_LOAD:-}" ]; then
+  cluster="e1=http://127.0.0.1:23792,e2=http://127.0.0.1:23794,e3=http://127.0.0.1:23796"
+  for i in 1 2 3; do
+    c=$((23789 + 2 * i)); p=$((23790 + 2 * i))
+    etcd --name "e$i" --data-dir "$WORK_DIR/etcd$i" \
+      --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
+      --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
+      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token bench \
+      > "$WORK_DIR/etcd$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for attempt in $(seq 1 100); do curl -sf http://127.0.0.1:23791/health >/dev/null && break; sleep 0.2; done
+  start_lsmraft base 4
+  start_lsmraft current 4
+  for op in put get; do
+    for c in 16 64; do
+      for round in $(seq 1 "$ROUNDS"); do
+        load_out+="etcd $($BENCH cluster --target=etcd --endpoints=http://127.0.0.1:23791,http://127.0.0.1:23793,http://127.0.0.1:23795 --op=$op --connections=$c --seconds=$SECONDS_PER_LOAD --warmup=$WARMUP)"$'\n'
+        for which in base current; do
+          load_out+="$which $($BENCH cluster --target=lsmraft --endpoints="$(endpoints $which)" --op=$op --connections=$c --seconds=$SECONDS_PER_LOAD --warmup=$WARMUP)"$'\n'
+        done
+      done
+    done
+  done
+  cleanup
+fi
+
+idle_out=""
+if [ -z "${SKIP_IDLE:-}" ]; then
+  for shards in "$IDLE_SHARDS_SMALL" "$IDLE_SHARDS_LARGE"; do
+    for which in base current; do
+      start_lsmraft "$which" "$shards"
+      sleep "$IDLE_SETTLE" # not synchronisation: the measured window starts once idle groups have had time to quiesce
+      before=(); for p in "${node_pids[@]}"; do before+=("$(cpu_ticks "$p")"); done
+      sleep "$IDLE_SECONDS"
+      line="$which shards=$shards"
+      for k in 0 1 2; do
+        after=$(cpu_ticks "${node_pids[$k]}")
+        line+=" $(python3 -c "print(f'{($after - ${before[$k]}) * 100 / ($(getconf CLK_TCK) * $IDLE_SECONDS):.1f}')")"
+      done
+      idle_out+="$line"$'\n'
+      cleanup
+    done
+  done
+fi
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+
+python3 - "$DOC" "$load_out" "$idle_out" "$base_commit" "$current_commit" "$SECONDS_PER_LOAD" "$WARMUP" "$ROUNDS" "$load_start" "$load_end" "$IDLE_SETTLE" "$IDLE_SECONDS" <<'PY'
+import sys, re, os, datetime, statistics, subprocess
+doc, load_out, idle_out, base, cur, secs, warm, rounds, l0, l1, settle, idle_secs = sys.argv[1:13]
+runs = {}
+for line in load_out.splitlines():
+    m = re.match(r"(\w+) cluster target=\w+ op=(\w+) connections=(\d+): (\d+) ops/sec\s+p50 (\d+) micros\s+p99 (\d+) micros\s+errors (\d+)", line)
+    if m:
+        runs.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(tuple(int(x) for x in m.groups()[3:]))
+med = {k: (int(statistics.median(r[0] for r in v)), int(statistics.median(r[1] for r in v)), int(statistics.median(r[2] for r in v)), sum(r[3] for r in v)) for k, v in runs.items()}
+cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p' | head -1", shell=True, capture_output=True, text=True).stdout.strip()
+lines = ["<!-- migration-compare:begin -->", "## Before and after the Akka.NET migration", "",
+  f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC by `bench/migration-compare.sh` on {os.cpu_count()} cores ({cpu}); load average {l0} at start, {l1} at end. Base: `{base}` (before the migration), current: `{cur}`.", ""]
+if med:
+    lines += [f"Three 3-node clusters side by side on 127.0.0.1 (etcd, LsmRaft base, LsmRaft current), fsync on; rows alternate etcd / base / current {rounds} times (medians), {secs} s per run after {warm} s of unmeasured load; 16-byte keys, 100-byte values, linearizable reads.", "",
+      "| load | etcd ops/s | base ops/s | current ops/s | current/base | current/etcd | p99 µs etcd / base / current | errors |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for op in ("put", "get"):
+        for c in (16, 64):
+            e, b, n = med.get(("etcd", op, c)), med.get(("base", op, c)), med.get(("current", op, c))
+            if not (e and b and n): continue
+            lines.append(f"| {'writes' if op=='put' else 'reads'}, {c} connections | {e[0]:,} | {b[0]:,} | {n[0]:,} | {n[0]/max(b[0],1):.2f} | {n[0]/max(e[0],1):.2f} | {e[2]:,} / {b[2]:,} / {n[2]:,} | {e[3]} / {b[3]} / {n[3]} |")
+    lines.append("")
+if idle_out.strip():
+    lines += [f"Idle cost: CPU per node process (% of one core) of an idle 3-node cluster, measured over {idle_secs} s after {settle} s of quiet; replicas per node = 3 x shards per initial node (plus the meta group).", "",
+      "| shards per initial node (replicas per node) | base: node 1 / 2 / 3 | current: node 1 / 2 / 3 |", "| --- | --- | --- |"]
+    idle = {}
+    for line in idle_out.splitlines():
+        parts = line.split()
+        idle[(parts[0], parts[1].split("=")[1])] = " / ".join(p + " %" for p in parts[2:])
+    for shards in dict.fromkeys(k[1] for k in idle):
+        lines.append(f"| {shards} ({int(shards) * 3}) | {idle.get(('base', shards), '-')} | {idle.get(('current', shards), '-')} |")
+    lines.append("")
+lines += ["Raw output:", "", "```", load_out.rstrip(), idle_out.rstrip(), "```", "<!-- migration-compare:end -->"]
+section = "\n".join(lines)
+text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
+pat = re.compile(r"<!-- migration-compare:begin -->.*?<!-- migration-compare:end -->", re.S)
+text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
+open(doc, "w").write(text)
+PY
+echo "wrote $DOC"
