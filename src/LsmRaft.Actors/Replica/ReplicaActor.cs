@@ -105,7 +105,10 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
                 node.Step(step.Message);
                 break;
             case ReplicaMessage.Tick:
+                bool wasQuiesced = node.Quiesced;
                 node.Tick();
+                if (node.Quiesced != wasQuiesced)
+                    PublishStatus(); // quiescing needs no Ready, so nothing else would publish it
                 break;
             case ReplicaMessage.SnapshotChunk chunk:
                 OnSnapshotChunk(node, chunk);
@@ -427,7 +430,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
 
     private ReplicaStatus BuildStatus(RaftNode node) =>
         new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Core.Log.Committed, _applied, node.Core.Config,
-            Removed: !_appliedConf.Voters.IsEmpty && !_appliedConf.Contains(_options.NodeId));
+            Removed: !_appliedConf.Voters.IsEmpty && !_appliedConf.Contains(_options.NodeId), Quiesced: node.Quiesced);
 
     private GroupProgress BuildProgress(RaftNode node)
     {

@@ -10,6 +10,7 @@ namespace LsmRaft.Host.Api;
 /// builder.Services.AddSingleton&lt;IKvService&gt;(kv);            // required
 /// builder.Services.AddSingleton&lt;IReadiness&gt;(readiness);     // optional
 /// builder.Services.AddSingleton&lt;IClusterAdmin&gt;(admin);      // optional (else admin endpoints answer 501)
+/// builder.Services.AddSingleton&lt;INodeMonitor&gt;(monitor);    // optional (else monitoring endpoints answer 501)
 /// var app = builder.Build();
 /// app.UseLsmRaftApi();
 /// </code>
@@ -49,6 +50,8 @@ public static class ApiServer
         EntityEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         AdminEndpoints.Map(app);
+        MonitorEndpoints.Map(app);
+        Ui.UiEndpoints.Map(app);
         return app;
     }
 
