@@ -76,7 +76,7 @@ export default {
     sortEl = h('select', { 'aria-label': 'Sort shards', onchange: () => render() },
       Object.keys(sorts).map(k => h('option', { value: k }, `sort: ${k}`)));
     countEl = h('span', { class: 'muted' });
-    list = new VirtualList(window.matchMedia('(max-width: 700px)').matches ? 64 : 38, renderRow, { 'data-testid': 'shard-list' });
+    list = new VirtualList(window.matchMedia('(max-width: 700px)').matches ? 104 : 38, renderRow, { 'data-testid': 'shard-list' });
     root.append(h('h1', {}, 'Shards'),
       h('div', { class: 'panel' }, h('h2', {}, 'Hash ring (by leader)'), ringEl, legendEl),
       h('div', { class: 'panel' }, h('div', { class: 'toolbar' }, filterEl, sortEl, countEl), list.el));

@@ -47,7 +47,8 @@ function render() {
         h('dt', {}, 'Tables'), h('dd', {}, `${sum(s => s.levels.reduce((t, l) => t + l.tables, 0))} (${bytes(sum(s => s.levels.reduce((t, l) => t + l.bytes, 0)))})`),
         h('dt', {}, 'Compaction debt'), h('dd', {}, bytes(sum(s => s.compactionDebtBytes))),
         h('dt', {}, 'Block cache'), h('dd', {}, `${(st.blockCache.hitRate * 100).toFixed(1)}% hits (${st.blockCache.hits} / ${st.blockCache.hits + st.blockCache.misses}) of ${bytes(st.blockCache.capacityBytes)}`),
-        h('dt', {}, 'Pipelines'), h('dd', {}, 'flushes and compactions run in each engine (node-wide pipeline state is not reported by this version)')));
+        h('dt', {}, 'Flushes'), h('dd', {}, sum(s => s.flushes)),
+        h('dt', {}, 'Compactions'), h('dd', {}, sum(s => s.compactions))));
   }));
   const rows = [];
   for (const r of reports)
