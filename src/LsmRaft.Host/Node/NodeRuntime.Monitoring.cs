@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Protocol.Monitoring;
 using LsmRaft.Storage;
 
