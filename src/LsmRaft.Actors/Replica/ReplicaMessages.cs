@@ -119,6 +119,9 @@ internal abstract record ReplicaMessage
 
     /// <summary>Internal, from the storage actor: entries up to this index are applied.</summary>
     public sealed record Applied(ulong Index) : ReplicaMessage;
+
+    /// <summary>Internal, from supervision: the storage actor was stopped for good after <see cref="Cause"/>; the replica stops too.</summary>
+    public sealed record StorageStopped(Exception Cause) : ReplicaMessage;
 }
 
 /// <summary>What a read asks the state machine for.</summary>

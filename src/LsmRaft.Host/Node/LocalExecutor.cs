@@ -123,6 +123,12 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                     return response;
             }
         }
+        catch (InvalidOperationException e)
+        {
+            // The replica's actor has stopped: it is being retired, or it failed for good (readiness says which).
+            response.Error = Error(ErrorCode.Unavailable, $"the replica of shard {request.ShardId} on this node is not running ({e.Message})");
+            return response;
+        }
         catch (TimeoutException)
         {
             response.Error = Error(ErrorCode.Unavailable, $"shard {request.ShardId} did not answer within {timeout.TotalSeconds:0.#} s (no quorum?)");
