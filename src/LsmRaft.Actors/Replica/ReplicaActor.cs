@@ -187,7 +187,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
                 reply.Reply(new ProposeOutcome.NotLeader(result.LeaderHint));
                 break;
             default:
-                reply.Reply(new ProposeOutcome.Rejected(result.ToString()));
+                reply.Reply(new ProposeOutcome.Rejected(result.ToString(), result.Code is RaftResultCode.ConfChangePending or RaftResultCode.LeaderTransferInProgress));
                 break;
         }
     }

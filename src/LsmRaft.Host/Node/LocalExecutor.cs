@@ -79,7 +79,9 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                                 response.Error = Error(ErrorCode.NotLeader, "not the leader", notLeader.LeaderHint);
                                 break;
                             case ProposeOutcome.Rejected rejected:
-                                response.Error = Error(ErrorCode.BadRequest, rejected.Reason);
+                                // A change refused only for now (another one, or the new leader's first entry, still
+                                // uncommitted) is retried by the router until its deadline; an invalid one is not.
+                                response.Error = Error(rejected.Retryable ? ErrorCode.Unavailable : ErrorCode.BadRequest, rejected.Reason);
                                 break;
                         }
                         return response;

@@ -20,7 +20,7 @@ public sealed class NodeRunner : INodeRunner
         RunningNode started;
         try
         {
-            started = await StartNodeAsync(config, Console.Out, cancellationToken).ConfigureAwait(false);
+            started = await StartNodeAsync(config, Console.Out, fileSystem: null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
         {
@@ -70,7 +70,7 @@ public sealed class NodeRunner : INodeRunner
         try
         {
             foreach (var config in configs)
-                nodes.Add(await StartNodeAsync(config, TextWriter.Null, cancellationToken).ConfigureAwait(false));
+                nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
                 Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
@@ -97,11 +97,14 @@ public sealed class NodeRunner : INodeRunner
         }
     }
 
-    /// <summary>Starts one node (runtime + Kestrel). Dispose the result to stop it gracefully.</summary>
-    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one node (runtime + Kestrel) keeping every file under DATA_DIR on <paramref name="fileSystem"/> (null: the
+    /// real disk). Dispose the result to stop it gracefully.
+    /// </summary>
+    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, LsmRaft.Storage.IO.IFileSystem? fileSystem, CancellationToken cancellationToken)
     {
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
-        var runtime = new NodeRuntime(config, loggers);
+        var runtime = new NodeRuntime(config, loggers, fileSystem);
         try
         {
             return await StartServingAsync(config, runtime, loggers, output, cancellationToken).ConfigureAwait(false);

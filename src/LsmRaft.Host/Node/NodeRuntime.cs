@@ -30,7 +30,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly ReplicaRegistry _replicas = new();
-    private readonly IFileSystem _fs = PhysicalFileSystem.Instance;
+    private readonly IFileSystem _fs;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
     private readonly CompactionLimiter _compactions = new(Math.Max(1, Environment.ProcessorCount / 2));
     private ActorSystem? _system;
@@ -44,9 +44,11 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private NodeRegistry? _registry;
     private readonly ReplicaHealth _health;
 
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers)
+    /// <param name="fs">Every file of the node (host state, Raft log, engines) goes through it; the real disk by default.</param>
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, IFileSystem? fs = null)
     {
         _config = config;
+        _fs = fs ?? PhysicalFileSystem.Instance;
         _loggers = loggers;
         _logger = loggers.CreateLogger("lsmraft.node");
         _health = new ReplicaHealth(config.PeerId, _changed, _logger, TimeProvider.System);
@@ -145,7 +147,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
         _fs.CreateDirectory(_config.DataDir);
         string secret = _config.ClusterSecret ?? $"insecure-dev:{_config.GroupId}";
         bool joining = _config.Join is not null;
-        if (joining && !File.Exists(Path.Combine(_config.DataDir, LayoutFileName)))
+        if (joining && !_fs.FileExists(Path.Combine(_config.DataDir, LayoutFileName)))
             JoinCluster(members, Encoding.UTF8.GetBytes(secret));
         _layout = LoadOrCreateLayout(members.Keys.ToArray());
 
@@ -228,11 +230,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             ReplicaManifest.Create(shard.Id, new ConfState(shard.Replicas, shard.Learners), new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
         }
         if (!bootstrapped)
-        {
-            using (var file = _fs.Create(marker))
-                file.Sync();
-            _fs.SyncDirectory(GroupsDirectory);
-        }
+            _fs.WriteAtomically(marker, []);
     }
 
     /// <summary>
@@ -295,6 +293,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
                 BloomFalsePositiveRate = _config.BloomFpp,
                 BloomHashFunctions = _config.BloomHashFuncs,
                 BlockCache = _blockCache,
+                FileSystem = _fs,
                 CompactionLimiter = _compactions,
                 EnableWal = false,
             },
@@ -445,11 +444,17 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private PersistedLayout LoadOrCreateLayout(IReadOnlyList<ulong> nodes)
     {
         string path = Path.Combine(_config.DataDir, LayoutFileName);
-        if (File.Exists(path))
+        if (_fs.FileExists(path))
         {
-            var loaded = JsonSerializer.Deserialize<PersistedLayout>(File.ReadAllText(path))
-                ?? throw new InvalidDataException($"'{path}' is empty; restore it from another node's data directory or start with an empty DATA_DIR.");
-            return loaded;
+            try
+            {
+                return JsonSerializer.Deserialize<PersistedLayout>(_fs.ReadAllBytes(path))
+                    ?? throw new InvalidDataException($"'{path}' is empty; restore it from another node's data directory or start with an empty DATA_DIR.");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"'{path}' is not a cluster layout ({e.Message}); restore it from another node's data directory or start with an empty DATA_DIR.", e);
+            }
         }
         int rf = _config.ReplicationFactor ?? Math.Min(3, nodes.Count);
         var layout = new PersistedLayout(ClusterLayout.MetaVoters(nodes).ToArray(), ClusterLayout.InitialShards(nodes, _config.Shards, rf).ToArray());
@@ -459,20 +464,17 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
 
     private void SaveLayout(PersistedLayout layout)
     {
-        string path = Path.Combine(_config.DataDir, LayoutFileName);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(layout, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, path, overwrite: true);
+        _fs.WriteAtomically(Path.Combine(_config.DataDir, LayoutFileName), JsonSerializer.SerializeToUtf8Bytes(layout, IndentedJson));
     }
 
     private IReadOnlyList<ShardInfo>? LoadMapCopy()
     {
         string path = Path.Combine(_config.DataDir, MapCopyFileName);
-        if (!File.Exists(path))
+        if (!_fs.FileExists(path))
             return null;
         try
         {
-            return JsonSerializer.Deserialize<ShardInfo[]>(File.ReadAllText(path));
+            return JsonSerializer.Deserialize<ShardInfo[]>(_fs.ReadAllBytes(path));
         }
         catch (JsonException e)
         {
@@ -483,11 +485,10 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
 
     private void SaveMapCopy(IReadOnlyList<ShardInfo> shards)
     {
-        string path = Path.Combine(_config.DataDir, MapCopyFileName);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(shards, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, path, overwrite: true);
+        _fs.WriteAtomically(Path.Combine(_config.DataDir, MapCopyFileName), JsonSerializer.SerializeToUtf8Bytes(shards, IndentedJson));
     }
+
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private static LogLevel ToLogLevel(ActorLogLevel level) => (LogLevel)(int)level; // same values by design
 
