@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using LsmRaft.Actors.Kernel;
 using LsmRaft.Actors.Kernel.Testing;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Storage;
 using LsmRaft.Storage.IO;
