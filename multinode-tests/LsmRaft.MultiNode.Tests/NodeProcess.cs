@@ -40,21 +40,6 @@ internal sealed class NodeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The lsmraft.dll built beside the calling test project (same configuration): the Host project is built first (project reference).</summary>
-    public static string LocateLsmraft()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        string configuration = dir.Parent!.Name; // .../bin/<Configuration>/net10.0/
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LsmRaft.sln")))
-            dir = dir.Parent;
-        if (dir is null)
-            throw new InvalidOperationException("Cannot find LsmRaft.sln above " + AppContext.BaseDirectory);
-        string dll = Path.Combine(dir.FullName, "src", "LsmRaft.Host", "bin", configuration, "net10.0", "lsmraft.dll");
-        if (!File.Exists(dll))
-            throw new FileNotFoundException($"Build src/LsmRaft.Host ({configuration}) first: {dll} is missing.", dll);
-        return dll;
-    }
-
     /// <summary>Completes when the node reports that it listens (or fails if it exits first); false at the deadline.</summary>
     public async Task<bool> WaitServingAsync(TimeSpan deadline)
     {
