@@ -78,7 +78,8 @@ public sealed class MonitoringClusterTests
         using var admin = new LsmRaftClient(new LsmRaftClientOptions { Endpoints = [new Uri(endpoint)] });
         await admin.TransferLeaderAsync(shard.Id, target);
         var changed = await NextAsync(events, e => e.Kind == ClusterEventKinds.LeaderChanged && e.ShardId == shard.Id && e.After == target.ToString());
-        changed.Before.Should().Be(shard.Leader.ToString());
+        // Seen from node 1 the hand-over may pass through "no leader" (the old leader steps down before the new one wins).
+        changed.Before.Should().BeOneOf(shard.Leader.ToString(), "none");
         changed.Sequence.Should().BeGreaterThan(0);
 
         // A stopped node turns down (its heartbeats stop) in the stream and in cluster tail.
