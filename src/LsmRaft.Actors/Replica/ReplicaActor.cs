@@ -35,6 +35,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private HardState _durableHard;
     private HardState _issuedHard;
     private readonly Queue<InFlightReady> _inFlight = new();
+    private bool _quiesced; // as last counted in the metrics
 
 
     /// <summary>The configuration as of the applied index (from the snapshot, then each applied conf change).</summary>
@@ -68,6 +69,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         _node = new RaftNode(_options.ToRaftConfig(applied: snapshot.Index), _log);
         _applied = snapshot.Index;
         _ticker = Context.Time.CreateTimer(_ => self.Tell(ReplicaMessage.Tick.Instance), null, _options.TickInterval, _options.TickInterval);
+        _options.Metrics?.ReplicaStarted();
         PublishStatus();
         return default;
     }
@@ -76,6 +78,8 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     {
         if (_ticker is not null)
             await _ticker.DisposeAsync().ConfigureAwait(false);
+        if (_status is { } last)
+            _options.Metrics?.ReplicaStopped(last.Role, _quiesced);
         _receiver?.Dispose();
         foreach (var waiter in _waiters.TakeAll())
             waiter.Reply.Reply(new ProposeOutcome.NotLeader(0));
@@ -136,6 +140,11 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         }
         if (node.TakeSnapshotRequest())
             RequestSnapshot();
+        if (node.Quiesced != _quiesced)
+        {
+            _quiesced = node.Quiesced;
+            _options.Metrics?.QuiescedChanged(_quiesced);
+        }
         if (!_readyQueued && node.HasReady())
         {
             _readyQueued = true;
@@ -145,6 +154,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
 
     private void OnProposeResult(RaftResult result, ReplyTo<ProposeOutcome> reply)
     {
+        _options.Metrics?.Proposed(result.Code);
         switch (result.Code)
         {
             case RaftResultCode.Ok:
@@ -340,6 +350,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
 
     private void HandOverCommitted(RaftNode node, IReadOnlyList<Entry> entries)
     {
+        _options.Metrics?.Committed(entries.Count);
         var waiters = _waiters.TakeThrough(entries[^1].Index);
         Dictionary<ulong, ConfState>? confStates = null;
         for (int i = 0; i < entries.Count; i++)
@@ -364,6 +375,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         if (!installed)
             throw new InvalidOperationException($"Group {_options.GroupId}: the storage actor refused snapshot {snapshot.Index}.");
         await _log.InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        _options.Metrics?.SnapshotReceived();
         _applied = snapshot.Index;
         _appliedConf = snapshot.Metadata.ConfState;
     }
@@ -401,6 +413,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             {
                 ok = false;
             }
+            options.Metrics?.SnapshotSent(ok);
             self.Tell(new ReplicaMessage.SnapshotSent(snap.To, ok));
         });
     }
@@ -444,6 +457,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         var status = BuildStatus(_node!);
         var old = Volatile.Read(ref _status);
         Volatile.Write(ref _status, status);
+        _options.Metrics?.StatusChanged(old?.Role, old?.Leader ?? 0, status.Role, status.Leader);
         if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members) || old.Removed != status.Removed)
         {
             if (old is null || old.Role != status.Role || old.Leader != status.Leader || !old.Members.Equals(status.Members))

@@ -53,6 +53,7 @@ internal static class ProblemMapping
 
     public static Task WriteAsync(HttpContext context, ApiProblem problem)
     {
+        context.RequestServices.GetService<ApiMetrics>()?.Answered(problem);
         var response = context.Response;
         response.StatusCode = problem.Status;
         if (problem.RetryAfterSeconds is { } seconds)

@@ -2,6 +2,7 @@ using System.Net;
 using LsmRaft.Host.Api;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
 using Microsoft.AspNetCore.Connections;
 
@@ -85,7 +86,8 @@ public sealed class NodeRunner : INodeRunner
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
-        var runtime = new NodeRuntime(config, loggers);
+        var telemetry = config.Metrics ? new NodeTelemetry(config.PeerId) : null;
+        var runtime = new NodeRuntime(config, loggers, telemetry);
         runtime.Start();
 
         var bind = IPAddress.Parse(config.BindAddress);
@@ -97,6 +99,8 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddSingleton(runtime.PeerOptions!);
         builder.Services.AddSingleton<IPeerDispatcher>(runtime);
         builder.Services.AddLsmRaftApi(config.ToApiOptions());
+        if (telemetry is not null)
+            builder.Services.AddLsmRaftMetrics(telemetry);
         builder.Services.AddSingleton<IKvService>(runtime.Router!);
         builder.Services.AddSingleton<IReadiness>(runtime);
         builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
@@ -116,10 +120,10 @@ public sealed class NodeRunner : INodeRunner
         app.UseLsmRaftApi();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(runtime, app, loggers, config.ShutdownTimeout);
+        return new RunningNode(runtime, app, loggers, config.ShutdownTimeout, telemetry);
     }
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout) : IAsyncDisposable
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -151,6 +155,7 @@ public sealed class NodeRunner : INodeRunner
                 loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open when the shutdown timeout ({Timeout}) ran out were aborted", shutdownTimeout);
             await Runtime.DisposeAsync().ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
+            telemetry?.Dispose();
             loggers.Dispose();
             return drained;
         }

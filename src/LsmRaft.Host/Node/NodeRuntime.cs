@@ -6,6 +6,7 @@ using LsmRaft.Actors.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
 using LsmRaft.Host.Config;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
 using LsmRaft.Protocol.Cluster;
 using LsmRaft.Protocol.Peer;
@@ -29,6 +30,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly NodeConfig _config;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly NodeTelemetry? _telemetry;
     private readonly ReplicaRegistry _replicas = new();
     private readonly IFileSystem _fs = PhysicalFileSystem.Instance;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
@@ -43,10 +45,12 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly ChangeSignal _changed = new(); // replica status or the node registry changed
     private NodeRegistry? _registry;
 
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers)
+    /// <param name="telemetry">The node's metrics; null: none are kept.</param>
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, NodeTelemetry? telemetry = null)
     {
         _config = config;
         _loggers = loggers;
+        _telemetry = telemetry;
         _logger = loggers.CreateLogger("lsmraft.node");
     }
 
@@ -103,13 +107,14 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             Joining = joining,
             OwnPeerAddress = members[_config.PeerId].ToString(),
             MetaVoters = _layout.MetaVoters,
+            Metrics = _telemetry?.Transport,
         };
         foreach (var (id, endpoint) in LoadKnownPeers())
             PeerOptions.AddJoined(id, endpoint);
         PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
         _system = new ActorSystem(new ActorSystemOptions { Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message) });
-        _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
+        _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions { Metrics = _telemetry?.Raft });
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
         Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _transport, _config.RequestTimeout, BuildClusterView)
         {
@@ -131,6 +136,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
             Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _changed, _loggers.CreateLogger("lsmraft.registry"));
         _registry.Updated += LearnPeers;
+        if (_telemetry is not null)
+            _ = new ClusterMetrics(_telemetry.MeterFactory, () => _stopping ? null : BuildClusterView());
         _logger.LogInformation("Node {Node} started {Replicas} replicas", _config.PeerId, _replicas.All.Count);
     }
 
@@ -223,6 +230,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             InitialMembers = members,
             InitialRange = manifest.Range,
             ReplicaCreationLock = _creationLock,
+            Metrics = _telemetry?.Raft,
             SplitCreated = created => StartReplica(created.ChildId),
             SplitApplied = OnSplitApplied,
             EngineOptions = new LsmOptions
@@ -232,6 +240,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
                 BloomHashFunctions = _config.BloomHashFuncs,
                 BlockCache = _blockCache,
                 CompactionLimiter = _compactions,
+                Metrics = _telemetry?.Storage,
                 EnableWal = false,
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
