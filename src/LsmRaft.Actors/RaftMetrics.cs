@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 
 namespace LsmRaft.Actors;
 
