@@ -71,7 +71,17 @@ public sealed class NodeRunner : INodeRunner
         try
         {
             foreach (var config in configs)
-                nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
+            {
+                try
+                {
+                    nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"lsmraft: demo node {config.PeerId} cannot start: {ReplicaHealth.Describe(e)}");
+                    return ExitCodes.Unavailable;
+                }
+            }
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
                 Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
