@@ -49,6 +49,7 @@ public static class ApiServer
         EntityEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         AdminEndpoints.Map(app);
+        NodeAdminEndpoints.Map(app);
         return app;
     }
 

@@ -100,6 +100,8 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddSingleton<IKvService>(runtime.Router!);
         builder.Services.AddSingleton<IReadiness>(runtime);
         builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
+        builder.Services.AddSingleton<IClusterStatus>(_ => new ClusterStatusCollector(runtime));
+        builder.Services.AddSingleton<INodeAdmin>(new NodeAdmin(runtime, runtime.ShardMaps!));
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
