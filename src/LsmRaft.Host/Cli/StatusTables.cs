@@ -29,7 +29,7 @@ internal static class StatusTables
                 Number(node.Leads),
                 node.MetaLeader ? "leader" : node.MetaVoter ? "voter" : "-",
                 node.UptimeSeconds is { } up ? Duration(up) : "-",
-                Markup.Escape(node.Version ?? "-"),
+                Markup.Escape(ShortVersion(node.Version)),
                 node.LastHeartbeat?.ToString("u", CultureInfo.InvariantCulture) ?? "-");
         }
         return table;
@@ -78,6 +78,15 @@ internal static class StatusTables
         NodeState.Removed => "removed",
         _ => state.ToString(),
     };
+
+    /// <summary>"1.0.0+d4801f8bd6ca…" (version and full commit) as "1.0.0+d4801f8b"; the JSON keeps the whole string.</summary>
+    public static string ShortVersion(string? version)
+    {
+        if (version is null)
+            return "-";
+        int plus = version.IndexOf('+');
+        return plus >= 0 && version.Length > plus + 9 ? version[..(plus + 9)] : version;
+    }
 
     public static string Range(ulong start, ulong end) => $"{start:x16}-{end:x16}";
 

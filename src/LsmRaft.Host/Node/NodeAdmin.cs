@@ -74,12 +74,15 @@ internal sealed class NodeAdmin(NodeRuntime runtime, ShardMapStore maps) : INode
             Blocked: state == NodeState.Draining ? Blocked(view, nodeId) : null);
     }
 
-    /// <summary>Why some replica on the node has nowhere to go (every up, unmarked node holds that shard already), or null.</summary>
+    /// <summary>
+    /// Why some replica on the node has nowhere to go (every up, unmarked node holds a voting replica of that shard
+    /// already), or null. An up node that is a learner of the shard is the target of a move under way.
+    /// </summary>
     internal static string? Blocked(ClusterView view, ulong nodeId)
     {
         var targets = view.Nodes.Where(n => n.Id != nodeId && n.State == NodeState.Up).Select(n => n.Id).ToList();
         var stuck = view.Shards
-            .Where(s => (s.Replicas.Contains(nodeId) || s.Learners.Contains(nodeId)) && !targets.Any(t => !s.Replicas.Contains(t) && !s.Learners.Contains(t)))
+            .Where(s => (s.Replicas.Contains(nodeId) || s.Learners.Contains(nodeId)) && !targets.Any(t => !s.Replicas.Contains(t)))
             .Select(s => s.Id)
             .ToList();
         return stuck.Count == 0 ? null

@@ -1,5 +1,5 @@
 using System.Reflection;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Host.Api;
 using LsmRaft.Protocol.Cluster;
 
