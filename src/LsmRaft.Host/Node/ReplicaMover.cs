@@ -65,6 +65,10 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, ILo
 
     private async Task ChangeAsync(ulong shardId, MembershipChange change, ulong node, CancellationToken cancellationToken)
     {
+        // A leader refuses a change while an earlier one, or its own term's first entry (a leadership transfer just
+        // happened), is uncommitted: wait for the leader to report none pending, bounded by the caller's deadline.
+        for (int attempt = 0; (await ProgressAsync(shardId, node, cancellationToken).ConfigureAwait(false)).ConfChangePending; attempt++)
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(20 * (attempt + 1), 200)), cancellationToken).ConfigureAwait(false);
         try
         {
             await router.ChangeMembershipAsync(Shard(shardId), change, node, cancellationToken).ConfigureAwait(false);
