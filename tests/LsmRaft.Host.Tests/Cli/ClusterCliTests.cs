@@ -37,8 +37,9 @@ public sealed class ClusterCliTests
         const string token = "cli-test-admin-token-0123456789";
         await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1, c => c with { AdminToken = token });
         await cluster.WaitUntilReadyAsync();
-        // Every node reports after its first registry read; until then the view has no heartbeats.
-        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Nodes.All(n => n.LastHeartbeat is not null), TimeSpan.FromSeconds(20), "every node heartbeats");
+        // Each node learns the others' liveness from its own read of the node registry: wait until every node sees every node up.
+        foreach (var config in cluster.Configs)
+            await cluster.WaitUntilAsync(config.PeerId, r => r.BuildClusterView().Nodes.All(n => n.State == NodeState.Up), TimeSpan.FromSeconds(20), "every node sees every node up");
 
         var show = await RunAsync(cluster, 2, "cluster", "show");
         show.ExitCode.Should().Be(0, show.Error);
