@@ -48,6 +48,27 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         _options = options;
         _log = log;
         _transport = transport;
+        var policy = options.StorageRestarts;
+        _storageSupervision = new SupervisorStrategy(OnStorageFailure)
+        {
+            MaxRestarts = policy.MaxRestarts,
+            Window = policy.Window,
+            MinBackoff = policy.MinBackoff,
+            MaxBackoff = policy.MaxBackoff,
+            LoggingEnabled = options.HealthObserver is null, // the observer reports failures, once
+            ChildStopped = (_, cause) => Context.Self.Tell(new ReplicaMessage.StorageStopped(cause)),
+        };
+    }
+
+    private readonly SupervisorStrategy _storageSupervision;
+
+    /// <summary>The storage child is restarted with backoff, unless its failure is one no restart can fix.</summary>
+    protected internal override SupervisorStrategy SupervisorStrategy => _storageSupervision;
+
+    private Directive OnStorageFailure(Exception cause)
+    {
+        _options.HealthObserver?.StorageFailed(_options.GroupId, cause);
+        return RestartPolicy.IsPermanent(cause) ? Directive.Stop : Directive.Restart;
     }
 
     /// <summary>Latest published status (role, leader, term); read by routers without a mailbox round trip.</summary>
@@ -75,6 +96,12 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         if (_ticker is not null)
             await _ticker.DisposeAsync().ConfigureAwait(false);
         _receiver?.Dispose();
+        // A stopped (or restarting) replica leads nothing: routers must not keep sending to it on its last status.
+        if (Volatile.Read(ref _status) is { } last)
+        {
+            Volatile.Write(ref _status, last with { Role = RaftRole.Follower, Leader = 0 });
+            _options.StatusChanged?.Notify();
+        }
         foreach (var waiter in _waiters.TakeAll())
             waiter.Reply.Reply(new ProposeOutcome.NotLeader(0));
         foreach (var read in _pendingReads.Values)
@@ -118,6 +145,12 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
             case ReplicaMessage.Applied applied:
                 _applied = Math.Max(_applied, applied.Index);
                 break;
+            case ReplicaMessage.StorageStopped stopped:
+                // Without its storage the replica can neither apply nor serve: it leaves the group's quorum rather
+                // than lead or vote as a member that can never catch up, and the host reports why.
+                _options.HealthObserver?.ReplicaStopped(_options.GroupId, stopped.Cause);
+                Context.Stop(Context.Self);
+                return;
             case ReplicaMessage.GetStatus status:
                 status.Reply.Reply(BuildStatus(node));
                 break;
@@ -152,7 +185,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
                 reply.Reply(new ProposeOutcome.NotLeader(result.LeaderHint));
                 break;
             default:
-                reply.Reply(new ProposeOutcome.Rejected(result.ToString()));
+                reply.Reply(new ProposeOutcome.Rejected(result.ToString(), result.Code is RaftResultCode.ConfChangePending or RaftResultCode.LeaderTransferInProgress));
                 break;
         }
     }

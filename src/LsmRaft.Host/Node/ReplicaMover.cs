@@ -65,8 +65,9 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, ILo
 
     private async Task ChangeAsync(ulong shardId, MembershipChange change, ulong node, CancellationToken cancellationToken)
     {
-        // A leader refuses a change while an earlier one, or its own term's first entry (a leadership transfer just
-        // happened), is uncommitted: wait for the leader to report none pending, bounded by the caller's deadline.
+        // The group takes one membership change at a time, and a new leader none before an entry of its own term
+        // commits (as right after the leadership was handed to the move's target): wait for that rather than be
+        // refused. A refusal for the same reason in between is retried by the router (Rejected.Retryable).
         for (int attempt = 0; (await ProgressAsync(shardId, node, cancellationToken).ConfigureAwait(false)).ConfChangePending; attempt++)
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(20 * (attempt + 1), 200)), cancellationToken).ConfigureAwait(false);
         try
