@@ -18,7 +18,7 @@ internal sealed class NodeAdmin(NodeRuntime runtime, ShardMapStore maps) : INode
         Require(view, nodeId);
         if (maps.Marks.GetValueOrDefault(nodeId) is { State: NodeState.Removed })
             throw new OperationConflictException($"Node {nodeId} was removed already; 'lsmraft cluster join <its peer address>' admits it again.");
-        if (maps.Marks.GetValueOrDefault(nodeId) is null && Blocked(view, nodeId) is { } blocked)
+        if (maps.Marks.GetValueOrDefault(nodeId) is null && Blocked(view, nodeId, Available) is { } blocked)
             throw new OperationConflictException($"Node {nodeId} cannot be drained: {blocked}");
         await maps.UpdateAsync(map => map.WithMark(nodeId, NodeState.Draining, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
         return Progress(runtime.BuildClusterView(), nodeId);
@@ -36,7 +36,7 @@ internal sealed class NodeAdmin(NodeRuntime runtime, ShardMapStore maps) : INode
     {
         await maps.RefreshAsync(stale: false, cancellationToken).ConfigureAwait(false);
         var node = Require(runtime.BuildClusterView(), nodeId);
-        if (!force && runtime.LivenessOf(nodeId, DateTimeOffset.UtcNow) == NodeState.Up)
+        if (!force && runtime.SeemsAlive(nodeId, DateTimeOffset.UtcNow))
         {
             string heartbeat = node.LastHeartbeat is { } at ? $"last heartbeat {(DateTimeOffset.UtcNow - at).TotalSeconds:0.#} s ago" : "connected";
             throw new OperationConflictException($"Node {nodeId} is up ({heartbeat}). 'lsmraft cluster leave {nodeId}' drains a live node gracefully; 'cluster down {nodeId} --force' marks it removed anyway.");
@@ -71,16 +71,20 @@ internal sealed class NodeAdmin(NodeRuntime runtime, ShardMapStore maps) : INode
         int leads = view.Shards.Count(s => s.Leader == nodeId) + (runtime.LeaderOf(ClusterLayout.MetaGroupId) == nodeId ? 1 : 0);
         return new DrainProgress(nodeId, state, left, leads, runtime.MetaVoters.Contains(nodeId),
             Done: state == NodeState.Removed && left.Count == 0,
-            Blocked: state == NodeState.Draining ? Blocked(view, nodeId) : null);
+            Blocked: state == NodeState.Draining ? Blocked(view, nodeId, Available) : null);
     }
 
+    /// <summary>A node that could take a replica: not marked, and alive.</summary>
+    private bool Available(NodeInfo node) =>
+        node.State is NodeState.Up or NodeState.Down && runtime.SeemsAlive(node.Id, DateTimeOffset.UtcNow);
+
     /// <summary>
-    /// Why some replica on the node has nowhere to go (every up, unmarked node holds a voting replica of that shard
+    /// Why some replica on the node has nowhere to go (every available node holds a voting replica of that shard
     /// already), or null. An up node that is a learner of the shard is the target of a move under way.
     /// </summary>
-    internal static string? Blocked(ClusterView view, ulong nodeId)
+    internal static string? Blocked(ClusterView view, ulong nodeId, Func<NodeInfo, bool> available)
     {
-        var targets = view.Nodes.Where(n => n.Id != nodeId && n.State == NodeState.Up).Select(n => n.Id).ToList();
+        var targets = view.Nodes.Where(n => n.Id != nodeId && available(n)).Select(n => n.Id).ToList();
         var stuck = view.Shards
             .Where(s => (s.Replicas.Contains(nodeId) || s.Learners.Contains(nodeId)) && !targets.Any(t => !s.Replicas.Contains(t)))
             .Select(s => s.Id)
