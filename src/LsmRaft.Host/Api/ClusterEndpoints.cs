@@ -3,10 +3,7 @@ using LsmRaft.Protocol.Cluster;
 
 namespace LsmRaft.Host.Api;
 
-/// <summary>
-/// <c>GET /v1/cluster</c>, <c>/v1/cluster/status</c> (with every node's report), <c>/v1/node</c> (this node's report),
-/// <c>/healthz</c> (the process is alive) and <c>/readyz</c> (it can serve requests).
-/// </summary>
+/// <summary><c>GET /v1/cluster</c>, <c>/healthz</c> (the process is alive) and <c>/readyz</c> (it can serve requests).</summary>
 internal static class ClusterEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -14,40 +11,11 @@ internal static class ClusterEndpoints
         app.MapGet("/v1/cluster", (IKvService service) => Results.Json(service.GetClusterView(), WireJson.Lenient))
             .WithTags("cluster").WithName("GetCluster").WithSummary("Nodes, shards, leaders and epochs as this node sees them.")
             .Produces<ClusterView>(200);
-        app.MapGet("/v1/cluster/status", (Func<HttpContext, Task<IResult>>)ClusterStatusAsync)
-            .WithTags("cluster").WithName("GetClusterStatus").WithSummary("The cluster view joined with every node's report: uptime, version, and per shard the replicas' term, commit/applied index, lag and size.")
-            .Produces<ClusterStatus>(200).ProducesProblem(501);
-        app.MapGet("/v1/node", (Func<HttpContext, Task<IResult>>)NodeReportAsync)
-            .WithTags("cluster").WithName("GetNode").WithSummary("This node: version, uptime, and each replica's role, term, commit/applied index and size.")
-            .Produces<NodeReport>(200).ProducesProblem(501);
         app.MapGet("/healthz", () => Results.Text("ok\n", "text/plain"))
             .WithTags("health").WithName("Health").WithSummary("200 while the process runs.");
         app.MapGet("/readyz", Ready)
             .WithTags("health").WithName("Ready").WithSummary("200 when the node serves requests, else 503 with the reason; ?wait=N waits up to N seconds (at most 60) for readiness.")
             .Produces<ReadinessResult>(200).ProducesProblem(503);
-    }
-
-    private static async Task<IResult> ClusterStatusAsync(HttpContext context)
-    {
-        if (await StatusOrProblemAsync(context) is not { } status)
-            return Results.Empty;
-        return Results.Json(await status.GetClusterStatusAsync(context.RequestAborted), WireJson.Lenient);
-    }
-
-    private static async Task<IResult> NodeReportAsync(HttpContext context)
-    {
-        if (await StatusOrProblemAsync(context) is not { } status)
-            return Results.Empty;
-        return Results.Json(status.GetNodeReport(), WireJson.Lenient);
-    }
-
-    private static async Task<IClusterStatus?> StatusOrProblemAsync(HttpContext context)
-    {
-        var status = context.RequestServices.GetService<IClusterStatus>();
-        if (status is null)
-            await ProblemMapping.WriteAsync(context, new ApiProblem(501, "not-implemented", "Not implemented",
-                "This node does not report its status (it serves the API without a node runtime)."));
-        return status;
     }
 
     private static async Task<IResult> Ready(HttpContext context, IKvService service, ApiOptions options)

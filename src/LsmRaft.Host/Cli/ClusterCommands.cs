@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace LsmRaft.Host.Cli;
 
 /// <summary>
-/// <c>lsmraft cluster show|leave|down|join</c> (see <see cref="MembershipCommands"/> for the last three),
+/// <c>lsmraft cluster show|tail|leave|down|join</c> (see <see cref="ClusterTailCommand"/>, <see cref="MembershipCommands"/>),
 /// <c>lsmraft shards list|stats|show|split|move</c>, <c>lsmraft leader transfer</c>.
 /// </summary>
 internal static class ClusterCommands
@@ -37,6 +37,7 @@ internal static class ClusterCommands
             return ExitCodes.Ok;
         });
         cluster.Subcommands.Add(show);
+        cluster.Subcommands.Add(ClusterTailCommand.Create(shared, context));
         MembershipCommands.AddTo(cluster, context, shared);
         return cluster;
     }

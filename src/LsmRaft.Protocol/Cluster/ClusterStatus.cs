@@ -1,17 +1,7 @@
 namespace LsmRaft.Protocol.Cluster;
 
-/// <summary>One replica as the node holding it reports it (<c>GET /v1/node</c>).</summary>
-/// <param name="ShardId">The Raft group: a shard id, or 0 for the meta group.</param>
-/// <param name="Role"><c>leader</c>, <c>follower</c>, <c>candidate</c>, <c>precandidate</c> or <c>learner</c>.</param>
-/// <param name="Leader">The leader this replica knows of, 0 when none.</param>
-/// <param name="SizeBytes">Bytes of the replica's directory on disk (engine tables and snapshots).</param>
-public sealed record ReplicaReport(ulong ShardId, string Role, ulong Term, ulong Leader, ulong Commit, ulong Applied, long SizeBytes);
-
-/// <summary>What a node says about itself: <c>GET /v1/node</c>.</summary>
-public sealed record NodeReport(ulong Id, string Version, DateTimeOffset StartedAt, double UptimeSeconds, IReadOnlyList<ReplicaReport> Replicas);
-
 /// <summary>
-/// A node in <see cref="ClusterStatus"/>: the cluster view's entry joined with the node's own report.
+/// A node in <see cref="ClusterStatus"/>: the cluster view's entry joined with the node's own report (<c>GET /v1/node</c>).
 /// <see cref="Version"/>, <see cref="StartedAt"/> and <see cref="UptimeSeconds"/> are null when the node did not
 /// answer; <see cref="ReportError"/> then says why.
 /// </summary>
@@ -35,7 +25,9 @@ public sealed record NodeSummary(
     string? ReportError);
 
 /// <summary>One replica of a shard in <see cref="ShardStats"/>; the figures are null when its node did not report it.</summary>
+/// <param name="Role">As in <c>GET /v1/node</c> (leader, follower, candidate, preCandidate, learner), or <c>unreported</c>.</param>
 /// <param name="Lag">Entries the replica has yet to apply of what its leader has committed (0 on the leader).</param>
+/// <param name="SizeBytes">Bytes of the replica's LSM tables (all levels), null while its engine is closed.</param>
 public sealed record ReplicaStats(ulong Node, string Role, ulong? Term, ulong? Commit, ulong? Applied, ulong? Lag, long? SizeBytes);
 
 /// <summary>

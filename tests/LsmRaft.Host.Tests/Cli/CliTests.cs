@@ -247,7 +247,7 @@ public sealed class CliTests : IAsyncLifetime
         var result = await RunAsync(["cluster", "show"]);
 
         result.ExitCode.Should().Be(3);
-        result.Error.Should().Contain("does not report its status");
+        result.Error.Should().Contain("does not offer monitoring");
     }
 
     [Fact]

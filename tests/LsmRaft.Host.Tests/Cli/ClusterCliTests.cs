@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -16,6 +17,9 @@ namespace LsmRaft.Host.Tests.Cli;
 /// </summary>
 public sealed class ClusterCliTests
 {
+    private static readonly string BuildVersion =
+        typeof(NodeRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+
     private sealed record Outcome(int ExitCode, string Out, string Error)
     {
         public JsonElement Json => JsonDocument.Parse(Out).RootElement;
@@ -48,14 +52,14 @@ public sealed class ClusterCliTests
 
         var show = await RunAsync(cluster, 2, "cluster", "show");
         show.ExitCode.Should().Be(0, show.Error);
-        show.Out.Should().Contain("3 node(s), 3 shard(s)").And.Contain("Uptime").And.Contain(StatusTables.ShortVersion(NodeRuntime.BuildVersion)).And.Contain("leader");
+        show.Out.Should().Contain("3 node(s), 3 shard(s)").And.Contain("Uptime").And.Contain(StatusTables.ShortVersion(BuildVersion)).And.Contain("leader");
         foreach (var config in cluster.Configs)
             show.Out.Should().Contain($"127.0.0.1:{config.HttpPort}");
 
         var json = (await RunAsync(cluster, 2, "cluster", "show", "--json")).Json;
         var nodes = json.GetProperty("nodes").EnumerateArray().ToList();
         nodes.Select(n => n.GetProperty("id").GetUInt64()).Should().Equal(1UL, 2UL, 3UL);
-        nodes.Should().OnlyContain(n => n.GetProperty("state").GetString() == "up" && n.GetProperty("version").GetString() == NodeRuntime.BuildVersion
+        nodes.Should().OnlyContain(n => n.GetProperty("state").GetString() == "up" && n.GetProperty("version").GetString() == BuildVersion
             && n.GetProperty("uptimeSeconds").GetDouble() >= 0 && n.GetProperty("replicas").GetInt32() == 3 && n.GetProperty("reportError").ValueKind == JsonValueKind.Null);
         nodes.Count(n => n.GetProperty("metaLeader").GetBoolean()).Should().Be(1);
 
