@@ -57,5 +57,6 @@ internal static class ClusterStatusBuilder
             leader?.Term, leader?.Commit, leader?.Applied, maxLag, leader is null ? null : SizeOf(leader), replicas);
     }
 
-    private static long? SizeOf(ReplicaReport replica) => replica.Storage?.Levels.Sum(l => l.Bytes);
+    /// <summary>The replica's data: its memtable and its LSM tables over all levels; null while its engine is closed.</summary>
+    private static long? SizeOf(ReplicaReport replica) => replica.Storage is { } storage ? storage.MemtableBytes + storage.Levels.Sum(l => l.Bytes) : null;
 }

@@ -27,7 +27,7 @@ public sealed record NodeSummary(
 /// <summary>One replica of a shard in <see cref="ShardStats"/>; the figures are null when its node did not report it.</summary>
 /// <param name="Role">As in <c>GET /v1/node</c> (leader, follower, candidate, preCandidate, learner), or <c>unreported</c>.</param>
 /// <param name="Lag">Entries the replica has yet to apply of what its leader has committed (0 on the leader).</param>
-/// <param name="SizeBytes">Bytes of the replica's LSM tables (all levels), null while its engine is closed.</param>
+/// <param name="SizeBytes">Bytes of the replica's memtable and LSM tables (all levels), null while its engine is closed.</param>
 public sealed record ReplicaStats(ulong Node, string Role, ulong? Term, ulong? Commit, ulong? Applied, ulong? Lag, long? SizeBytes);
 
 /// <summary>
