@@ -58,8 +58,8 @@ internal static class ClusterCommands
         shards.Subcommands.Add(split);
 
         var moveId = ShardArgument();
-        var from = new Option<ulong>("--from") { Description = "Node that holds the replica now", Required = true };
-        var to = new Option<ulong>("--to") { Description = "Node to move it to", Required = true };
+        var from = NodeOption("--from", "Node that holds the replica now");
+        var to = NodeOption("--to", "Node to move it to");
         var move = new Command("move", "Move a shard's replica from one node to another.") { moveId, from, to };
         ClientCommandOptions.SetAction(move, context, async (parseResult, cancellationToken) =>
         {
@@ -67,7 +67,7 @@ internal static class ClusterCommands
             ulong id = parseResult.GetValue(moveId);
             var view = await client.MoveReplicaAsync(id, parseResult.GetValue(from), parseResult.GetValue(to), cancellationToken);
             var console = context.CreateConsole();
-            console.WriteLine($"Moving shard {id}'s replica from node {parseResult.GetValue(from)} to node {parseResult.GetValue(to)}.");
+            console.WriteLine($"Moving shard {id}'s replica from node {NameOf(view, parseResult.GetValue(from))} to node {NameOf(view, parseResult.GetValue(to))}.");
             console.Write(ShardTable(view));
             return ExitCodes.Ok;
         });
@@ -81,7 +81,7 @@ internal static class ClusterCommands
         var leader = new Command("leader", "Change shard leadership.");
         shared.AddTo(leader);
         var shardId = ShardArgument();
-        var to = new Option<ulong>("--to") { Description = "Node whose replica becomes leader", Required = true };
+        var to = NodeOption("--to", "Node whose replica becomes leader");
         var transfer = new Command("transfer", "Make a shard's replica on another node its leader.") { shardId, to };
         ClientCommandOptions.SetAction(transfer, context, async (parseResult, cancellationToken) =>
         {
@@ -89,13 +89,32 @@ internal static class ClusterCommands
             ulong id = parseResult.GetValue(shardId);
             var view = await client.TransferLeaderAsync(id, parseResult.GetValue(to), cancellationToken);
             var console = context.CreateConsole();
-            console.WriteLine($"Leadership of shard {id} transferred to node {parseResult.GetValue(to)}.");
+            console.WriteLine($"Leadership of shard {id} transferred to node {NameOf(view, parseResult.GetValue(to))}.");
             console.Write(ShardTable(view));
             return ExitCodes.Ok;
         });
         leader.Subcommands.Add(transfer);
         return leader;
     }
+
+    /// <summary>A required node option that takes an integer id or a name (<c>--to n2</c>), as PEER_ID does.</summary>
+    private static Option<ulong> NodeOption(string name, string description) => new(name)
+    {
+        Description = $"{description}: its id or name, e.g. 2 or n2",
+        Required = true,
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (NodeIds.TryParse(text, out ulong id))
+                return id;
+            result.AddError($"{name} is '{text}': expected {NodeIds.Accepted}.");
+            return 0;
+        },
+    };
+
+    /// <summary>A node's name as the view gives it, or its id when the view does not list it.</summary>
+    private static string NameOf(ClusterView view, ulong id) =>
+        view.Nodes.FirstOrDefault(n => n.Id == id)?.DisplayName ?? id.ToString(CultureInfo.InvariantCulture);
 
     private static Argument<ulong> ShardArgument() => new("shard-id") { Description = "The shard's id (see 'lsmraft shards list')" };
 
@@ -108,7 +127,7 @@ internal static class ClusterCommands
             int replicas = view.Shards.Count(s => s.Replicas.Contains(node.Id));
             int leads = view.Shards.Count(s => s.Leader == node.Id);
             table.AddRow(
-                Markup.Escape(node.Id.ToString(CultureInfo.InvariantCulture)),
+                Markup.Escape(node.DisplayName),
                 Markup.Escape(node.PeerAddress),
                 Markup.Escape(node.HttpAddress),
                 node.State.ToString(),
@@ -129,12 +148,13 @@ internal static class ClusterCommands
                 shard.Id.ToString(CultureInfo.InvariantCulture),
                 $"{shard.RangeStart:x16}-{shard.RangeEnd:x16}",
                 shard.Epoch.ToString(CultureInfo.InvariantCulture),
-                Join(shard.Replicas),
-                Join(shard.Learners),
-                shard.Leader?.ToString(CultureInfo.InvariantCulture) ?? "none");
+                Join(view, shard.Replicas),
+                Join(view, shard.Learners),
+                shard.Leader is { } leader ? Markup.Escape(NameOf(view, leader)) : "none");
         }
         return table;
     }
 
-    private static string Join(IReadOnlyList<ulong> ids) => ids.Count == 0 ? "-" : string.Join(",", ids);
+    private static string Join(ClusterView view, IReadOnlyList<ulong> ids) =>
+        ids.Count == 0 ? "-" : Markup.Escape(string.Join(",", ids.Select(id => NameOf(view, id))));
 }
