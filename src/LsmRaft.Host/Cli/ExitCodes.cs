@@ -16,6 +16,9 @@ internal static class ExitCodes
     /// <summary>The server failed or could not be reached, or the node runtime is missing.</summary>
     public const int Unavailable = 3;
 
+    /// <summary><c>lsmraft ready</c>: the node is not ready or does not answer (a HEALTHCHECK's "unhealthy").</summary>
+    public const int NotReady = 1;
+
     public static int For(LsmRaftException exception) => exception.StatusCode switch
     {
         404 => NotFound,
