@@ -20,24 +20,42 @@ public sealed class NodeRunner : INodeRunner
         RunningNode started;
         try
         {
-            started = await StartNodeAsync(config, Console.Out, cancellationToken).ConfigureAwait(false);
+            started = await StartNodeAsync(config, Console.Out, fileSystem: null, cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidOperationException e) when (config.Join is not null)
+        catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"lsmraft: {e.Message}");
+            Console.Error.WriteLine($"lsmraft: node {config.NodeName} cannot start: {ReplicaHealth.Describe(e)}");
             return ExitCodes.Unavailable;
         }
         await using var node = started;
+        var runtime = node.Runtime;
+        bool failed;
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            failed = await runtime.WhenAsync(() => runtime.Fatal is not null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+            failed = false;
         }
-        Console.Out.WriteLine($"lsmraft: node {config.PeerId} shutting down");
+        if (failed && runtime.Fatal is { } fatal)
+        {
+            Console.Error.WriteLine($"lsmraft: node {config.NodeName} cannot serve: {fatal.Reason}");
+            if (fatal.EngineRefusedOptions)
+                Console.Error.WriteLine("lsmraft: the storage engine refuses the configuration; fix the setting it names (docs/configuration.md) and start again.");
+            return fatal.EngineRefusedOptions ? ExitCodes.BadInput : ExitCodes.Unavailable;
+        }
+        Console.Out.WriteLine($"lsmraft: node {config.NodeName} shutting down");
         return 0;
     }
+
+    /// <summary>
+    /// Failures that stop a node from starting and that an operator fixes outside it: a port in use, a data directory
+    /// it cannot read or write, unreadable state in it, a cluster it cannot join. Anything else is a bug and propagates.
+    /// </summary>
+    private static bool IsStartFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or InvalidDataException or LsmRaft.Storage.LsmException or InvalidOperationException
+            or System.Text.Json.JsonException;
 
     public async Task<int> RunDemoAsync(DemoOptions options, CancellationToken cancellationToken)
     {
@@ -52,10 +70,10 @@ public sealed class NodeRunner : INodeRunner
         try
         {
             foreach (var config in configs)
-                nodes.Add(await StartNodeAsync(config, TextWriter.Null, cancellationToken).ConfigureAwait(false));
+                nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
-                Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
+                Console.Out.WriteLine($"  node {config.NodeName}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
             Console.Out.WriteLine($"Try: curl -X PUT --data-binary hello http://{configs[0].BindAddress}:{configs[0].HttpPort}/v1/kv/greeting");
             Console.Out.WriteLine($"     curl http://{configs[^1].BindAddress}:{configs[^1].HttpPort}/v1/kv/greeting");
             Console.Out.WriteLine("Press Ctrl-C to stop.");
@@ -79,14 +97,31 @@ public sealed class NodeRunner : INodeRunner
         }
     }
 
-    /// <summary>Starts one node (runtime + Kestrel). Dispose the result to stop it gracefully.</summary>
-    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one node (runtime + Kestrel) keeping every file under DATA_DIR on <paramref name="fileSystem"/> (null: the
+    /// real disk). Dispose the result to stop it gracefully.
+    /// </summary>
+    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, LsmRaft.Storage.IO.IFileSystem? fileSystem, CancellationToken cancellationToken)
     {
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
+        var runtime = new NodeRuntime(config, loggers, fileSystem);
+        try
+        {
+            return await StartServingAsync(config, runtime, loggers, output, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+            loggers.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, ILoggerFactory loggers, TextWriter output, CancellationToken cancellationToken)
+    {
+        runtime.Start();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
-        var runtime = new NodeRuntime(config, loggers);
-        runtime.Start();
 
         var bind = IPAddress.Parse(config.BindAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -114,8 +149,16 @@ public sealed class NodeRunner : INodeRunner
             await next(context).ConfigureAwait(false);
         });
         app.UseLsmRaftApi();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        output.WriteLine($"lsmraft: node {config.NodeName} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
         return new RunningNode(runtime, app, loggers, config.ShutdownTimeout);
     }
 
