@@ -1,5 +1,6 @@
 using System.Net;
 using LsmRaft.Host.Api;
+using LsmRaft.Host.Api.Listening;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
 using LsmRaft.Host.Peer;
@@ -127,7 +128,7 @@ public sealed class NodeRunner : INodeRunner
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(bind, config.Port, listen => listen.UseConnectionHandler<PeerConnectionHandler>());
-            kestrel.Listen(bind, config.HttpPort);
+            kestrel.ListenApi(new IPEndPoint(bind, config.HttpPort));
         });
         builder.Services.AddSingleton(runtime.PeerOptions!);
         builder.Services.AddSingleton<IPeerDispatcher>(runtime);
