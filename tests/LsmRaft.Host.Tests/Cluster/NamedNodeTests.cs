@@ -25,7 +25,10 @@ public sealed class NamedNodeTests
 
         using (var client = cluster.ClientFor(n1))
             for (int i = 0; i < 30; i++)
-                (await client.PutAsync($"/v0/entity?id=k{i}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).StatusCode.Should().Be(HttpStatusCode.Created);
+            {
+                var put = await client.PutAsync($"/v0/entity?id=k{i}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")));
+                put.StatusCode.Should().Be(HttpStatusCode.Created, $"PUT k{i} through n1: {await put.Content.ReadAsStringAsync()}");
+            }
         await ExpectValuesAsync(cluster, n3, 30);
 
         var nodes = await ClusterNodesAsync(cluster, n3);
