@@ -78,25 +78,6 @@ internal sealed partial class NodeProcess : IDisposable
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    /// <summary>The <c>lsmraft.dll</c> built beside these tests (the Host project is a build dependency of this project).</summary>
-    public static string LocateLsmraft()
-    {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // .../bin/<Configuration>/net10.0/
-        string dll = Path.Combine(RepositoryRoot(), "src", "LsmRaft.Host", "bin", configuration, "net10.0", "lsmraft.dll");
-        if (!File.Exists(dll))
-            throw new FileNotFoundException($"Build src/LsmRaft.Host ({configuration}) first: {dll} is missing.", dll);
-        return dll;
-    }
-
-    /// <summary>The repository's root directory (where LsmRaft.sln is).</summary>
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LsmRaft.sln")))
-            dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find LsmRaft.sln above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>Completes when the node reports that it listens (or fails if it exits first); false at the deadline.</summary>
     public async Task<bool> WaitServingAsync(TimeSpan deadline)
     {

@@ -16,7 +16,7 @@ public sealed class OriginComposeTests : IDisposable
 {
     private const string NoSecretWarning = "No cluster secret is set";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "lsmraft-origin-" + Guid.NewGuid().ToString("N"));
-    private readonly string _dll = NodeProcess.LocateLsmraft();
+    private readonly string _dll = LsmraftBinary.Locate();
     private readonly IReadOnlyList<ComposeService> _services;
     private readonly Dictionary<string, Dictionary<string, string>> _env = new();
     private readonly Dictionary<string, int> _httpPorts = new();
@@ -24,7 +24,7 @@ public sealed class OriginComposeTests : IDisposable
 
     public OriginComposeTests()
     {
-        _services = ComposeFile.ReadServices(Path.Combine(NodeProcess.RepositoryRoot(), "deploy", "docker-compose.yml"));
+        _services = ComposeFile.ReadServices(Path.Combine(LsmraftBinary.RepositoryRoot(), "deploy", "docker-compose.yml"));
         // Every port the compose file uses (each node's PORT and HTTP_PORT) gets a free loopback port.
         var originPorts = _services.SelectMany(s => new[] { int.Parse(s.Env("PORT")), int.Parse(s.Env("HTTP_PORT")) }).ToList();
         var free = LoopbackPorts.Free(originPorts.Count);

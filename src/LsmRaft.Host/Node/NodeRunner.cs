@@ -136,7 +136,10 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddSingleton<IKvService>(runtime.Router!);
         builder.Services.AddSingleton<IReadiness>(runtime);
         builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
+        builder.Services.AddSingleton<INodeMonitor>(services => new Monitoring.NodeMonitor(runtime, services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            TimeProvider.System, loggers.CreateLogger("lsmraft.monitor")));
         var app = builder.Build();
+        app.Services.GetRequiredService<INodeMonitor>(); // now: it measures traffic from the first request on
         app.Use(async (context, next) =>
         {
             // A request this node forwarded to another node's leader tells the client where the leader is.

@@ -144,6 +144,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
 
     public void Start()
     {
+        StartedAt = DateTimeOffset.UtcNow;
         // Peers are dialled at their PEERS host, or at its LSMRAFT_HOSTS address when it has one.
         var members = _config.Peers.Count > 0
             ? _config.Peers.ToDictionary(p => p.Id, p => new PeerEndpoint(_config.DialHost(p.Host), p.Port))
@@ -321,6 +322,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
             StatusChanged = _changed,
+            EngineChanged = OnEngineChanged,
             HealthObserver = _health,
             StorageRestarts = _config.StorageRestarts,
             IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),
