@@ -3,6 +3,7 @@ using LsmRaft.Host.Api;
 using LsmRaft.Host.Api.Listening;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
 using Microsoft.AspNetCore.Connections;
 
@@ -71,7 +72,17 @@ public sealed class NodeRunner : INodeRunner
         try
         {
             foreach (var config in configs)
-                nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
+            {
+                try
+                {
+                    nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"lsmraft: demo node {config.NodeName} cannot start: {ReplicaHealth.Describe(e)}");
+                    return ExitCodes.Unavailable;
+                }
+            }
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
                 Console.Out.WriteLine($"  node {config.NodeName}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
@@ -105,20 +116,22 @@ public sealed class NodeRunner : INodeRunner
     internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, LsmRaft.Storage.IO.IFileSystem? fileSystem, CancellationToken cancellationToken)
     {
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
-        var runtime = new NodeRuntime(config, loggers, fileSystem);
+        var telemetry = config.Metrics ? new NodeTelemetry(config.PeerId) : null;
+        var runtime = new NodeRuntime(config, loggers, fileSystem, telemetry);
         try
         {
-            return await StartServingAsync(config, runtime, loggers, output, cancellationToken).ConfigureAwait(false);
+            return await StartServingAsync(config, runtime, loggers, telemetry, output, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await runtime.DisposeAsync().ConfigureAwait(false);
+            telemetry?.Dispose();
             loggers.Dispose();
             throw;
         }
     }
 
-    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, ILoggerFactory loggers, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, ILoggerFactory loggers, NodeTelemetry? telemetry, TextWriter output, CancellationToken cancellationToken)
     {
         runtime.Start();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
@@ -133,6 +146,8 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddSingleton(runtime.PeerOptions!);
         builder.Services.AddSingleton<IPeerDispatcher>(runtime);
         builder.Services.AddLsmRaftApi(config.ToApiOptions());
+        if (telemetry is not null)
+            builder.Services.AddLsmRaftMetrics(telemetry);
         builder.Services.AddSingleton<IKvService>(runtime.Router!);
         builder.Services.AddSingleton<IReadiness>(runtime);
         builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
@@ -163,10 +178,10 @@ public sealed class NodeRunner : INodeRunner
             throw;
         }
         output.WriteLine($"lsmraft: node {config.NodeName} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(runtime, app, loggers, config.ShutdownTimeout);
+        return new RunningNode(runtime, app, loggers, config.ShutdownTimeout, telemetry);
     }
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout) : IAsyncDisposable
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -198,6 +213,7 @@ public sealed class NodeRunner : INodeRunner
                 loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open when the shutdown timeout ({Timeout}) ran out were aborted", shutdownTimeout);
             await Runtime.DisposeAsync().ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
+            telemetry?.Dispose();
             loggers.Dispose();
             return drained;
         }
