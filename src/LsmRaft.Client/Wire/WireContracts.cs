@@ -42,6 +42,9 @@ public sealed record MoveReplicaRequest(
 /// <summary>The body of <c>POST /v1/admin/shards/{id}/transfer-leader</c>; the node id as a number or a name.</summary>
 public sealed record TransferLeaderRequest([property: JsonConverter(typeof(NodeIdJsonConverter))] ulong To);
 
+/// <summary>The body of <c>POST /v1/admin/nodes/join</c>: the peer address (host:port) of the node to admit.</summary>
+public sealed record JoinNodeRequest(string Address);
+
 /// <summary>The answer of <c>GET /readyz</c> when the node is ready.</summary>
 public sealed record ReadinessResult(bool Ready, string? Reason);
 

@@ -85,6 +85,7 @@ public static class ApiServer
         EntityEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         AdminEndpoints.Map(app);
+        NodeAdminEndpoints.Map(app);
         app.MapGrpcService<KvGrpcService>();
         app.MapGrpcService<ClusterGrpcService>();
         MonitorEndpoints.Map(app);

@@ -83,6 +83,12 @@ internal sealed class NodeMonitor : INodeMonitor, IAsyncDisposable
         return reports;
     }
 
+    public async Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken)
+    {
+        var reports = await GetAllAsync(cancellationToken).ConfigureAwait(false);
+        return ClusterStatusBuilder.Build(_runtime.BuildClusterView(), reports, _time.GetUtcNow());
+    }
+
     public async Task<IReadOnlyList<TrafficHistory>> GetAllTrafficAsync(CancellationToken cancellationToken)
     {
         var nodes = _runtime.BuildClusterView().Nodes;

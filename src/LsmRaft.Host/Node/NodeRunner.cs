@@ -153,6 +153,7 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
         builder.Services.AddSingleton<INodeMonitor>(services => new Monitoring.NodeMonitor(runtime, services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             TimeProvider.System, loggers.CreateLogger("lsmraft.monitor")));
+        builder.Services.AddSingleton<INodeAdmin>(new NodeAdmin(runtime, runtime.ShardMaps!));
         var app = builder.Build();
         app.Services.GetRequiredService<INodeMonitor>(); // now: it measures traffic from the first request on
         app.Use(async (context, next) =>

@@ -395,25 +395,31 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     public ClusterView BuildClusterView()
     {
         // Liveness comes from the meta group's registry (the same answer on every node); until the first
-        // registry read, from this node's own connections.
+        // registry read, from this node's own connections. An operator's mark (draining, removed) overrides it.
         var now = DateTimeOffset.UtcNow;
         var known = _registry?.Known ?? new Dictionary<ulong, NodeRegistry.NodeRecord>();
+        var marks = _maps!.Marks;
         var nodes = PeerOptions!.AllPeers
             .OrderBy(p => p.Key)
             .Select(p =>
             {
                 var record = known.GetValueOrDefault(p.Key);
-                var state = known.Count > 0 ? _registry!.StateOf(p.Key, now)
-                    : p.Key == _config.PeerId || _transport!.IsConnected(p.Key) ? NodeState.Up : NodeState.Down;
+                var state = marks.TryGetValue(p.Key, out var mark) ? mark.State : LivenessOf(p.Key, now);
                 string http = record?.HttpAddress is { Length: > 0 } h ? h : HttpAddressOf(p.Key);
                 return new NodeInfo(p.Key, p.Value.ToString(), http, state, record?.Heartbeat, Names.NameOf(p.Key));
             })
             .ToList();
-        var shards = (_maps!.TryLookup?.Shards ?? []).OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
+        var shards = (_maps.TryLookup?.Shards ?? []).OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
         return new ClusterView(_config.GroupId, _maps.Version, nodes, shards, _maps.Settings, _health.Failed());
     }
 
-    private ulong? LeaderOf(ulong shardId)
+    /// <summary>Up or Down from the node registry's heartbeats (before the first registry read: from this node's connections); marks aside.</summary>
+    public NodeState LivenessOf(ulong nodeId, DateTimeOffset now) =>
+        _registry is { Known.Count: > 0 } registry ? registry.StateOf(nodeId, now)
+        : nodeId == _config.PeerId || _transport!.IsConnected(nodeId) ? NodeState.Up : NodeState.Down;
+
+    /// <summary>The group's leader as this node knows it (its own replica's view, else the last leader it routed to).</summary>
+    public ulong? LeaderOf(ulong shardId)
     {
         if (_replicas.TryGet(shardId, out var replica) && _health.Of(shardId)?.Stopped is null && replica.Status is { Leader: not 0 } status)
             return status.Leader;
