@@ -316,7 +316,7 @@ public sealed class CliTests : IAsyncLifetime
     public async Task Node_options_take_names_or_integers()
     {
         var named = await RunAsync(["leader", "transfer", "1", "--to", "n2"]);
-        named.ExitCode.Should().Be(2, "the recording admin has no node n2");
+        named.ExitCode.Should().Be(4, "the recording admin has no replica on node n2: a refusal (409)");
         named.Error.Should().Contain($"Node {LsmRaft.Protocol.Cluster.NodeIds.FromName("n2")} holds no replica");
 
         var bad = await RunAsync(["shards", "move", "1", "--from", "1", "--to", "2x"]);
