@@ -112,8 +112,8 @@ internal static class ClusterCommands
         shards.Subcommands.Add(split);
 
         var moveId = ShardArgument();
-        var from = new Option<ulong>("--from") { Description = "Node that holds the replica now", Required = true };
-        var to = new Option<ulong>("--to") { Description = "Node to move it to", Required = true };
+        var from = NodeOption("--from", "Node that holds the replica now");
+        var to = NodeOption("--to", "Node to move it to");
         var move = new Command("move", "Move a shard's replica from one node to another; progress on stderr until done.") { moveId, from, to };
         ClientCommandOptions.SetAction(move, context, async (parseResult, cancellationToken) =>
         {
@@ -125,7 +125,7 @@ internal static class ClusterCommands
             await Progress.ReportWhileAsync(moving, context.Error, token => DescribeMoveAsync(observer, id, target, token), cancellationToken);
             var view = await moving;
             var console = context.CreateConsole();
-            console.WriteLine($"Moved shard {id}'s replica from node {source} to node {target}.");
+            console.WriteLine($"Moved shard {id}'s replica from node {NameOf(view, parseResult.GetValue(from))} to node {NameOf(view, parseResult.GetValue(to))}.");
             console.Write(ShardTable(view));
             return ExitCodes.Ok;
         });
@@ -139,7 +139,7 @@ internal static class ClusterCommands
         var leader = new Command("leader", "Change shard leadership.");
         shared.AddTo(leader);
         var shardId = ShardArgument();
-        var to = new Option<ulong>("--to") { Description = "Node whose replica becomes leader", Required = true };
+        var to = NodeOption("--to", "Node whose replica becomes leader");
         var transfer = new Command("transfer", "Make a shard's replica on another node its leader.") { shardId, to };
         ClientCommandOptions.SetAction(transfer, context, async (parseResult, cancellationToken) =>
         {
@@ -147,13 +147,32 @@ internal static class ClusterCommands
             ulong id = parseResult.GetValue(shardId);
             var view = await client.TransferLeaderAsync(id, parseResult.GetValue(to), cancellationToken);
             var console = context.CreateConsole();
-            console.WriteLine($"Leadership of shard {id} transferred to node {parseResult.GetValue(to)}.");
+            console.WriteLine($"Leadership of shard {id} transferred to node {NameOf(view, parseResult.GetValue(to))}.");
             console.Write(ShardTable(view));
             return ExitCodes.Ok;
         });
         leader.Subcommands.Add(transfer);
         return leader;
     }
+
+    /// <summary>A required node option that takes an integer id or a name (<c>--to n2</c>), as PEER_ID does.</summary>
+    private static Option<ulong> NodeOption(string name, string description) => new(name)
+    {
+        Description = $"{description}: its id or name, e.g. 2 or n2",
+        Required = true,
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (NodeIds.TryParse(text, out ulong id))
+                return id;
+            result.AddError($"{name} is '{text}': expected {NodeIds.Accepted}.");
+            return 0;
+        },
+    };
+
+    /// <summary>A node's name as the view gives it, or its id when the view does not list it.</summary>
+    private static string NameOf(ClusterView view, ulong id) =>
+        view.Nodes.FirstOrDefault(n => n.Id == id)?.DisplayName ?? id.ToString(CultureInfo.InvariantCulture);
 
     internal static Option<bool> JsonOption() => new("--json") { Description = "Print the API's JSON (documented in docs/api.md) instead of tables" };
 
@@ -182,10 +201,13 @@ internal static class ClusterCommands
                 shard.Id.ToString(CultureInfo.InvariantCulture),
                 StatusTables.Range(shard.RangeStart, shard.RangeEnd),
                 shard.Epoch.ToString(CultureInfo.InvariantCulture),
-                StatusTables.Join(shard.Replicas),
-                StatusTables.Join(shard.Learners),
-                shard.Leader?.ToString(CultureInfo.InvariantCulture) ?? "none");
+                Join(view, shard.Replicas),
+                Join(view, shard.Learners),
+                shard.Leader is { } leader ? Markup.Escape(NameOf(view, leader)) : "none");
         }
         return table;
     }
+
+    private static string Join(ClusterView view, IReadOnlyList<ulong> ids) =>
+        ids.Count == 0 ? "-" : Markup.Escape(string.Join(",", ids.Select(id => NameOf(view, id))));
 }

@@ -16,6 +16,9 @@ internal static class ExitCodes
     /// <summary>The server failed or could not be reached (429, 5xx, connection refused), or the node runtime is missing.</summary>
     public const int Unavailable = 3;
 
+    /// <summary><c>lsmraft ready</c>: the node is not ready or does not answer (a HEALTHCHECK's "unhealthy").</summary>
+    public const int NotReady = 1;
+
     /// <summary>The cluster refused: its state forbids the operation (409: a version conflict, a live node to mark down) or the admin token is missing or wrong (401, 403).</summary>
     public const int Refused = 4;
 

@@ -280,4 +280,47 @@ public sealed class CliTests : IAsyncLifetime
         conflict.ExitCode.Should().Be(4);
         conflict.Error.Should().Contain("holds no replica");
     }
+
+    /// <summary>Answers every request with one status and body (a node that is not ready).</summary>
+    private sealed class FixedAnswerHandler(HttpStatusCode status, string body) : HttpMessageHandler
+    {
+        public List<Uri> Requests { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requests.Add(request.RequestUri!);
+            return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body) });
+        }
+    }
+
+    [Fact]
+    public async Task Ready_exits_0_for_a_ready_node_and_1_with_the_reason_otherwise()
+    {
+        var ready = await RunAsync(["ready", "--endpoint", "http://127.0.0.1:8081"]);
+        ready.ExitCode.Should().Be(0, ready.Error);
+
+        var notReady = new FixedAnswerHandler(HttpStatusCode.ServiceUnavailable, """{"status":503,"detail":"group 3 has no leader yet"}""");
+        var unready = await RunAsync(["ready"], env: new() { ["HTTP_PORT"] = "8083" }, handler: notReady);
+        unready.ExitCode.Should().Be(1);
+        unready.Error.Should().Contain("not ready (503): group 3 has no leader yet");
+        notReady.Requests.Should().ContainSingle().Which.Should().Be(new Uri("http://127.0.0.1:8083/readyz"), "without --endpoint it asks the node of its own container, on HTTP_PORT");
+
+        var unreachable = await RunAsync(["ready"], handler: new RefusingHandler());
+        unreachable.ExitCode.Should().Be(1);
+        unreachable.Error.Should().Contain("http://127.0.0.1:8081/ does not answer");
+
+        (await RunAsync(["ready", "--endpoint", "ftp://x"])).ExitCode.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Node_options_take_names_or_integers()
+    {
+        var named = await RunAsync(["leader", "transfer", "1", "--to", "n2"]);
+        named.ExitCode.Should().Be(4, "the recording admin has no replica on node n2: a refusal (409)");
+        named.Error.Should().Contain($"Node {LsmRaft.Protocol.Cluster.NodeIds.FromName("n2")} holds no replica");
+
+        var bad = await RunAsync(["shards", "move", "1", "--from", "1", "--to", "2x"]);
+        bad.ExitCode.Should().Be(2);
+        bad.Error.Should().Contain("--to is '2x': expected an integer from 1 to 4503599627370495, or a name");
+    }
 }
