@@ -21,7 +21,7 @@ internal static class StatusTables
         foreach (var node in status.Nodes)
         {
             table.AddRow(
-                Number(node.Id),
+                Markup.Escape(node.DisplayName),
                 Markup.Escape(node.PeerAddress),
                 Markup.Escape(node.HttpAddress),
                 StateName(node.State),

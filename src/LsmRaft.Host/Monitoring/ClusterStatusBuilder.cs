@@ -33,7 +33,7 @@ internal static class ClusterStatusBuilder
                 Leads: view.Shards.Count(s => s.Leader == node.Id),
                 MetaVoter: meta?.Voters.Contains(node.Id) ?? false,
                 MetaLeader: meta is { Leader: not 0 } && meta.Leader == node.Id,
-                status?.Version, status?.StartedAt, status?.UptimeSeconds, error);
+                status?.Version, status?.StartedAt, status?.UptimeSeconds, error, node.Name);
         }).ToList();
         var shards = view.Shards.OrderBy(s => s.RangeStart).Select(shard => Shard(shard, statuses)).ToList();
         return new ClusterStatus(view.ClusterId, view.MapVersion, now, nodes, shards);

@@ -9,6 +9,7 @@ namespace LsmRaft.Protocol.Cluster;
 /// <param name="Leads">Shards whose leader the node is.</param>
 /// <param name="MetaVoter">The node votes in the meta group.</param>
 /// <param name="MetaLeader">The node leads the meta group (and so runs placement: repair, drain, rebalancing).</param>
+/// <param name="Name">The node's name (<c>PEER_ID=n1</c>), null for an integer id.</param>
 public sealed record NodeSummary(
     ulong Id,
     string PeerAddress,
@@ -22,7 +23,12 @@ public sealed record NodeSummary(
     string? Version,
     DateTimeOffset? StartedAt,
     double? UptimeSeconds,
-    string? ReportError);
+    string? ReportError,
+    string? Name = null)
+{
+    /// <summary>The node's name when it has one (<c>PEER_ID=n1</c>), otherwise its id.</summary>
+    public string DisplayName => Name ?? Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
 
 /// <summary>One replica of a shard in <see cref="ShardStats"/>; the figures are null when its node did not report it.</summary>
 /// <param name="Role">As in <c>GET /v1/node</c> (leader, follower, candidate, preCandidate, learner), or <c>unreported</c>.</param>
