@@ -78,7 +78,7 @@ public sealed class ReportAndHistogramTests
     public void Malformed_and_out_of_range_values_name_their_flag()
     {
         ((Action)(() => StorageSettings.Parse(new Flags(["--threads=many"])))).Should().Throw<FlagException>().Which.Flag.Should().Be("threads");
-        ((Action)(() => StorageSettings.Parse(new Flags(["--write_buffer_size=100"])))).Should().Throw<FlagException>().Which.Flag.Should().Be("write_buffer_size");
+        ((Action)(() => StorageSettings.Parse(new Flags(["--write_buffer_size=0"])))).Should().Throw<FlagException>().Which.Flag.Should().Be("write_buffer_size");
         ((Action)(() => StorageSettings.Parse(new Flags(["--bloom_bits=10", "--bloom_fpp=0.01"])))).Should().Throw<FlagException>().Which.Flag.Should().Be("bloom_fpp");
     }
 
