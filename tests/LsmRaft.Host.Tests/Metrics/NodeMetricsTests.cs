@@ -12,6 +12,10 @@ public sealed class NodeMetricsTests
     {
         await using var cluster = await InProcessCluster.StartAsync(3);
         await cluster.WaitUntilReadyAsync();
+        // Readiness does not wait for every node's heartbeat to reach the registry, which the membership gauge reads.
+        foreach (ulong id in new ulong[] { 1, 2, 3 })
+            await cluster.WaitUntilAsync(id, r => r.BuildClusterView().Nodes.All(n => n.State == LsmRaft.Protocol.Cluster.NodeState.Up),
+                TimeSpan.FromSeconds(30), $"node {id} sees every node up");
         var clients = new ulong[] { 1, 2, 3 }.ToDictionary(id => id, cluster.ClientFor);
         var before = new Dictionary<ulong, PrometheusScrape>();
         foreach (var (id, client) in clients)
