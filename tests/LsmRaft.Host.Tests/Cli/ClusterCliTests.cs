@@ -56,7 +56,13 @@ public sealed class ClusterCliTests
         foreach (var config in cluster.Configs)
             show.Out.Should().Contain($"127.0.0.1:{config.HttpPort}");
 
+        // A node's liveness in the status comes from the registry's heartbeats, which can lag the first seconds: poll (bounded).
         var json = (await RunAsync(cluster, 2, "cluster", "show", "--json")).Json;
+        for (int attempt = 0; attempt < 60 && !json.GetProperty("nodes").EnumerateArray().All(n => n.GetProperty("state").GetString() == "up"); attempt++)
+        {
+            await cluster.WaitUntilAsync(2, r => r.BuildClusterView().Nodes.All(n => n.State == NodeState.Up && n.LastHeartbeat is not null), TimeSpan.FromSeconds(30), "node 2 has every node's heartbeat");
+            json = (await RunAsync(cluster, 2, "cluster", "show", "--json")).Json;
+        }
         var nodes = json.GetProperty("nodes").EnumerateArray().ToList();
         nodes.Select(n => n.GetProperty("id").GetUInt64()).Should().Equal(1UL, 2UL, 3UL);
         nodes.Should().OnlyContain(n => n.GetProperty("state").GetString() == "up" && n.GetProperty("version").GetString() == BuildVersion
