@@ -1,4 +1,4 @@
-using LsmRaft.Actors.Kernel;
+using Akka.Actor;
 using LsmRaft.Raft;
 using LsmRaft.Storage;
 using LsmRaft.Storage.IO;
@@ -18,7 +18,8 @@ internal abstract record StorageMessage
     public sealed record Read(ReadQuery Query, ulong MinIndex, ReplyTo<ReadOutcome> Reply) : StorageMessage;
 
     /// <summary>Replaces the engine with a snapshot staged in <see cref="StagedDirectory"/>.</summary>
-    public sealed record Install(RaftSnapshot Snapshot, string StagedDirectory, ReplyTo<bool> Reply) : StorageMessage;
+    /// <remarks>Answered with <see cref="ReplicaMessage.SnapshotInstalled"/> to the replica.</remarks>
+    public sealed record Install(RaftSnapshot Snapshot, string StagedDirectory) : StorageMessage;
 
     /// <summary>Takes a checkpoint at the current applied index now (also taken automatically every <see cref="ReplicaOptions.SnapshotInterval"/> entries).</summary>
     public sealed record TakeSnapshot : StorageMessage
@@ -33,10 +34,10 @@ internal abstract record StorageMessage
 /// serves reads once the applied index reaches the read index, takes checkpoints as Raft snapshots
 /// and installs snapshots received from a leader. Flush and compaction stay the engine's own pipelines.
 /// </summary>
-internal sealed class StorageActor : Actor<StorageMessage>
+internal sealed class StorageActor : UntypedActor
 {
     private readonly ReplicaOptions _options;
-    private readonly ActorRef<ReplicaMessage> _replica;
+    private readonly IActorRef _replica;
     private readonly SortedDictionary<ulong, List<StorageMessage.Read>> _pendingReads = new();
     private LsmEngine? _engine;
     private KvStateMachine? _machine;
@@ -45,16 +46,21 @@ internal sealed class StorageActor : Actor<StorageMessage>
     private ulong _appliedTerm;
     private StorageMessage.Apply? _applying;
 
-    public StorageActor(ReplicaOptions options, ActorRef<ReplicaMessage> replica, ConfState initialConf)
+    public StorageActor(ReplicaOptions options, IActorRef replica, ConfState initialConf)
     {
         _options = options;
         _replica = replica;
         _conf = initialConf;
     }
 
+    /// <summary>The storage child of <paramref name="replica"/>, on <see cref="ReplicaDispatcher"/>.</summary>
+    public static Props Props(ReplicaOptions options, IActorRef replica, ConfState initialConf) =>
+        Akka.Actor.Props.Create<StorageActor>(options, replica, initialConf).WithDispatcher(ReplicaDispatcher.Id);
+
     private IFileSystem Fs => _options.EngineOptions.FileSystem;
 
-    protected internal override ValueTask PreStartAsync(CancellationToken cancellationToken)
+    /// <summary>Opens the engine; a failure here stops this actor and fails the replica (see <see cref="ReplicaActor"/>).</summary>
+    protected override void PreStart()
     {
         OpenEngine();
         var latest = SnapshotFiles.Latest(Fs, _options.Directory);
@@ -64,10 +70,9 @@ internal sealed class StorageActor : Actor<StorageMessage>
             if (_machine!.AppliedIndex <= snapshot.Meta.Index)
                 _conf = snapshot.Meta.ConfState;
         }
-        return default;
     }
 
-    protected internal override ValueTask PostStopAsync()
+    protected override void PostStop()
     {
         _engine?.Dispose();
         _engine = null;
@@ -75,10 +80,9 @@ internal sealed class StorageActor : Actor<StorageMessage>
             foreach (var read in reads)
                 read.Reply.Fail(new OperationCanceledException("The replica stopped before the read index was applied."));
         _pendingReads.Clear();
-        return default;
     }
 
-    protected internal override ValueTask ReceiveAsync(StorageMessage message, CancellationToken cancellationToken)
+    protected override void OnReceive(object message)
     {
         switch (message)
         {
@@ -92,13 +96,15 @@ internal sealed class StorageActor : Actor<StorageMessage>
                     (_pendingReads.TryGetValue(read.MinIndex, out var list) ? list : _pendingReads[read.MinIndex] = new()).Add(read);
                 break;
             case StorageMessage.Install install:
-                install.Reply.Reply(InstallSnapshot(install));
+                _replica.Tell(new ReplicaMessage.SnapshotInstalled(install.Snapshot.Index, InstallSnapshot(install)));
                 break;
             case StorageMessage.TakeSnapshot:
                 TakeSnapshot();
                 break;
+            default:
+                Unhandled(message);
+                break;
         }
-        return default;
     }
 
     /// <summary>The engine, for status and statistics (thread-safe reads).</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
@@ -85,8 +86,17 @@ public sealed class NodeRunner : INodeRunner
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
-        var runtime = new NodeRuntime(config, loggers);
-        runtime.Start();
+        var system = NodeActorSystem.Create($"lsmraft-{config.PeerId}", debugLog: Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null);
+        var runtime = new NodeRuntime(config, loggers, system);
+        try
+        {
+            runtime.Start();
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw;
+        }
 
         var bind = IPAddress.Parse(config.BindAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -116,10 +126,10 @@ public sealed class NodeRunner : INodeRunner
         app.UseLsmRaftApi();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(runtime, app, loggers, config.ShutdownTimeout);
+        return new RunningNode(runtime, app, system, loggers, config.ShutdownTimeout);
     }
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout) : IAsyncDisposable
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, Akka.Actor.ActorSystem system, ILoggerFactory loggers, TimeSpan shutdownTimeout) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -150,6 +160,7 @@ public sealed class NodeRunner : INodeRunner
             if (!drained)
                 loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open when the shutdown timeout ({Timeout}) ran out were aborted", shutdownTimeout);
             await Runtime.DisposeAsync().ConfigureAwait(false);
+            await system.Terminate().ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
             loggers.Dispose();
             return drained;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using LsmRaft.Actors.Kernel;
+using Akka.Actor;
 using LsmRaft.Actors.Log;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
@@ -33,7 +33,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly IFileSystem _fs = PhysicalFileSystem.Instance;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
     private readonly CompactionLimiter _compactions = new(Math.Max(1, Environment.ProcessorCount / 2));
-    private ActorSystem? _system;
+    private readonly ActorSystem _system;
     private NodeLog? _log;
     private PeerTransport? _transport;
     private LocalExecutor? _local;
@@ -43,10 +43,12 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly ChangeSignal _changed = new(); // replica status or the node registry changed
     private NodeRegistry? _registry;
 
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers)
+    /// <param name="actorSystem">Runs this node's replicas; owned by the caller (it must include <see cref="ReplicaDispatcher.Hocon"/>).</param>
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, ActorSystem actorSystem)
     {
         _config = config;
         _loggers = loggers;
+        _system = actorSystem;
         _logger = loggers.CreateLogger("lsmraft.node");
     }
 
@@ -108,7 +110,6 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             PeerOptions.AddJoined(id, endpoint);
         PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
-        _system = new ActorSystem(new ActorSystemOptions { Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message) });
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
         Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _transport, _config.RequestTimeout, BuildClusterView)
@@ -239,15 +240,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),
         };
         var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
-        // The handle exists before the actor: the factory may run (on the mailbox's thread) before Spawn returns.
-        var handle = new ReplicaHandle(groupId);
-        handle.Ref = _system!.Spawn<ReplicaMessage>($"replica-{groupId}", () =>
-        {
-            var actor = new ReplicaActor(options, replicaLog, _transport!);
-            handle.Actor = actor;
-            return actor;
-        });
-        _replicas.Add(handle);
+        var monitor = new ReplicaMonitor();
+        var actor = _system.ActorOf(ReplicaActor.Props(options, replicaLog, _transport!, monitor), $"replica-{groupId}");
+        _replicas.Add(new ReplicaHandle(groupId, actor, monitor));
         return true;
     }
 
@@ -288,7 +283,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     {
         if (!_replicas.TryGet(chunk.GroupId, out var replica))
             return new LsmRaft.Actors.Replica.SnapshotChunkAck(false, 0, false, $"node {_config.PeerId} holds no replica of group {chunk.GroupId}");
-        return await replica.Ref.AskAsync<LsmRaft.Actors.Replica.SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        return await replica.Ref.RequestAsync<LsmRaft.Actors.Replica.SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
     }
 
     public Task<ForwardResponse> HandleForwardAsync(ForwardRequest request, CancellationToken cancellationToken) =>
@@ -346,7 +341,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             var target = status.Members.Voters.FirstOrDefault(v => v != _config.PeerId);
             if (target == 0)
                 continue;
-            tasks.Add(replica.Ref.AskAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), timeout));
+            tasks.Add(replica.Ref.RequestAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), timeout));
         }
         try
         {
@@ -368,8 +363,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             await _registry.DisposeAsync().ConfigureAwait(false);
         if (_maps is not null)
             await _maps.DisposeAsync().ConfigureAwait(false);
-        if (_system is not null)
-            await _system.DisposeAsync().ConfigureAwait(false);
+        await StopReplicasAsync().ConfigureAwait(false);
         if (_transport is not null)
             await _transport.DisposeAsync().ConfigureAwait(false);
         if (_log is not null)
@@ -423,7 +417,14 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
         File.Move(temp, path, overwrite: true);
     }
 
-    private static LogLevel ToLogLevel(ActorLogLevel level) => (LogLevel)(int)level; // same values by design
+    /// <summary>Stops every replica and waits until each has terminated (its PostStop answered its waiters and closed its engine).</summary>
+    private async Task StopReplicasAsync()
+    {
+        ReplicaHandle[] all;
+        lock (_replicas)
+            all = _replicas.All.ToArray();
+        await Task.WhenAll(all.Select(r => _system.StopAsync(r.Ref))).ConfigureAwait(false);
+    }
 
     /// <summary>The cluster layout this node started with, kept in DATA_DIR so restarts agree with the first start.</summary>
     internal sealed record PersistedLayout(ulong[] MetaVoters, ShardInfo[] Shards);
