@@ -68,26 +68,41 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
     public static Props Props(ReplicaOptions options, IReplicaLog log, IRaftTransport transport, ReplicaMonitor monitor) =>
         Akka.Actor.Props.Create<ReplicaActor>(options, log, transport, monitor).WithDispatcher(ReplicaDispatcher.Id);
 
-    /// <summary>The storage child failed: stop it (the replica then fails itself, see <see cref="ReplicaMessage.Start"/>).</summary>
+    /// <summary>
+    /// The storage child failed: the host's observer hears of it; it restarts (after its own backoff, see
+    /// <see cref="StorageActor"/>) unless no restart can fix the failure. A storage actor stopped for good stops the
+    /// replica too (see the <see cref="Terminated"/> case).
+    /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(error =>
     {
         _storageFailure = error;
-        return Directive.Stop;
-    });
+        _options.HealthObserver?.StorageFailed(_options.GroupId, error);
+        return RestartPolicy.IsPermanent(error) ? Directive.Stop : Directive.Restart;
+    }, loggingEnabled: _options.HealthObserver is null);
 
     protected override void PreStart() => Self.Tell(ReplicaMessage.Start.Instance);
 
     protected override void PostRestart(Exception reason)
     {
-        if (!_monitor.Backoff.TryRestart(Context.System.Scheduler.Now, out var delay))
+        if (RestartPolicy.IsPermanent(reason) || !_monitor.Backoff.TryRestart(Context.System.Scheduler.Now, out var delay))
         {
-            _logger.Error(reason, "group {0} on node {1}: stopping for good after {2} restarts within {3}", _options.GroupId, _options.NodeId, _monitor.Backoff.MaxRestarts, _monitor.Backoff.Window);
-            _monitor.ReportFailed(reason);
-            Context.Stop(Self);
+            StopForGood(reason);
             return;
         }
-        _logger.Warning("group {0} on node {1}: restarting in {2} after: {3}", _options.GroupId, _options.NodeId, delay, reason.Message);
+        if (_options.HealthObserver is null)
+            _logger.Warning("group {0} on node {1}: restarting in {2} after: {3}", _options.GroupId, _options.NodeId, delay, reason.Message);
         Timers.StartSingleTimer(StartTimer, ReplicaMessage.Start.Instance, delay);
+    }
+
+    /// <summary>A failure no restart fixes, or one too many: the replica stops, and the host hears why once.</summary>
+    private void StopForGood(Exception cause)
+    {
+        if (_options.HealthObserver is { } observer)
+            observer.ReplicaStopped(_options.GroupId, cause);
+        else
+            _logger.Error(cause, "group {0} on node {1}: stopping for good", _options.GroupId, _options.NodeId);
+        _monitor.ReportFailed(cause);
+        Context.Stop(Self);
     }
 
     /// <summary>Opens the replica: storage child, core, tick timer. Before this, every message waits in the stash.</summary>
@@ -96,7 +111,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
         var (_, conf) = _log.InitialState();
         var snapshot = _log.Snapshot();
         _appliedConf = conf.Voters.Count + conf.Learners.Count > 0 ? conf : _options.InitialMembers;
-        _storage = Context.ActorOf(StorageActor.Props(_options, Self, _appliedConf), "storage");
+        _storage = Context.ActorOf(StorageActor.Props(_options, Self, _appliedConf, new RestartBackoff(_options.StorageRestarts)), "storage");
         Context.Watch(_storage);
         // The engine's applied index is read by the storage actor; the core restarts from the log's snapshot
         // and re-delivers committed entries, which the storage actor skips when already applied.
@@ -110,6 +125,12 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
     protected override void PostStop()
     {
         _receiver?.Dispose();
+        // A stopped (or restarting) replica leads nothing: routers must not keep sending to it on its last status.
+        if (_monitor.Status is { } last)
+        {
+            _monitor.Publish(last with { Role = RaftRole.Follower, Leader = 0 });
+            _options.StatusChanged?.Notify();
+        }
         foreach (var waiter in _waiters.TakeAll())
             waiter.Reply.Reply(new ProposeOutcome.NotLeader(0));
         foreach (var read in _pendingReads.Values)
@@ -184,7 +205,12 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 progress.Reply.Reply(BuildProgress(node));
                 break;
             case Terminated terminated when terminated.ActorRef.Equals(_storage):
-                throw new IOException($"Group {_options.GroupId}: its storage actor stopped after a failure.", _storageFailure);
+                // Without its storage the replica can neither apply nor serve: it leaves the group's quorum rather
+                // than lead or vote as a member that can never catch up, and the host reports why.
+                StopForGood(_storageFailure ?? new IOException($"Group {_options.GroupId}: its storage actor stopped."));
+                return;
+            case Terminated:
+                break; // a storage child of an earlier incarnation
             case ReplicaMessage.Start:
                 break;
             default:
@@ -217,7 +243,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 reply.Reply(new ProposeOutcome.NotLeader(result.LeaderHint));
                 break;
             default:
-                reply.Reply(new ProposeOutcome.Rejected(result.ToString()));
+                reply.Reply(new ProposeOutcome.Rejected(result.ToString(), result.Code is RaftResultCode.ConfChangePending or RaftResultCode.LeaderTransferInProgress));
                 break;
         }
     }

@@ -11,8 +11,12 @@ internal abstract record ProposeOutcome
     /// <summary>This replica does not lead (or lost the entry to a new leader); <see cref="LeaderHint"/> is the leader's node id, 0 when unknown.</summary>
     public sealed record NotLeader(ulong LeaderHint) : ProposeOutcome;
 
-    /// <summary>The leader refused the request for the stated reason (e.g. a transfer or a membership change in progress).</summary>
-    public sealed record Rejected(string Reason) : ProposeOutcome;
+    /// <summary>
+    /// The leader refused the request for the stated reason. <see cref="Retryable"/>: only for now (a leadership
+    /// transfer, or a membership change or the new leader's first entry, not yet committed); the same request later
+    /// may pass.
+    /// </summary>
+    public sealed record Rejected(string Reason, bool Retryable = false) : ProposeOutcome;
 }
 
 /// <summary>The answer to a read: the value (null when absent) as of an applied index at or after the read index.</summary>

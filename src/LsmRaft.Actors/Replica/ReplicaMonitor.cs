@@ -22,7 +22,7 @@ internal sealed class ReplicaMonitor(int maxInFlightRequests = ReplicaMonitor.De
     public Exception? Failure => Volatile.Read(ref _failure);
 
     /// <summary>When the replica may start again after a failure (used by the actor's incarnations in turn).</summary>
-    public RestartBackoff Backoff { get; init; } = new();
+    public RestartBackoff Backoff { get; init; } = new(RestartPolicy.Default);
 
     public int MaxInFlightRequests { get; } = maxInFlightRequests >= 1
         ? maxInFlightRequests

@@ -34,8 +34,10 @@ internal abstract record StorageMessage
 /// serves reads once the applied index reaches the read index, takes checkpoints as Raft snapshots
 /// and installs snapshots received from a leader. Flush and compaction stay the engine's own pipelines.
 /// </summary>
-internal sealed class StorageActor : UntypedActor
+internal sealed class StorageActor : UntypedActor, IWithTimers, IWithUnboundedStash
 {
+    private const string OpenTimer = "open";
+
     private readonly ReplicaOptions _options;
     private readonly IActorRef _replica;
     private readonly SortedDictionary<ulong, List<StorageMessage.Read>> _pendingReads = new();
@@ -46,21 +48,42 @@ internal sealed class StorageActor : UntypedActor
     private ulong _appliedTerm;
     private StorageMessage.Apply? _applying;
 
-    public StorageActor(ReplicaOptions options, IActorRef replica, ConfState initialConf)
+    private readonly RestartBackoff _restarts;
+
+    public StorageActor(ReplicaOptions options, IActorRef replica, ConfState initialConf, RestartBackoff restarts)
     {
         _options = options;
         _replica = replica;
         _conf = initialConf;
+        _restarts = restarts;
     }
 
-    /// <summary>The storage child of <paramref name="replica"/>, on <see cref="ReplicaDispatcher"/>.</summary>
-    public static Props Props(ReplicaOptions options, IActorRef replica, ConfState initialConf) =>
-        Akka.Actor.Props.Create<StorageActor>(options, replica, initialConf).WithDispatcher(ReplicaDispatcher.Id);
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>The storage child of <paramref name="replica"/>, on <see cref="ReplicaDispatcher"/>; <paramref name="restarts"/> outlives its incarnations.</summary>
+    public static Props Props(ReplicaOptions options, IActorRef replica, ConfState initialConf, RestartBackoff restarts) =>
+        Akka.Actor.Props.Create<StorageActor>(options, replica, initialConf, restarts).WithDispatcher(ReplicaDispatcher.Id);
 
     private IFileSystem Fs => _options.EngineOptions.FileSystem;
 
-    /// <summary>Opens the engine; a failure here stops this actor and fails the replica (see <see cref="ReplicaActor"/>).</summary>
-    protected override void PreStart()
+    /// <summary>Opens at once; the engine opens in a message so that a failure to open is supervised like any other.</summary>
+    protected override void PreStart() => Self.Tell(Open.Instance);
+
+    /// <summary>After a failure: open again once the backoff has passed (messages wait in the stash), or stop for good past the limit.</summary>
+    protected override void PostRestart(Exception reason)
+    {
+        if (!_restarts.TryRestart(Context.System.Scheduler.Now, out var delay))
+        {
+            Context.Stop(Self);
+            return;
+        }
+        Timers.StartSingleTimer(OpenTimer, Open.Instance, delay);
+    }
+
+    /// <summary>Opens the engine (at the applied index its manifest records); until then every message waits in the stash.</summary>
+    private void OpenStorage()
     {
         OpenEngine();
         var latest = SnapshotFiles.Latest(Fs, _options.Directory);
@@ -70,6 +93,8 @@ internal sealed class StorageActor : UntypedActor
             if (_machine!.AppliedIndex <= snapshot.Meta.Index)
                 _conf = snapshot.Meta.ConfState;
         }
+        _options.HealthObserver?.StorageOpened(_options.GroupId);
+        Stash.UnstashAll();
     }
 
     protected override void PostStop()
@@ -84,6 +109,14 @@ internal sealed class StorageActor : UntypedActor
 
     protected override void OnReceive(object message)
     {
+        if (_machine is null)
+        {
+            if (message is Open)
+                OpenStorage();
+            else
+                Stash.Stash();
+            return;
+        }
         switch (message)
         {
             case StorageMessage.Apply apply:
@@ -105,6 +138,12 @@ internal sealed class StorageActor : UntypedActor
                 Unhandled(message);
                 break;
         }
+    }
+
+    /// <summary>Open the engine now (first start, or after a restart's backoff).</summary>
+    private sealed class Open
+    {
+        public static readonly Open Instance = new();
     }
 
     /// <summary>The engine, for status and statistics (thread-safe reads).</summary>

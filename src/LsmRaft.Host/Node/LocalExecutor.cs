@@ -84,7 +84,9 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                                 response.Error = Error(ErrorCode.NotLeader, "not the leader", notLeader.LeaderHint);
                                 break;
                             case ProposeOutcome.Rejected rejected:
-                                response.Error = Error(ErrorCode.BadRequest, rejected.Reason);
+                                // A change refused only for now (another one, or the new leader's first entry, still
+                                // uncommitted) is retried by the router until its deadline; an invalid one is not.
+                                response.Error = Error(rejected.Retryable ? ErrorCode.Unavailable : ErrorCode.BadRequest, rejected.Reason);
                                 break;
                         }
                         return response;
@@ -131,6 +133,12 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
         catch (ReplicaOverloadedException)
         {
             response.Error = Error(ErrorCode.Overloaded, $"the replica of shard {request.ShardId} on this node has {replica.Monitor.MaxInFlightRequests} requests in flight; retry with backoff");
+            return response;
+        }
+        catch (InvalidOperationException e)
+        {
+            // The replica's actor has stopped: it is being retired, or it failed for good (readiness says which).
+            response.Error = Error(ErrorCode.Unavailable, $"the replica of shard {request.ShardId} on this node is not running ({e.Message})");
             return response;
         }
         catch (TimeoutException)

@@ -1,6 +1,7 @@
 using System.Net;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
+using LsmRaft.Host.Api.Listening;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
 using LsmRaft.Host.Peer;
@@ -21,24 +22,42 @@ public sealed class NodeRunner : INodeRunner
         RunningNode started;
         try
         {
-            started = await StartNodeAsync(config, Console.Out, cancellationToken).ConfigureAwait(false);
+            started = await StartNodeAsync(config, Console.Out, fileSystem: null, cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidOperationException e) when (config.Join is not null)
+        catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"lsmraft: {e.Message}");
+            Console.Error.WriteLine($"lsmraft: node {config.PeerId} cannot start: {ReplicaHealth.Describe(e)}");
             return ExitCodes.Unavailable;
         }
         await using var node = started;
+        var runtime = node.Runtime;
+        bool failed;
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            failed = await runtime.WhenAsync(() => runtime.Fatal is not null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+            failed = false;
+        }
+        if (failed && runtime.Fatal is { } fatal)
+        {
+            Console.Error.WriteLine($"lsmraft: node {config.PeerId} cannot serve: {fatal.Reason}");
+            if (fatal.EngineRefusedOptions)
+                Console.Error.WriteLine("lsmraft: the storage engine refuses the configuration; fix the setting it names (docs/configuration.md) and start again.");
+            return fatal.EngineRefusedOptions ? ExitCodes.BadInput : ExitCodes.Unavailable;
         }
         Console.Out.WriteLine($"lsmraft: node {config.PeerId} shutting down");
         return 0;
     }
+
+    /// <summary>
+    /// Failures that stop a node from starting and that an operator fixes outside it: a port in use, a data directory
+    /// it cannot read or write, unreadable state in it, a cluster it cannot join. Anything else is a bug and propagates.
+    /// </summary>
+    private static bool IsStartFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or InvalidDataException or LsmRaft.Storage.LsmException or InvalidOperationException
+            or System.Text.Json.JsonException;
 
     public async Task<int> RunDemoAsync(DemoOptions options, CancellationToken cancellationToken)
     {
@@ -53,7 +72,7 @@ public sealed class NodeRunner : INodeRunner
         try
         {
             foreach (var config in configs)
-                nodes.Add(await StartNodeAsync(config, TextWriter.Null, cancellationToken).ConfigureAwait(false));
+                nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
                 Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
@@ -80,29 +99,40 @@ public sealed class NodeRunner : INodeRunner
         }
     }
 
-    /// <summary>Starts one node (runtime + Kestrel). Dispose the result to stop it gracefully.</summary>
-    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one node (runtime + Kestrel) keeping every file under DATA_DIR on <paramref name="fileSystem"/> (null: the
+    /// real disk). Dispose the result to stop it gracefully.
+    /// </summary>
+    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, LsmRaft.Storage.IO.IFileSystem? fileSystem, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
-        var system = NodeActorSystem.Create($"lsmraft-{config.PeerId}", debugLog: Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null);
-        var runtime = new NodeRuntime(config, loggers, system);
+        bool debugLog = Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null;
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
+        var system = NodeActorSystem.Create($"lsmraft-{config.PeerId}", debugLog);
+        var runtime = new NodeRuntime(config, loggers, system, fileSystem);
         try
         {
-            runtime.Start();
+            return await StartServingAsync(config, runtime, system, loggers, output, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
+            await runtime.DisposeAsync().ConfigureAwait(false);
             await system.Terminate().ConfigureAwait(false);
+            loggers.Dispose();
             throw;
         }
+    }
+
+    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, Akka.Actor.ActorSystem system, ILoggerFactory loggers, TextWriter output, CancellationToken cancellationToken)
+    {
+        runtime.Start();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
         var bind = IPAddress.Parse(config.BindAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(bind, config.Port, listen => listen.UseConnectionHandler<PeerConnectionHandler>());
-            kestrel.Listen(bind, config.HttpPort);
+            kestrel.ListenApi(new IPEndPoint(bind, config.HttpPort));
         });
         builder.Services.AddSingleton(runtime.PeerOptions!);
         builder.Services.AddSingleton<IPeerDispatcher>(runtime);
@@ -124,7 +154,15 @@ public sealed class NodeRunner : INodeRunner
             await next(context).ConfigureAwait(false);
         });
         app.UseLsmRaftApi();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
         return new RunningNode(runtime, app, system, loggers, config.ShutdownTimeout);
     }
