@@ -13,7 +13,6 @@ internal sealed class ReplicaMonitor(int maxInFlightRequests = ReplicaMonitor.De
 
     private ReplicaStatus? _status;
     private Exception? _failure;
-    private int _inFlight;
 
     /// <summary>Latest published status (role, leader, term); null until the replica has started.</summary>
     public ReplicaStatus? Status => Volatile.Read(ref _status);
@@ -24,23 +23,10 @@ internal sealed class ReplicaMonitor(int maxInFlightRequests = ReplicaMonitor.De
     /// <summary>When the replica may start again after a failure (used by the actor's incarnations in turn).</summary>
     public RestartBackoff Backoff { get; init; } = new(RestartPolicy.Default);
 
-    public int MaxInFlightRequests { get; } = maxInFlightRequests >= 1
-        ? maxInFlightRequests
-        : throw new ArgumentOutOfRangeException(nameof(maxInFlightRequests), maxInFlightRequests, "At least one request must be allowed in flight.");
+    /// <summary>Client requests admitted and not yet answered, at most <see cref="MaxInFlightRequests"/>.</summary>
+    public InFlightLimit Requests { get; } = new(maxInFlightRequests);
 
-    /// <summary>Requests admitted and not yet answered.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
-
-    /// <summary>Admits a request when fewer than <see cref="MaxInFlightRequests"/> are in flight; a true result must be paired with <see cref="Release"/>.</summary>
-    public bool TryAdmit()
-    {
-        if (Interlocked.Increment(ref _inFlight) <= MaxInFlightRequests)
-            return true;
-        Interlocked.Decrement(ref _inFlight);
-        return false;
-    }
-
-    public void Release() => Interlocked.Decrement(ref _inFlight);
+    public int MaxInFlightRequests => Requests.Limit;
 
     internal void Publish(ReplicaStatus status) => Volatile.Write(ref _status, status);
 

@@ -165,7 +165,7 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
     /// <summary>A client request, within the replica's in-flight bound (its mailbox is unbounded: the bound keeps it short).</summary>
     private async Task<T> AdmittedAsync<T>(ReplicaHandle replica, Func<ReplyTo<T>, object> build, CancellationToken cancellationToken)
     {
-        if (!replica.Monitor.TryAdmit())
+        if (!replica.Monitor.Requests.TryEnter())
             throw new ReplicaOverloadedException();
         try
         {
@@ -173,7 +173,7 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
         }
         finally
         {
-            replica.Monitor.Release();
+            replica.Monitor.Requests.Exit();
         }
     }
 
