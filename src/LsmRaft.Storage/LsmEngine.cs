@@ -86,6 +86,7 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
             engine = new LsmEngine(directory, options, fileLock);
             engine.Recover();
             engine.StartBackgroundWork();
+            options.Metrics?.Attach(engine);
             return engine;
         }
         catch
@@ -138,6 +139,7 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
                 WriteSlowdowns = Interlocked.Read(ref _counters.WriteSlowdowns),
                 WriteStops = Interlocked.Read(ref _counters.WriteStops),
                 WriteStallMicros = Interlocked.Read(ref _counters.WriteStallMicros),
+                CompactionDebtBytes = Compaction.CompactionPicker.DebtBytes(version, _options),
             };
         }
         finally
@@ -178,6 +180,7 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        _options.Metrics?.Detach(this);
         ReleaseResources();
         _fileLock.Dispose();
         if (failure is not null)

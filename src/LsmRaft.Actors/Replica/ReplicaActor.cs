@@ -42,6 +42,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private ulong _readSequence;
     private ulong _applied;
     private SnapshotReceiver? _receiver;
+    private bool _quiesced; // as last counted in the metrics
 
     /// <summary>A snapshot Ready whose install the storage actor is doing (see <see cref="OnSnapshotInstalled"/>).</summary>
     private ReadyWrite? _installing;
@@ -118,6 +119,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
         _shell = new ReplicaShell($"Group {_options.GroupId}", _options.ToRaftConfig(applied: snapshot.Index), _log, this, _options.MaxReadiesInFlight);
         _applied = snapshot.Index;
         Timers.StartPeriodicTimer(TickTimer, ReplicaMessage.Tick.Instance, _options.TickInterval);
+        _options.Metrics?.ReplicaStarted();
         PublishStatus();
         Stash.UnstashAll();
     }
@@ -128,6 +130,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
         // A stopped (or restarting) replica leads nothing: routers must not keep sending to it on its last status.
         if (_monitor.Status is { } last)
         {
+            _options.Metrics?.ReplicaStopped(last.Role, _quiesced);
             _monitor.Publish(last with { Role = RaftRole.Follower, Leader = 0 });
             _options.StatusChanged?.Notify();
         }
@@ -171,7 +174,10 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 OnRead(node, read);
                 break;
             case ReplicaMessage.Tick:
+                bool wasQuiesced = node.Quiesced;
                 node.Tick();
+                if (node.Quiesced != wasQuiesced)
+                    PublishStatus(); // quiescing needs no Ready, so nothing else would publish it
                 break;
             case ReplicaMessage.ChangeMembership change:
                 OnProposeResult(node.ProposeConfChange(change.Change), change.Reply);
@@ -225,6 +231,11 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
     {
         if (node.TakeSnapshotRequest())
             RequestSnapshot();
+        if (node.Quiesced != _quiesced)
+        {
+            _quiesced = node.Quiesced;
+            _options.Metrics?.QuiescedChanged(_quiesced);
+        }
         if (!_readyQueued && node.HasReady())
         {
             _readyQueued = true;
@@ -234,6 +245,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private void OnProposeResult(RaftResult result, ReplyTo<ProposeOutcome> reply)
     {
+        _options.Metrics?.Proposed(result.Code);
         switch (result.Code)
         {
             case RaftResultCode.Ok:
@@ -304,6 +316,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
         var snapshot = write.Ready.Snapshot!;
         if (!installed.Succeeded)
             throw new InvalidOperationException($"Group {_options.GroupId}: the storage actor refused snapshot {snapshot.Index}.");
+        _options.Metrics?.SnapshotReceived();
         _applied = snapshot.Index;
         _appliedConf = snapshot.Metadata.ConfState;
         var reset = _log.InstallSnapshotAsync(snapshot, CancellationToken.None);
@@ -378,6 +391,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private void HandOverCommitted(RaftNode node, IReadOnlyList<Entry> entries)
     {
+        _options.Metrics?.Committed(entries.Count);
         var waiters = _waiters.TakeThrough(entries[^1].Index);
         Dictionary<ulong, ConfState>? confStates = null;
         for (int i = 0; i < entries.Count; i++)
@@ -428,6 +442,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
             {
                 ok = false;
             }
+            options.Metrics?.SnapshotSent(ok);
             self.Tell(new ReplicaMessage.SnapshotSent(snap.To, ok));
         });
     }
@@ -454,7 +469,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private ReplicaStatus BuildStatus(RaftNode node) =>
         new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Committed, _applied, node.Config,
-            Removed: !_appliedConf.Voters.IsEmpty && !_appliedConf.Contains(_options.NodeId));
+            Removed: !_appliedConf.Voters.IsEmpty && !_appliedConf.Contains(_options.NodeId), Quiesced: node.Quiesced);
 
     private GroupProgress BuildProgress(RaftNode node)
     {
@@ -471,6 +486,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
         var status = BuildStatus(_shell!.Node);
         var old = _monitor.Status;
         _monitor.Publish(status);
+        _options.Metrics?.StatusChanged(old?.Role, old?.Leader ?? 0, status.Role, status.Leader);
         if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members) || old.Removed != status.Removed)
         {
             if (old is null || old.Role != status.Role || old.Leader != status.Leader || !old.Members.Equals(status.Members))

@@ -26,6 +26,9 @@ internal sealed record ReplicaOptions
     /// <summary>The hash range a brand-new shard owns until its engine records a <see cref="ShardDescriptor"/> (a split, a snapshot).</summary>
     public ShardDescriptor InitialRange { get; init; } = ShardDescriptor.WholeRing;
 
+    /// <summary>The node's Raft instruments (shared by its replicas); null: none.</summary>
+    public RaftMetrics? Metrics { get; init; }
+
     /// <summary>Held while a replica directory is created on this node (by a split, or by the host); one object per node.</summary>
     public object ReplicaCreationLock { get; init; } = new();
 
@@ -81,6 +84,13 @@ internal sealed record ReplicaOptions
 
     /// <summary>Notified whenever the replica's role, leader, term or membership changes (for waiters; optional).</summary>
     public ChangeSignal? StatusChanged { get; init; }
+
+    /// <summary>
+    /// Told (on the storage actor's thread) when the replica's engine opens, with the engine, and before it closes,
+    /// with null: the host reads <see cref="LsmRaft.Storage.LsmEngine.GetStats"/> (thread-safe) for monitoring
+    /// without a round trip through the mailbox. Optional.
+    /// </summary>
+    public Action<ulong, LsmRaft.Storage.LsmEngine?>? EngineChanged { get; init; }
 
     /// <summary>Told when the storage opens or fails and when the replica stops for good (optional).</summary>
     public IReplicaHealthObserver? HealthObserver { get; init; }

@@ -99,6 +99,7 @@ internal sealed class StorageActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     protected override void PostStop()
     {
+        _options.EngineChanged?.Invoke(_options.GroupId, null);
         _engine?.Dispose();
         _engine = null;
         foreach (var reads in _pendingReads.Values)
@@ -154,6 +155,7 @@ internal sealed class StorageActor : UntypedActor, IWithTimers, IWithUnboundedSt
         string dir = SnapshotFiles.EngineDirectory(_options.Directory);
         _engine = LsmEngine.Open(dir, _options.EngineOptions with { EnableWal = false });
         _machine = new KvStateMachine(_engine, _options.InitialRange, new SplitChildCreator(_options, MembersAt));
+        _options.EngineChanged?.Invoke(_options.GroupId, _engine);
     }
 
     private void ApplyEntries(StorageMessage.Apply apply)
@@ -264,6 +266,7 @@ internal sealed class StorageActor : UntypedActor, IWithTimers, IWithUnboundedSt
         var meta = install.Snapshot.Metadata;
         if (meta.Index <= _machine!.AppliedIndex)
             return false;
+        _options.EngineChanged?.Invoke(_options.GroupId, null);
         _engine!.Dispose();
         _engine = null;
         string engineDir = SnapshotFiles.EngineDirectory(_options.Directory);

@@ -101,6 +101,8 @@ internal static partial class ConfigLoader
             (c, s) => c with { AdminToken = s.Length == 0 ? null : s }),
         new("ShutdownTimeout", "LSMRAFT_SHUTDOWN_TIMEOUT", "--shutdown-timeout", "shutdownTimeout", "a duration from 1s to 10m, e.g. 30s",
             (c, s) => ParseDuration(s) is { } v ? c with { ShutdownTimeout = v } : null),
+        new("Metrics", "LSMRAFT_METRICS", "--metrics", "metrics", "true or false",
+            (c, s) => ParseBool(s) is { } v ? c with { Metrics = v } : null),
     ];
 
     /// <summary>The environment variable naming a config file when <c>--config</c> is not given.</summary>

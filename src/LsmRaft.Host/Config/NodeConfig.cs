@@ -87,6 +87,9 @@ public sealed record NodeConfig
     /// <summary>Longest graceful shutdown (leadership transfer, draining, flush) before the process exits anyway.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Keep metrics and serve them on <c>GET /metrics</c> (Prometheus); off, the endpoint answers 404.</summary>
+    public bool Metrics { get; init; } = true;
+
     /// <summary>How a replica's failing storage is restarted before it is given up (not a setting; tests shorten it).</summary>
     internal LsmRaft.Actors.Replica.RestartPolicy StorageRestarts { get; init; } = LsmRaft.Actors.Replica.RestartPolicy.Default;
 

@@ -4,6 +4,7 @@ using LsmRaft.Host.Api;
 using LsmRaft.Host.Api.Listening;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
 using Microsoft.AspNetCore.Connections;
 
@@ -72,7 +73,17 @@ public sealed class NodeRunner : INodeRunner
         try
         {
             foreach (var config in configs)
-                nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
+            {
+                try
+                {
+                    nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"lsmraft: demo node {config.PeerId} cannot start: {ReplicaHealth.Describe(e)}");
+                    return ExitCodes.Unavailable;
+                }
+            }
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
                 Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
@@ -107,22 +118,24 @@ public sealed class NodeRunner : INodeRunner
     {
         bool debugLog = Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null;
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
+        var telemetry = config.Metrics ? new NodeTelemetry(config.PeerId) : null;
         var system = NodeActorSystem.Create($"lsmraft-{config.PeerId}", debugLog);
-        var runtime = new NodeRuntime(config, loggers, system, fileSystem);
+        var runtime = new NodeRuntime(config, loggers, system, fileSystem, telemetry);
         try
         {
-            return await StartServingAsync(config, runtime, system, loggers, output, cancellationToken).ConfigureAwait(false);
+            return await StartServingAsync(config, runtime, system, loggers, telemetry, output, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await runtime.DisposeAsync().ConfigureAwait(false);
             await system.Terminate().ConfigureAwait(false);
+            telemetry?.Dispose();
             loggers.Dispose();
             throw;
         }
     }
 
-    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, Akka.Actor.ActorSystem system, ILoggerFactory loggers, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, Akka.Actor.ActorSystem system, ILoggerFactory loggers, NodeTelemetry? telemetry, TextWriter output, CancellationToken cancellationToken)
     {
         runtime.Start();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
@@ -137,10 +150,15 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddSingleton(runtime.PeerOptions!);
         builder.Services.AddSingleton<IPeerDispatcher>(runtime);
         builder.Services.AddLsmRaftApi(config.ToApiOptions());
+        if (telemetry is not null)
+            builder.Services.AddLsmRaftMetrics(telemetry);
         builder.Services.AddSingleton<IKvService>(runtime.Router!);
         builder.Services.AddSingleton<IReadiness>(runtime);
         builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
+        builder.Services.AddSingleton<INodeMonitor>(services => new Monitoring.NodeMonitor(runtime, services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            TimeProvider.System, loggers.CreateLogger("lsmraft.monitor")));
         var app = builder.Build();
+        app.Services.GetRequiredService<INodeMonitor>(); // now: it measures traffic from the first request on
         app.Use(async (context, next) =>
         {
             // A request this node forwarded to another node's leader tells the client where the leader is.
@@ -164,10 +182,10 @@ public sealed class NodeRunner : INodeRunner
             throw;
         }
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(runtime, app, system, loggers, config.ShutdownTimeout);
+        return new RunningNode(runtime, app, system, loggers, config.ShutdownTimeout, telemetry);
     }
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, Akka.Actor.ActorSystem system, ILoggerFactory loggers, TimeSpan shutdownTimeout) : IAsyncDisposable
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, Akka.Actor.ActorSystem system, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -200,6 +218,7 @@ public sealed class NodeRunner : INodeRunner
             await Runtime.DisposeAsync().ConfigureAwait(false);
             await system.Terminate().ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
+            telemetry?.Dispose();
             loggers.Dispose();
             return drained;
         }

@@ -6,6 +6,7 @@ using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
 using LsmRaft.Host.Config;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
 using LsmRaft.Protocol.Cluster;
 using LsmRaft.Protocol.Peer;
@@ -29,6 +30,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly NodeConfig _config;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly NodeTelemetry? _telemetry;
     private readonly ReplicaRegistry _replicas = new();
     private readonly IFileSystem _fs;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
@@ -46,12 +48,14 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
 
     /// <param name="actorSystem">Runs this node's replicas; owned by the caller (it must include <see cref="ReplicaDispatcher.Hocon"/>).</param>
     /// <param name="fs">Every file of the node (host state, Raft log, engines) goes through it; the real disk by default.</param>
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, ActorSystem actorSystem, IFileSystem? fs = null)
+    /// <param name="telemetry">The node's metrics; null: none are kept.</param>
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, ActorSystem actorSystem, IFileSystem? fs = null, NodeTelemetry? telemetry = null)
     {
         _config = config;
         _fs = fs ?? PhysicalFileSystem.Instance;
         _loggers = loggers;
         _system = actorSystem;
+        _telemetry = telemetry;
         _logger = loggers.CreateLogger("lsmraft.node");
         _health = new ReplicaHealth(config.PeerId, _changed, _logger, TimeProvider.System);
     }
@@ -143,6 +147,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
 
     public void Start()
     {
+        StartedAt = DateTimeOffset.UtcNow;
         var members = _config.Peers.Count > 0
             ? _config.Peers.ToDictionary(p => p.Id, p => new PeerEndpoint(p.Host, p.Port))
             : new Dictionary<ulong, PeerEndpoint> { [_config.PeerId] = new PeerEndpoint(AdvertisedHost(), _config.Port) };
@@ -159,13 +164,14 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             Joining = joining,
             OwnPeerAddress = members[_config.PeerId].ToString(),
             MetaVoters = _layout.MetaVoters,
+            Metrics = _telemetry?.Transport,
         };
         foreach (var (id, endpoint) in LoadKnownPeers())
             PeerOptions.AddJoined(id, endpoint);
         PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
         PeerOptions.ConnectionChanged += (_, _) => _changed.Notify(); // readiness depends on which leaders are reachable
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
-        _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
+        _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions { Metrics = _telemetry?.Raft });
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
         Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _transport, _config.RequestTimeout, BuildClusterView)
         {
@@ -187,6 +193,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
             Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _changed, _loggers.CreateLogger("lsmraft.registry"));
         _registry.Updated += LearnPeers;
+        if (_telemetry is not null)
+            _ = new ClusterMetrics(_telemetry.MeterFactory, () => _stopping ? null : BuildClusterView());
         _logger.LogInformation("Node {Node} started {Replicas} replicas", _config.PeerId, _replicas.All.Count);
     }
 
@@ -275,6 +283,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             InitialMembers = members,
             InitialRange = manifest.Range,
             ReplicaCreationLock = _creationLock,
+            Metrics = _telemetry?.Raft,
             SplitCreated = created => StartReplica(created.ChildId),
             SplitApplied = OnSplitApplied,
             EngineOptions = new LsmOptions
@@ -285,10 +294,12 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
                 BlockCache = _blockCache,
                 FileSystem = _fs,
                 CompactionLimiter = _compactions,
+                Metrics = _telemetry?.Storage,
                 EnableWal = false,
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
             StatusChanged = _changed,
+            EngineChanged = OnEngineChanged,
             HealthObserver = _health,
             StorageRestarts = _config.StorageRestarts,
             IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),
