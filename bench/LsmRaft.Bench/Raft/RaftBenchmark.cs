@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using LsmRaft.Actors.Kernel;
+using Akka.Actor;
 using LsmRaft.Actors.Log;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
@@ -96,10 +96,10 @@ internal static class RaftBenchmark
         var members = new ConfState([1UL, 2UL, 3UL], []);
         var network = new InMemoryNetwork();
         var statusChanged = new ChangeSignal();
-        await using var system = new ActorSystem();
+        var system = NodeActorSystem.Create("raft-bench");
         var logs = new List<NodeLog>();
-        var replicas = new System.Collections.Concurrent.ConcurrentDictionary<ulong, ReplicaActor>(); // filled by actor factories on actor threads
-        var refs = new Dictionary<ulong, ActorRef<ReplicaMessage>>();
+        var monitors = new Dictionary<ulong, ReplicaMonitor>();
+        var refs = new Dictionary<ulong, IActorRef>();
         try
         {
             foreach (var id in members.Voters)
@@ -130,8 +130,9 @@ internal static class RaftBenchmark
                     Seed = (int)id,
                     MaxReadiesInFlight = readies,
                 };
-                ulong nodeId = id;
-                var replica = system.Spawn<ReplicaMessage>($"replica-{id}", () => replicas[nodeId] = new ReplicaActor(options, log, network.TransportFor(nodeId)));
+                // The bench's proposers are its own admission control (one request each): no in-flight bound.
+                var monitor = monitors[id] = new ReplicaMonitor(int.MaxValue);
+                var replica = system.ActorOf(ReplicaActor.Props(options, log, network.TransportFor(id), monitor), $"replica-{id}");
                 refs[id] = replica;
                 network.Register(id, 1, replica);
             }
@@ -139,7 +140,7 @@ internal static class RaftBenchmark
             ulong leader = 0;
             bool elected = await statusChanged.WaitUntilAsync(() =>
             {
-                leader = replicas.Values.FirstOrDefault(r => r.Status is { Role: RaftRole.Leader })?.Status?.NodeId ?? 0;
+                leader = monitors.Values.FirstOrDefault(r => r.Status is { Role: RaftRole.Leader })?.Status?.NodeId ?? 0;
                 return leader != 0;
             }, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             if (!elected)
@@ -162,7 +163,7 @@ internal static class RaftBenchmark
                 {
                     var key = System.Text.Encoding.ASCII.GetBytes($"p{p:D4}-{i++:D12}");
                     long start = Stopwatch.GetTimestamp();
-                    var outcome = await target.AskAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(KvCommand.Put(key, value), r), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                    var outcome = await target.RequestAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(KvCommand.Put(key, value), r), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                     if (outcome is not ProposeOutcome.Committed)
                         throw new BenchmarkFailedException("raft", new InvalidOperationException($"proposal ended with {outcome}; the leader changed during the run"));
                     if (start >= Volatile.Read(ref measureFrom) && !stopAll.IsCancellationRequested)
@@ -205,6 +206,7 @@ internal static class RaftBenchmark
         {
             foreach (var r in refs.Values)
                 await system.StopAsync(r).ConfigureAwait(false);
+            await system.Terminate().ConfigureAwait(false);
             foreach (var log in logs)
                 await log.DisposeAsync().ConfigureAwait(false);
             if (disk != "memory" && Directory.Exists(dir))

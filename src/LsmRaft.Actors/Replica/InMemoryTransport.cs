@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using LsmRaft.Actors.Kernel;
+using Akka.Actor;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
@@ -11,14 +11,14 @@ namespace LsmRaft.Actors.Replica;
 /// </summary>
 internal sealed class InMemoryNetwork
 {
-    private readonly ConcurrentDictionary<(ulong Node, ulong Group), ActorRef<ReplicaMessage>> _replicas = new();
+    private readonly ConcurrentDictionary<(ulong Node, ulong Group), IActorRef> _replicas = new();
     private readonly ConcurrentDictionary<ulong, bool> _isolated = new();
     private long _snapshotChunks;
 
     /// <summary>Snapshot chunks delivered so far (tests check that a catch-up really went through a snapshot).</summary>
     public long SnapshotChunksDelivered => Interlocked.Read(ref _snapshotChunks);
 
-    public void Register(ulong nodeId, ulong groupId, ActorRef<ReplicaMessage> replica) => _replicas[(nodeId, groupId)] = replica;
+    public void Register(ulong nodeId, ulong groupId, IActorRef replica) => _replicas[(nodeId, groupId)] = replica;
 
     public void Unregister(ulong nodeId, ulong groupId) => _replicas.TryRemove((nodeId, groupId), out _);
 
@@ -33,7 +33,7 @@ internal sealed class InMemoryNetwork
     /// <summary>The transport a replica on <paramref name="nodeId"/> uses to reach the others.</summary>
     public IRaftTransport TransportFor(ulong nodeId) => new Transport(this, nodeId);
 
-    private bool TryRoute(ulong from, ulong to, ulong groupId, out ActorRef<ReplicaMessage> target)
+    private bool TryRoute(ulong from, ulong to, ulong groupId, out IActorRef target)
     {
         target = null!;
         return !_isolated.ContainsKey(from) && !_isolated.ContainsKey(to) && _replicas.TryGetValue((to, groupId), out target!);
@@ -41,15 +41,20 @@ internal sealed class InMemoryNetwork
 
     private sealed class Transport(InMemoryNetwork network, ulong nodeId) : IRaftTransport
     {
-        public bool Send(ulong groupId, Message message) =>
-            network.TryRoute(nodeId, message.To, groupId, out var target) && target.Tell(new ReplicaMessage.Step(message));
+        public bool Send(ulong groupId, Message message)
+        {
+            if (!network.TryRoute(nodeId, message.To, groupId, out var target))
+                return false;
+            target.Tell(new ReplicaMessage.Step(message), ActorRefs.NoSender);
+            return true;
+        }
 
         public async Task<SnapshotChunkAck> SendSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken)
         {
             if (!network.TryRoute(nodeId, chunk.To, chunk.GroupId, out var target))
                 return new SnapshotChunkAck(false, 0, false, $"node {chunk.To} is unreachable");
             Interlocked.Increment(ref network._snapshotChunks);
-            return await target.AskAsync<SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            return await target.RequestAsync<SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         }
     }
 }

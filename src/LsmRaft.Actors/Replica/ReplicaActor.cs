@@ -1,42 +1,51 @@
 using System.Buffers.Binary;
-using LsmRaft.Actors.Kernel;
+using Akka.Actor;
+using Akka.Event;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
 
 /// <summary>
-/// The I/O shell around one Raft group member: reads its mailbox (proposals, reads, peer messages,
-/// ticks), steps the pure core, and for each Ready persists entries and hard state to the replica log
-/// (the node log's group commit batches every group's appends into one fsync), sends messages through
-/// the transport, hands committed entries to its child <see cref="StorageActor"/>, then advances the core.
+/// The Akka actor around one Raft group member: reads its mailbox (proposals, reads, peer messages, ticks),
+/// steps the pure core, and drives its <see cref="ReplicaShell"/>, whose effects it supplies: entries and hard
+/// state go to the replica log (the node log's group commit batches every group's appends into one fsync),
+/// messages to the transport, committed entries to its child <see cref="StorageActor"/>.
 /// </summary>
 /// <remarks>
 /// Batching: inputs only step the core; a single <see cref="ReplicaMessage.ProcessReady"/> queued behind
 /// them drains the Ready, so proposals that arrive together share one persist and one append message.
 /// Invariant: every proposal gets exactly one outcome — committed, NotLeader with a hint, or a rejection —
 /// unless the asker's timeout fires first.
+/// Supervision: the actor starts (and restarts) through a <see cref="ReplicaMessage.Start"/> message, so a
+/// failure while opening counts like any other. A restart waits the <see cref="ReplicaMonitor.Backoff"/> delay
+/// first (messages arriving meanwhile are stashed); past its restart limit the replica stops for good and its
+/// monitor reports the failure. A storage actor failure stops the storage actor and fails the replica, which
+/// restarts with a new one (one backoff for the pair).
 /// </remarks>
-internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
+internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedStash, IReadyEffects
 {
+    private const string TickTimer = "tick";
+    private const string StartTimer = "start";
+
     private readonly ReplicaOptions _options;
     private readonly IReplicaLog _log;
     private readonly IRaftTransport _transport;
+    private readonly ReplicaMonitor _monitor;
     private readonly ProposalWaiters _waiters = new();
     private readonly Dictionary<ulong, PendingRead> _pendingReads = new();
     private readonly HashSet<ulong> _snapshotsInFlight = new();
+    private readonly ILoggingAdapter _logger = Context.GetLogger();
     private ReplicaShell? _shell;
-    private ActorRef<StorageMessage>? _storage;
-    private ITimer? _ticker;
+    private IActorRef? _storage;
+    private Exception? _storageFailure;
     private bool _readyQueued;
     private ulong _readSequence;
     private ulong _applied;
-    private ReplicaStatus? _status;
     private SnapshotReceiver? _receiver;
-    private CancellationToken _cancellation;
     private bool _quiesced; // as last counted in the metrics
 
-    /// <summary>A snapshot Ready's install and write, started by the shell; the replica waits for it before anything else.</summary>
-    private (Task Task, ReadyWrite Write)? _install;
+    /// <summary>A snapshot Ready whose install the storage actor is doing (see <see cref="OnSnapshotInstalled"/>).</summary>
+    private ReadyWrite? _installing;
 
     /// <summary>The configuration as of the applied index (from the snapshot, then each applied conf change).</summary>
     private ConfState _appliedConf = ConfState.Empty;
@@ -44,65 +53,85 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
     /// <summary>Applied index at which a snapshot was last requested for the core; another only once more is applied.</summary>
     private ulong _snapshotRequestedAt;
 
-    public ReplicaActor(ReplicaOptions options, IReplicaLog log, IRaftTransport transport)
+    public ReplicaActor(ReplicaOptions options, IReplicaLog log, IRaftTransport transport, ReplicaMonitor monitor)
     {
         _options = options;
         _log = log;
         _transport = transport;
-        var policy = options.StorageRestarts;
-        _storageSupervision = new SupervisorStrategy(OnStorageFailure)
-        {
-            MaxRestarts = policy.MaxRestarts,
-            Window = policy.Window,
-            MinBackoff = policy.MinBackoff,
-            MaxBackoff = policy.MaxBackoff,
-            LoggingEnabled = options.HealthObserver is null, // the observer reports failures, once
-            ChildStopped = (_, cause) => Context.Self.Tell(new ReplicaMessage.StorageStopped(cause)),
-        };
+        _monitor = monitor;
     }
 
-    private readonly SupervisorStrategy _storageSupervision;
+    public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>The storage child is restarted with backoff, unless its failure is one no restart can fix.</summary>
-    protected internal override SupervisorStrategy SupervisorStrategy => _storageSupervision;
+    public IStash Stash { get; set; } = null!;
 
-    private Directive OnStorageFailure(Exception cause)
+    /// <summary>A replica on <see cref="ReplicaDispatcher"/> (the system must include its HOCON).</summary>
+    public static Props Props(ReplicaOptions options, IReplicaLog log, IRaftTransport transport, ReplicaMonitor monitor) =>
+        Akka.Actor.Props.Create<ReplicaActor>(options, log, transport, monitor).WithDispatcher(ReplicaDispatcher.Id);
+
+    /// <summary>
+    /// The storage child failed: the host's observer hears of it; it restarts (after its own backoff, see
+    /// <see cref="StorageActor"/>) unless no restart can fix the failure. A storage actor stopped for good stops the
+    /// replica too (see the <see cref="Terminated"/> case).
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(error =>
     {
-        _options.HealthObserver?.StorageFailed(_options.GroupId, cause);
-        return RestartPolicy.IsPermanent(cause) ? Directive.Stop : Directive.Restart;
+        _storageFailure = error;
+        _options.HealthObserver?.StorageFailed(_options.GroupId, error);
+        return RestartPolicy.IsPermanent(error) ? Directive.Stop : Directive.Restart;
+    }, loggingEnabled: _options.HealthObserver is null);
+
+    protected override void PreStart() => Self.Tell(ReplicaMessage.Start.Instance);
+
+    protected override void PostRestart(Exception reason)
+    {
+        if (RestartPolicy.IsPermanent(reason) || !_monitor.Backoff.TryRestart(Context.System.Scheduler.Now, out var delay))
+        {
+            StopForGood(reason);
+            return;
+        }
+        if (_options.HealthObserver is null)
+            _logger.Warning("group {0} on node {1}: restarting in {2} after: {3}", _options.GroupId, _options.NodeId, delay, reason.Message);
+        Timers.StartSingleTimer(StartTimer, ReplicaMessage.Start.Instance, delay);
     }
 
-    /// <summary>Latest published status (role, leader, term); read by routers without a mailbox round trip.</summary>
-    public ReplicaStatus? Status => Volatile.Read(ref _status);
+    /// <summary>A failure no restart fixes, or one too many: the replica stops, and the host hears why once.</summary>
+    private void StopForGood(Exception cause)
+    {
+        if (_options.HealthObserver is { } observer)
+            observer.ReplicaStopped(_options.GroupId, cause);
+        else
+            _logger.Error(cause, "group {0} on node {1}: stopping for good", _options.GroupId, _options.NodeId);
+        _monitor.ReportFailed(cause);
+        Context.Stop(Self);
+    }
 
-    protected internal override ValueTask PreStartAsync(CancellationToken cancellationToken)
+    /// <summary>Opens the replica: storage child, core, tick timer. Before this, every message waits in the stash.</summary>
+    private void Start()
     {
         var (_, conf) = _log.InitialState();
         var snapshot = _log.Snapshot();
-        var self = Context.Self;
         _appliedConf = conf.Voters.Count + conf.Learners.Count > 0 ? conf : _options.InitialMembers;
-        var storageConf = _appliedConf;
-        _storage = Context.SpawnChild("storage", () => new StorageActor(_options, self, storageConf));
+        _storage = Context.ActorOf(StorageActor.Props(_options, Self, _appliedConf, new RestartBackoff(_options.StorageRestarts)), "storage");
+        Context.Watch(_storage);
         // The engine's applied index is read by the storage actor; the core restarts from the log's snapshot
         // and re-delivers committed entries, which the storage actor skips when already applied.
         _shell = new ReplicaShell($"Group {_options.GroupId}", _options.ToRaftConfig(applied: snapshot.Index), _log, this, _options.MaxReadiesInFlight);
         _applied = snapshot.Index;
-        _ticker = Context.Time.CreateTimer(_ => self.Tell(ReplicaMessage.Tick.Instance), null, _options.TickInterval, _options.TickInterval);
+        Timers.StartPeriodicTimer(TickTimer, ReplicaMessage.Tick.Instance, _options.TickInterval);
         _options.Metrics?.ReplicaStarted();
         PublishStatus();
-        return default;
+        Stash.UnstashAll();
     }
 
-    protected internal override async ValueTask PostStopAsync()
+    protected override void PostStop()
     {
-        if (_ticker is not null)
-            await _ticker.DisposeAsync().ConfigureAwait(false);
         _receiver?.Dispose();
         // A stopped (or restarting) replica leads nothing: routers must not keep sending to it on its last status.
-        if (Volatile.Read(ref _status) is { } last)
+        if (_monitor.Status is { } last)
         {
             _options.Metrics?.ReplicaStopped(last.Role, _quiesced);
-            Volatile.Write(ref _status, last with { Role = RaftRole.Follower, Leader = 0 });
+            _monitor.Publish(last with { Role = RaftRole.Follower, Leader = 0 });
             _options.StatusChanged?.Notify();
         }
         foreach (var waiter in _waiters.TakeAll())
@@ -112,31 +141,49 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         _pendingReads.Clear();
     }
 
-    protected internal override async ValueTask ReceiveAsync(ReplicaMessage message, CancellationToken cancellationToken)
+    protected override void OnReceive(object message)
     {
-        var node = _shell!.Node;
+        if (_shell is null)
+        {
+            if (message is ReplicaMessage.Start)
+                Start();
+            else
+                Stash.Stash();
+            return;
+        }
+        var node = _shell.Node;
         switch (message)
         {
             case ReplicaMessage.Propose propose:
                 OnProposeResult(node.Propose(propose.Command.Encode()), propose.Reply);
                 break;
-            case ReplicaMessage.ChangeMembership change:
-                OnProposeResult(node.ProposeConfChange(change.Change), change.Reply);
+            case ReplicaMessage.Step step:
+                node.Step(step.Message);
+                break;
+            case ReplicaMessage.WriteDone:
+                _shell.CompleteDurable();
+                break;
+            case ReplicaMessage.ProcessReady:
+                _readyQueued = false;
+                _shell.Drain();
+                return;
+            case ReplicaMessage.SnapshotInstalled installed:
+                OnSnapshotInstalled(installed);
                 break;
             case ReplicaMessage.Read read:
                 OnRead(node, read);
-                break;
-            case ReplicaMessage.TransferLeadership transfer:
-                transfer.Reply.Reply(node.TransferLeader(transfer.To));
-                break;
-            case ReplicaMessage.Step step:
-                node.Step(step.Message);
                 break;
             case ReplicaMessage.Tick:
                 bool wasQuiesced = node.Quiesced;
                 node.Tick();
                 if (node.Quiesced != wasQuiesced)
                     PublishStatus(); // quiescing needs no Ready, so nothing else would publish it
+                break;
+            case ReplicaMessage.ChangeMembership change:
+                OnProposeResult(node.ProposeConfChange(change.Change), change.Reply);
+                break;
+            case ReplicaMessage.TransferLeadership transfer:
+                transfer.Reply.Reply(node.TransferLeader(transfer.To));
                 break;
             case ReplicaMessage.SnapshotChunk chunk:
                 OnSnapshotChunk(node, chunk);
@@ -146,31 +193,42 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
                 node.ReportSnapshot(sent.To, sent.Succeeded);
                 break;
             case ReplicaMessage.SnapshotTaken taken:
-                await _log.CompactAsync(taken.Snapshot, cancellationToken).ConfigureAwait(false);
+                var compaction = _log.CompactAsync(taken.Snapshot, CancellationToken.None);
+                if (!compaction.IsCompletedSuccessfully)
+                {
+                    // The mailbox waits (RunTask suspends it): nothing may touch the log while it is compacted.
+                    var task = compaction.AsTask();
+                    RunTask(() => task);
+                }
                 break;
             case ReplicaMessage.Applied applied:
                 _applied = Math.Max(_applied, applied.Index);
                 break;
-            case ReplicaMessage.StorageStopped stopped:
-                // Without its storage the replica can neither apply nor serve: it leaves the group's quorum rather
-                // than lead or vote as a member that can never catch up, and the host reports why.
-                _options.HealthObserver?.ReplicaStopped(_options.GroupId, stopped.Cause);
-                Context.Stop(Context.Self);
-                return;
             case ReplicaMessage.GetStatus status:
                 status.Reply.Reply(BuildStatus(node));
                 break;
             case ReplicaMessage.GetProgress progress:
                 progress.Reply.Reply(BuildProgress(node));
                 break;
-            case ReplicaMessage.WriteDone:
-                _shell.CompleteDurable();
+            case Terminated terminated when terminated.ActorRef.Equals(_storage):
+                // Without its storage the replica can neither apply nor serve: it leaves the group's quorum rather
+                // than lead or vote as a member that can never catch up, and the host reports why.
+                StopForGood(_storageFailure ?? new IOException($"Group {_options.GroupId}: its storage actor stopped."));
+                return;
+            case Terminated:
+                break; // a storage child of an earlier incarnation
+            case ReplicaMessage.Start:
                 break;
-            case ReplicaMessage.ProcessReady:
-                _readyQueued = false;
-                await DrainReadyAsync(cancellationToken).ConfigureAwait(false);
+            default:
+                Unhandled(message);
                 return;
         }
+        AfterInput(node);
+    }
+
+    /// <summary>After any input: the core may want a snapshot or have a Ready; one ProcessReady drains it.</summary>
+    private void AfterInput(RaftNode node)
+    {
         if (node.TakeSnapshotRequest())
             RequestSnapshot();
         if (node.Quiesced != _quiesced)
@@ -181,7 +239,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         if (!_readyQueued && node.HasReady())
         {
             _readyQueued = true;
-            Context.Self.Tell(ReplicaMessage.ProcessReady.Instance);
+            Self.Tell(ReplicaMessage.ProcessReady.Instance);
         }
     }
 
@@ -230,57 +288,52 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         _pendingReads[id] = new PendingRead(read.Query, read.Reply, node.Term);
     }
 
-    /// <summary>
-    /// Drains the core through the shell (<see cref="ReplicaShell"/> holds the rules: pipelining, the leader's early
-    /// send, apply, in-order completion). Log writes are not waited for: the mailbox keeps being served and each write's
-    /// end comes back as <see cref="ReplicaMessage.WriteDone"/>. A snapshot's install is the exception: the replica waits
-    /// for it (storage and log must not change under it), and the core hands out nothing else meanwhile.
-    /// </summary>
-    private async ValueTask DrainReadyAsync(CancellationToken cancellationToken)
-    {
-        _cancellation = cancellationToken;
-        _shell!.Drain();
-        while (_install is { } install)
-        {
-            _install = null;
-            Exception? error = null;
-            try
-            {
-                await install.Task.ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                error = e;
-            }
-            install.Write.MarkDone(error);
-            _shell.CompleteDurable();
-            _shell.Drain();
-        }
-    }
-
     bool IReadyEffects.BeginWrite(ReadyWrite write)
     {
         var ready = write.Ready;
         if (ready.Snapshot is { } snapshot)
         {
-            _install = (InstallAndPersistAsync(ready, snapshot, _cancellation), write);
+            // The storage actor installs first and answers SnapshotInstalled; the log follows (OnSnapshotInstalled).
+            // The core hands out nothing else until this Ready completes.
+            _installing = write;
+            _storage!.Tell(new StorageMessage.Install(snapshot, SnapshotFiles.IncomingDirectory(_options.Directory, snapshot.Index)));
             return false;
         }
         if (!NeedsWrite(ready))
             return true;
-        var pending = _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, _cancellation);
+        var pending = _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, CancellationToken.None);
         if (pending.IsCompletedSuccessfully)
             return true;
-        Context.System.BeginWork();
-        _ = WatchWriteAsync(pending, write, Context.Self, Context.System);
+        _ = WatchWriteAsync(pending, write, Self);
         return false;
     }
 
-    private async Task InstallAndPersistAsync(Ready ready, RaftSnapshot snapshot, CancellationToken cancellationToken)
+    /// <summary>The storage actor replaced its engine with the snapshot: reset the log to it, then write the Ready's entries and hard state.</summary>
+    private void OnSnapshotInstalled(ReplicaMessage.SnapshotInstalled installed)
     {
-        await InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        var write = _installing ?? throw new InvalidOperationException($"Group {_options.GroupId}: snapshot {installed.Index} was installed, but none was being installed.");
+        _installing = null;
+        var snapshot = write.Ready.Snapshot!;
+        if (!installed.Succeeded)
+            throw new InvalidOperationException($"Group {_options.GroupId}: the storage actor refused snapshot {snapshot.Index}.");
+        _options.Metrics?.SnapshotReceived();
+        _applied = snapshot.Index;
+        _appliedConf = snapshot.Metadata.ConfState;
+        var reset = _log.InstallSnapshotAsync(snapshot, CancellationToken.None);
+        if (reset.IsCompletedSuccessfully && !NeedsWrite(write.Ready))
+        {
+            write.MarkDone(null);
+            _shell!.CompleteDurable();
+            return;
+        }
+        _ = WatchWriteAsync(ResetThenPersistAsync(reset, write.Ready), write, Self);
+    }
+
+    private async ValueTask ResetThenPersistAsync(ValueTask reset, Ready ready)
+    {
+        await reset.ConfigureAwait(false);
         if (NeedsWrite(ready))
-            await _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, cancellationToken).ConfigureAwait(false);
+            await _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, CancellationToken.None).ConfigureAwait(false);
     }
 
     void IReadyEffects.Taken(Ready ready)
@@ -310,8 +363,8 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
     /// </summary>
     private static bool NeedsWrite(Ready ready) => ready.Entries.Count > 0 || (ready.HardState is not null && ready.MustSync);
 
-    /// <summary>Tells the replica when <paramref name="write"/> ends; the system counts as busy until then (tests on a manual clock wait for it).</summary>
-    private static async Task WatchWriteAsync(ValueTask write, ReadyWrite item, ActorRef<ReplicaMessage> self, ActorSystem system)
+    /// <summary>Marks <paramref name="item"/> done when <paramref name="write"/> ends and tells the replica (the node log's completion piped back as a message).</summary>
+    private static async Task WatchWriteAsync(ValueTask write, ReadyWrite item, IActorRef self)
     {
         try
         {
@@ -322,14 +375,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         {
             item.MarkDone(e);
         }
-        try
-        {
-            await self.TellAsync(ReplicaMessage.WriteDone.Instance).ConfigureAwait(false);
-        }
-        finally
-        {
-            system.EndWork();
-        }
+        self.Tell(ReplicaMessage.WriteDone.Instance);
     }
 
     private void SendMessages(RaftNode node, IReadOnlyList<Message> messages)
@@ -363,18 +409,6 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         _pendingReads.Clear();
     }
 
-    private async ValueTask InstallSnapshotAsync(RaftSnapshot snapshot, CancellationToken cancellationToken)
-    {
-        string staged = SnapshotFiles.IncomingDirectory(_options.Directory, snapshot.Index);
-        bool installed = await _storage!.AskAsync<bool>(r => new StorageMessage.Install(snapshot, staged, r), TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
-        if (!installed)
-            throw new InvalidOperationException($"Group {_options.GroupId}: the storage actor refused snapshot {snapshot.Index}.");
-        await _log.InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        _options.Metrics?.SnapshotReceived();
-        _applied = snapshot.Index;
-        _appliedConf = snapshot.Metadata.ConfState;
-    }
-
     /// <summary>
     /// The core needs a snapshot to send (a new member knows no configuration, or the latest snapshot predates it):
     /// checkpoint the state machine at its applied index. The storage actor answers with SnapshotTaken, which
@@ -393,7 +427,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
     {
         if (!_snapshotsInFlight.Add(snap.To))
             return;
-        var self = Context.Self;
+        var self = Self;
         var options = _options;
         var transport = _transport;
         var fs = options.EngineOptions.FileSystem;
@@ -450,13 +484,14 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
     private void PublishStatus()
     {
         var status = BuildStatus(_shell!.Node);
-        var old = Volatile.Read(ref _status);
-        Volatile.Write(ref _status, status);
+        var old = _monitor.Status;
+        _monitor.Publish(status);
         _options.Metrics?.StatusChanged(old?.Role, old?.Leader ?? 0, status.Role, status.Leader);
         if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members) || old.Removed != status.Removed)
         {
             if (old is null || old.Role != status.Role || old.Leader != status.Leader || !old.Members.Equals(status.Members))
-                Context.Log(ActorLogLevel.Debug, $"group {status.GroupId} on node {status.NodeId}: {status.Role}, leader {status.Leader}, term {status.Term}, voters [{string.Join(",", status.Members.Voters)}], learners [{string.Join(",", status.Members.Learners)}]{(status.Removed ? ", removed" : "")}");
+                if (_logger.IsDebugEnabled)
+                    _logger.Debug($"group {status.GroupId} on node {status.NodeId}: {status.Role}, leader {status.Leader}, term {status.Term}, voters [{string.Join(",", status.Members.Voters)}], learners [{string.Join(",", status.Members.Learners)}]{(status.Removed ? ", removed" : "")}");
             _options.StatusChanged?.Notify();
         }
     }

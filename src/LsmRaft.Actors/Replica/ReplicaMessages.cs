@@ -1,4 +1,3 @@
-using LsmRaft.Actors.Kernel;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
@@ -98,6 +97,12 @@ internal abstract record ReplicaMessage
     /// <summary>Replication progress (the leader's view of every peer), for deciding when a new member caught up.</summary>
     public sealed record GetProgress(ReplyTo<GroupProgress> Reply) : ReplicaMessage;
 
+    /// <summary>Internal: open the replica (at the first start at once, after a restart once its backoff has passed).</summary>
+    public sealed record Start : ReplicaMessage
+    {
+        public static readonly Start Instance = new();
+    }
+
     /// <summary>Internal: the logical clock advanced one tick.</summary>
     public sealed record Tick : ReplicaMessage
     {
@@ -119,14 +124,14 @@ internal abstract record ReplicaMessage
     /// <summary>Internal, from the storage actor: a checkpoint exists at this snapshot; the log before it may go.</summary>
     public sealed record SnapshotTaken(RaftSnapshot Snapshot) : ReplicaMessage;
 
+    /// <summary>Internal, from the storage actor: the snapshot at <see cref="Index"/> replaced the engine (or was refused).</summary>
+    public sealed record SnapshotInstalled(ulong Index, bool Succeeded) : ReplicaMessage;
+
     /// <summary>Internal: streaming a snapshot to a follower finished.</summary>
     public sealed record SnapshotSent(ulong To, bool Succeeded) : ReplicaMessage;
 
     /// <summary>Internal, from the storage actor: entries up to this index are applied.</summary>
     public sealed record Applied(ulong Index) : ReplicaMessage;
-
-    /// <summary>Internal, from supervision: the storage actor was stopped for good after <see cref="Cause"/>; the replica stops too.</summary>
-    public sealed record StorageStopped(Exception Cause) : ReplicaMessage;
 }
 
 /// <summary>What a read asks the state machine for.</summary>

@@ -1,4 +1,4 @@
-using LsmRaft.Actors.Kernel;
+using Akka.Actor;
 using LsmRaft.Raft;
 using LsmRaft.Storage;
 using LsmRaft.Storage.IO;
@@ -18,7 +18,8 @@ internal abstract record StorageMessage
     public sealed record Read(ReadQuery Query, ulong MinIndex, ReplyTo<ReadOutcome> Reply) : StorageMessage;
 
     /// <summary>Replaces the engine with a snapshot staged in <see cref="StagedDirectory"/>.</summary>
-    public sealed record Install(RaftSnapshot Snapshot, string StagedDirectory, ReplyTo<bool> Reply) : StorageMessage;
+    /// <remarks>Answered with <see cref="ReplicaMessage.SnapshotInstalled"/> to the replica.</remarks>
+    public sealed record Install(RaftSnapshot Snapshot, string StagedDirectory) : StorageMessage;
 
     /// <summary>Takes a checkpoint at the current applied index now (also taken automatically every <see cref="ReplicaOptions.SnapshotInterval"/> entries).</summary>
     public sealed record TakeSnapshot : StorageMessage
@@ -33,10 +34,12 @@ internal abstract record StorageMessage
 /// serves reads once the applied index reaches the read index, takes checkpoints as Raft snapshots
 /// and installs snapshots received from a leader. Flush and compaction stay the engine's own pipelines.
 /// </summary>
-internal sealed class StorageActor : Actor<StorageMessage>
+internal sealed class StorageActor : UntypedActor, IWithTimers, IWithUnboundedStash
 {
+    private const string OpenTimer = "open";
+
     private readonly ReplicaOptions _options;
-    private readonly ActorRef<ReplicaMessage> _replica;
+    private readonly IActorRef _replica;
     private readonly SortedDictionary<ulong, List<StorageMessage.Read>> _pendingReads = new();
     private LsmEngine? _engine;
     private KvStateMachine? _machine;
@@ -45,16 +48,42 @@ internal sealed class StorageActor : Actor<StorageMessage>
     private ulong _appliedTerm;
     private StorageMessage.Apply? _applying;
 
-    public StorageActor(ReplicaOptions options, ActorRef<ReplicaMessage> replica, ConfState initialConf)
+    private readonly RestartBackoff _restarts;
+
+    public StorageActor(ReplicaOptions options, IActorRef replica, ConfState initialConf, RestartBackoff restarts)
     {
         _options = options;
         _replica = replica;
         _conf = initialConf;
+        _restarts = restarts;
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>The storage child of <paramref name="replica"/>, on <see cref="ReplicaDispatcher"/>; <paramref name="restarts"/> outlives its incarnations.</summary>
+    public static Props Props(ReplicaOptions options, IActorRef replica, ConfState initialConf, RestartBackoff restarts) =>
+        Akka.Actor.Props.Create<StorageActor>(options, replica, initialConf, restarts).WithDispatcher(ReplicaDispatcher.Id);
 
     private IFileSystem Fs => _options.EngineOptions.FileSystem;
 
-    protected internal override ValueTask PreStartAsync(CancellationToken cancellationToken)
+    /// <summary>Opens at once; the engine opens in a message so that a failure to open is supervised like any other.</summary>
+    protected override void PreStart() => Self.Tell(Open.Instance);
+
+    /// <summary>After a failure: open again once the backoff has passed (messages wait in the stash), or stop for good past the limit.</summary>
+    protected override void PostRestart(Exception reason)
+    {
+        if (!_restarts.TryRestart(Context.System.Scheduler.Now, out var delay))
+        {
+            Context.Stop(Self);
+            return;
+        }
+        Timers.StartSingleTimer(OpenTimer, Open.Instance, delay);
+    }
+
+    /// <summary>Opens the engine (at the applied index its manifest records); until then every message waits in the stash.</summary>
+    private void OpenStorage()
     {
         OpenEngine();
         var latest = SnapshotFiles.Latest(Fs, _options.Directory);
@@ -65,10 +94,10 @@ internal sealed class StorageActor : Actor<StorageMessage>
                 _conf = snapshot.Meta.ConfState;
         }
         _options.HealthObserver?.StorageOpened(_options.GroupId);
-        return default;
+        Stash.UnstashAll();
     }
 
-    protected internal override ValueTask PostStopAsync()
+    protected override void PostStop()
     {
         _options.EngineChanged?.Invoke(_options.GroupId, null);
         _engine?.Dispose();
@@ -77,11 +106,18 @@ internal sealed class StorageActor : Actor<StorageMessage>
             foreach (var read in reads)
                 read.Reply.Fail(new OperationCanceledException("The replica stopped before the read index was applied."));
         _pendingReads.Clear();
-        return default;
     }
 
-    protected internal override ValueTask ReceiveAsync(StorageMessage message, CancellationToken cancellationToken)
+    protected override void OnReceive(object message)
     {
+        if (_machine is null)
+        {
+            if (message is Open)
+                OpenStorage();
+            else
+                Stash.Stash();
+            return;
+        }
         switch (message)
         {
             case StorageMessage.Apply apply:
@@ -94,13 +130,21 @@ internal sealed class StorageActor : Actor<StorageMessage>
                     (_pendingReads.TryGetValue(read.MinIndex, out var list) ? list : _pendingReads[read.MinIndex] = new()).Add(read);
                 break;
             case StorageMessage.Install install:
-                install.Reply.Reply(InstallSnapshot(install));
+                _replica.Tell(new ReplicaMessage.SnapshotInstalled(install.Snapshot.Index, InstallSnapshot(install)));
                 break;
             case StorageMessage.TakeSnapshot:
                 TakeSnapshot();
                 break;
+            default:
+                Unhandled(message);
+                break;
         }
-        return default;
+    }
+
+    /// <summary>Open the engine now (first start, or after a restart's backoff).</summary>
+    private sealed class Open
+    {
+        public static readonly Open Instance = new();
     }
 
     /// <summary>The engine, for status and statistics (thread-safe reads).</summary>

@@ -1,3 +1,5 @@
+using LsmRaft.Actors.Replica;
+
 namespace LsmRaft.Host.Api;
 
 /// <summary>
@@ -9,22 +11,15 @@ namespace LsmRaft.Host.Api;
 /// </summary>
 internal sealed class AdmissionControl(ApiOptions options)
 {
-    private readonly int _limit = options.MaxInFlightRequests;
-    private int _inFlight;
+    private readonly InFlightLimit _limit = new(options.MaxInFlightRequests);
 
     /// <summary>Requests admitted and not yet finished.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => _limit.InFlight;
 
     /// <summary>Admits a request when fewer than the limit are in flight; a true result must be paired with <see cref="Exit"/>.</summary>
-    public bool TryEnter()
-    {
-        if (Interlocked.Increment(ref _inFlight) <= _limit)
-            return true;
-        Interlocked.Decrement(ref _inFlight);
-        return false;
-    }
+    public bool TryEnter() => _limit.TryEnter();
 
-    public void Exit() => Interlocked.Decrement(ref _inFlight);
+    public void Exit() => _limit.Exit();
 
     public static bool IsExempt(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/openapi")
@@ -41,7 +36,7 @@ internal sealed class AdmissionControl(ApiOptions options)
         if (!TryEnter())
         {
             await ProblemMapping.WriteAsync(context, new ApiProblem(429, "overloaded", "Too many requests",
-                $"The node is serving its limit of {_limit} requests (setting MaxInFlightRequests). Retry later or send to another node.",
+                $"The node is serving its limit of {_limit.Limit} requests (setting MaxInFlightRequests). Retry later or send to another node.",
                 options.RetryAfterSeconds));
             return;
         }

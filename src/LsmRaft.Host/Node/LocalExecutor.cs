@@ -22,6 +22,11 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
             response.Error = Error(ErrorCode.NotLeader, $"node holds no replica of shard {request.ShardId}");
             return response;
         }
+        if (replica.Monitor.Failure is { } failure)
+        {
+            response.Error = Error(ErrorCode.Unavailable, $"the replica of shard {request.ShardId} on this node stopped after repeated failures: {failure.Message}");
+            return response;
+        }
         try
         {
             switch (request.OpCase)
@@ -69,7 +74,7 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                             response.Error = Error(ErrorCode.BadRequest, "membership change of unknown kind");
                             return response;
                         }
-                        var outcome = await replica.Ref.AskAsync<ProposeOutcome>(r => new ReplicaMessage.ChangeMembership(change.Value, r), timeout, cancellationToken).ConfigureAwait(false);
+                        var outcome = await replica.Ref.RequestAsync<ProposeOutcome>(r => new ReplicaMessage.ChangeMembership(change.Value, r), timeout, cancellationToken).ConfigureAwait(false);
                         switch (outcome)
                         {
                             case ProposeOutcome.Committed committed:
@@ -88,7 +93,7 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                     }
                 case ForwardRequest.OpOneofCase.Progress:
                     {
-                        var progress = await replica.Ref.AskAsync<GroupProgress>(r => new ReplicaMessage.GetProgress(r), timeout, cancellationToken).ConfigureAwait(false);
+                        var progress = await replica.Ref.RequestAsync<GroupProgress>(r => new ReplicaMessage.GetProgress(r), timeout, cancellationToken).ConfigureAwait(false);
                         if (progress.Role != RaftRole.Leader)
                         {
                             response.Error = Error(ErrorCode.NotLeader, "not the leader", progress.Leader);
@@ -111,7 +116,7 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                 case ForwardRequest.OpOneofCase.TransferLeader:
                     {
                         ulong to = request.TransferLeader.ToNode;
-                        var result = await replica.Ref.AskAsync<LsmRaft.Raft.RaftResult>(r => new ReplicaMessage.TransferLeadership(to, r), timeout, cancellationToken).ConfigureAwait(false);
+                        var result = await replica.Ref.RequestAsync<LsmRaft.Raft.RaftResult>(r => new ReplicaMessage.TransferLeadership(to, r), timeout, cancellationToken).ConfigureAwait(false);
                         if (result.IsOk)
                             response.Version = 0;
                         else if (result.Code == LsmRaft.Raft.RaftResultCode.NotLeader)
@@ -124,6 +129,11 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                     response.Error = Error(ErrorCode.BadRequest, "request carries no operation");
                     return response;
             }
+        }
+        catch (ReplicaOverloadedException)
+        {
+            response.Error = Error(ErrorCode.Overloaded, $"the replica of shard {request.ShardId} on this node has {replica.Monitor.MaxInFlightRequests} requests in flight; retry with backoff");
+            return response;
         }
         catch (InvalidOperationException e)
         {
@@ -146,11 +156,29 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
             ReadConsistency.Stale => ReadMode.Stale,
             _ => ReadMode.Linearizable,
         };
-        return replica.Ref.AskAsync<ReadOutcome>(r => new ReplicaMessage.Read(query, mode, r), timeout, cancellationToken);
+        return AdmittedAsync<ReadOutcome>(replica, r => new ReplicaMessage.Read(query, mode, r), cancellationToken);
     }
 
     private Task<ProposeOutcome> ProposeAsync(ReplicaHandle replica, KvCommand command, CancellationToken cancellationToken) =>
-        replica.Ref.AskAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(command, r), timeout, cancellationToken);
+        AdmittedAsync<ProposeOutcome>(replica, r => new ReplicaMessage.Propose(command, r), cancellationToken);
+
+    /// <summary>A client request, within the replica's in-flight bound (its mailbox is unbounded: the bound keeps it short).</summary>
+    private async Task<T> AdmittedAsync<T>(ReplicaHandle replica, Func<ReplyTo<T>, object> build, CancellationToken cancellationToken)
+    {
+        if (!replica.Monitor.Requests.TryEnter())
+            throw new ReplicaOverloadedException();
+        try
+        {
+            return await replica.Ref.RequestAsync(build, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            replica.Monitor.Requests.Exit();
+        }
+    }
+
+    /// <summary>The replica already has <see cref="ReplicaMonitor.MaxInFlightRequests"/> requests in flight.</summary>
+    private sealed class ReplicaOverloadedException : Exception;
 
     private static ForwardResponse Read(ForwardResponse response, ReadOutcome outcome)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
 using LsmRaft.Host.Api.Listening;
 using LsmRaft.Host.Cli;
@@ -115,23 +116,26 @@ public sealed class NodeRunner : INodeRunner
     /// </summary>
     internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, LsmRaft.Storage.IO.IFileSystem? fileSystem, CancellationToken cancellationToken)
     {
-        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
+        bool debugLog = Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null;
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
         var telemetry = config.Metrics ? new NodeTelemetry(config.PeerId) : null;
-        var runtime = new NodeRuntime(config, loggers, fileSystem, telemetry);
+        var system = NodeActorSystem.Create($"lsmraft-{config.PeerId}", debugLog);
+        var runtime = new NodeRuntime(config, loggers, system, fileSystem, telemetry);
         try
         {
-            return await StartServingAsync(config, runtime, loggers, telemetry, output, cancellationToken).ConfigureAwait(false);
+            return await StartServingAsync(config, runtime, system, loggers, telemetry, output, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await runtime.DisposeAsync().ConfigureAwait(false);
+            await system.Terminate().ConfigureAwait(false);
             telemetry?.Dispose();
             loggers.Dispose();
             throw;
         }
     }
 
-    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, ILoggerFactory loggers, NodeTelemetry? telemetry, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, Akka.Actor.ActorSystem system, ILoggerFactory loggers, NodeTelemetry? telemetry, TextWriter output, CancellationToken cancellationToken)
     {
         runtime.Start();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
@@ -179,10 +183,10 @@ public sealed class NodeRunner : INodeRunner
             throw;
         }
         output.WriteLine($"lsmraft: node {config.NodeName} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(runtime, app, loggers, config.ShutdownTimeout, telemetry);
+        return new RunningNode(runtime, app, system, loggers, config.ShutdownTimeout, telemetry);
     }
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, Akka.Actor.ActorSystem system, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -213,6 +217,7 @@ public sealed class NodeRunner : INodeRunner
             if (!drained)
                 loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open when the shutdown timeout ({Timeout}) ran out were aborted", shutdownTimeout);
             await Runtime.DisposeAsync().ConfigureAwait(false);
+            await system.Terminate().ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
             telemetry?.Dispose();
             loggers.Dispose();

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using LsmRaft.Actors.Kernel;
+using Akka.Actor;
 using LsmRaft.Actors.Log;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
@@ -35,7 +35,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly IFileSystem _fs;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
     private readonly CompactionLimiter _compactions = new(Math.Max(1, Environment.ProcessorCount / 2));
-    private ActorSystem? _system;
+    private readonly ActorSystem _system;
     private NodeLog? _log;
     private PeerTransport? _transport;
     private LocalExecutor? _local;
@@ -46,13 +46,15 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private NodeRegistry? _registry;
     private readonly ReplicaHealth _health;
 
+    /// <param name="actorSystem">Runs this node's replicas; owned by the caller (it must include <see cref="ReplicaDispatcher.Hocon"/>).</param>
     /// <param name="fs">Every file of the node (host state, Raft log, engines) goes through it; the real disk by default.</param>
     /// <param name="telemetry">The node's metrics; null: none are kept.</param>
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, IFileSystem? fs = null, NodeTelemetry? telemetry = null)
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, ActorSystem actorSystem, IFileSystem? fs = null, NodeTelemetry? telemetry = null)
     {
         _config = config;
         _fs = fs ?? PhysicalFileSystem.Instance;
         _loggers = loggers;
+        _system = actorSystem;
         _telemetry = telemetry;
         _logger = loggers.CreateLogger("lsmraft.node");
         _health = new ReplicaHealth(config.PeerId, _changed, _logger, TimeProvider.System);
@@ -176,18 +178,6 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
         PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
         PeerOptions.ConnectionChanged += (_, _) => _changed.Notify(); // readiness depends on which leaders are reachable
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
-        _system = new ActorSystem(new ActorSystemOptions
-        {
-            Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message),
-            GuardianStrategy = new SupervisorStrategy(e => RestartPolicy.IsPermanent(e) ? Directive.Stop : Directive.Restart)
-            {
-                ChildStopped = (child, cause) =>
-                {
-                    if (_replicas.All.FirstOrDefault(r => r.Ref == child) is { } replica)
-                        _health.ReplicaStopped(replica.GroupId, cause);
-                },
-            },
-        });
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions { Metrics = _telemetry?.Raft });
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
         Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _transport, _config.RequestTimeout, BuildClusterView)
@@ -337,15 +327,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),
         };
         var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
-        // The handle exists before the actor: the factory may run (on the mailbox's thread) before Spawn returns.
-        var handle = new ReplicaHandle(groupId);
-        handle.Ref = _system!.Spawn<ReplicaMessage>($"replica-{groupId}", () =>
-        {
-            var actor = new ReplicaActor(options, replicaLog, _transport!);
-            handle.Actor = actor;
-            return actor;
-        });
-        _replicas.Add(handle);
+        var monitor = new ReplicaMonitor();
+        var actor = _system.ActorOf(ReplicaActor.Props(options, replicaLog, _transport!, monitor), $"replica-{groupId}");
+        _replicas.Add(new ReplicaHandle(groupId, actor, monitor));
         return true;
     }
 
@@ -386,7 +370,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     {
         if (!_replicas.TryGet(chunk.GroupId, out var replica))
             return new LsmRaft.Actors.Replica.SnapshotChunkAck(false, 0, false, $"node {_config.NodeName} holds no replica of group {chunk.GroupId}");
-        return await replica.Ref.AskAsync<LsmRaft.Actors.Replica.SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        return await replica.Ref.RequestAsync<LsmRaft.Actors.Replica.SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
     }
 
     public Task<ForwardResponse> HandleForwardAsync(ForwardRequest request, CancellationToken cancellationToken) =>
@@ -450,7 +434,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             var target = status.Members.Voters.FirstOrDefault(v => v != _config.PeerId);
             if (target == 0)
                 continue;
-            tasks.Add(replica.Ref.AskAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), timeout));
+            tasks.Add(replica.Ref.RequestAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), timeout));
         }
         try
         {
@@ -472,8 +456,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             await _registry.DisposeAsync().ConfigureAwait(false);
         if (_maps is not null)
             await _maps.DisposeAsync().ConfigureAwait(false);
-        if (_system is not null)
-            await _system.DisposeAsync().ConfigureAwait(false);
+        await StopReplicasAsync().ConfigureAwait(false);
         if (_transport is not null)
             await _transport.DisposeAsync().ConfigureAwait(false);
         if (_log is not null)
@@ -527,9 +510,16 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
         _fs.WriteAtomically(Path.Combine(_config.DataDir, MapCopyFileName), JsonSerializer.SerializeToUtf8Bytes(shards, IndentedJson));
     }
 
-    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+    /// <summary>Stops every replica and waits until each has terminated (its PostStop answered its waiters and closed its engine).</summary>
+    private async Task StopReplicasAsync()
+    {
+        ReplicaHandle[] all;
+        lock (_replicas)
+            all = _replicas.All.ToArray();
+        await Task.WhenAll(all.Select(r => _system.StopAsync(r.Ref))).ConfigureAwait(false);
+    }
 
-    private static LogLevel ToLogLevel(ActorLogLevel level) => (LogLevel)(int)level; // same values by design
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     /// <summary>The cluster layout this node started with, kept in DATA_DIR so restarts agree with the first start.</summary>
     internal sealed record PersistedLayout(ulong[] MetaVoters, ShardInfo[] Shards);

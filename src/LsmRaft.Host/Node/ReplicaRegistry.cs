@@ -1,27 +1,20 @@
 using System.Collections.Concurrent;
-using LsmRaft.Actors.Kernel;
+using Akka.Actor;
 using LsmRaft.Actors.Replica;
 
 namespace LsmRaft.Host.Node;
 
-/// <summary>A running replica on this node: its mailbox and (for status without a round trip) its latest actor instance.</summary>
-internal sealed class ReplicaHandle(ulong groupId)
+/// <summary>A running replica on this node: its actor and its monitor (status without a round trip, the in-flight bound).</summary>
+internal sealed class ReplicaHandle(ulong groupId, IActorRef actor, ReplicaMonitor monitor)
 {
-    private ReplicaActor? _actor;
-
     public ulong GroupId { get; } = groupId;
 
-    /// <summary>The replica's mailbox; set once, right after the spawn, before the handle is registered.</summary>
-    public ActorRef<ReplicaMessage> Ref { get; set; } = null!;
+    /// <summary>The replica actor (the same across its restarts).</summary>
+    public IActorRef Ref { get; } = actor;
 
-    /// <summary>Set by the actor factory (also on supervisor restarts), possibly on another thread.</summary>
-    public ReplicaActor? Actor
-    {
-        get => Volatile.Read(ref _actor);
-        set => Volatile.Write(ref _actor, value);
-    }
+    public ReplicaMonitor Monitor { get; } = monitor;
 
-    public ReplicaStatus? Status => Actor?.Status;
+    public ReplicaStatus? Status => Monitor.Status;
 }
 
 /// <summary>The replicas this node runs, by group id.</summary>

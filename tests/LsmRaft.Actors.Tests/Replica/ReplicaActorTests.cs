@@ -142,7 +142,7 @@ public sealed class ReplicaActorTests
         for (int i = 0; i < ticks; i++)
         {
             cluster.Time.Advance(ReplicaCluster.Tick);
-            await cluster.System.WhenIdleAsync();
+            await cluster.WhenIdleAsync();
         }
     }
 }

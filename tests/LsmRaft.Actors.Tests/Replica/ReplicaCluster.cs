@@ -1,7 +1,9 @@
 using System.Text;
-using LsmRaft.Actors.Kernel;
-using LsmRaft.Actors.Kernel.Testing;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit;
 using LsmRaft.Actors.Log;
+using LsmRaft.Actors.Tests.Akka;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Storage;
@@ -10,9 +12,10 @@ using LsmRaft.Storage.IO;
 namespace LsmRaft.Actors.Tests.Replica;
 
 /// <summary>
-/// Replicas of one group in one process: a manual clock (time moves only when the test ticks), the
-/// in-memory network, in-memory replica logs and engines on a <see cref="MemoryFileSystem"/>.
-/// Progress is driven deterministically: advance one tick, then wait until every mailbox is empty.
+/// Replicas of one group in one process, as Akka actors: virtual time (Akka's <see cref="TestScheduler"/>: timers
+/// fire only when the test ticks), the in-memory network, in-memory replica logs and engines on a
+/// <see cref="MemoryFileSystem"/>. Progress is driven deterministically: advance one tick, then wait until no
+/// mailbox has work and no log write is still to be told (<see cref="IdleTracker"/>).
 /// </summary>
 internal sealed class ReplicaCluster : IAsyncDisposable
 {
@@ -21,8 +24,8 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     private readonly Dictionary<ulong, IReplicaLog> _logs = new();
     private readonly List<NodeLog> _nodeLogs = new();
     private readonly bool _durable;
-    // Written by actor factories on mailbox threads while the test thread reads: must be thread-safe.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ReplicaActor?> _actors = new();
+    private readonly Dictionary<ulong, ReplicaMonitor> _monitors = new();
+    private readonly IdleTracker _idle = new();
     private long _messagesSent;
 
     /// <param name="durableOn">When set, every replica keeps its Raft log in a <see cref="NodeLog"/> (fsync on) on this file system.</param>
@@ -30,8 +33,14 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     public ReplicaCluster(int voters, ulong snapshotInterval = 10_000, MemoryFileSystem? durableOn = null, int quiesceAfterTicks = 3)
     {
         QuiesceAfterTicks = quiesceAfterTicks;
-        Time = new ManualTimeProvider();
-        System = new ActorSystem(new ActorSystemOptions { Time = Time });
+        System = ActorSystem.Create("replicas", ConfigurationFactory.ParseString(
+            _idle.DispatcherHocon(ReplicaDispatcher.Id) + """
+
+            akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
+            akka.loglevel = WARNING
+            akka.log-dead-letters = off
+            """));
+        Time = (TestScheduler)System.Scheduler;
         _durable = durableOn is not null;
         Fs = durableOn ?? new MemoryFileSystem();
         Fs.CreateDirectory("/");
@@ -41,7 +50,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             Start(id, Members);
     }
 
-    public ManualTimeProvider Time { get; }
+    public TestScheduler Time { get; }
     public ActorSystem System { get; }
     public MemoryFileSystem Fs { get; }
     public InMemoryNetwork Network { get; } = new();
@@ -51,7 +60,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 
     /// <summary>Raft messages handed to the network by any replica (delivered or dropped).</summary>
     public long MessagesSent => Interlocked.Read(ref _messagesSent);
-    public Dictionary<ulong, ActorRef<ReplicaMessage>> Replicas { get; } = new();
+    public Dictionary<ulong, IActorRef> Replicas { get; } = new();
 
     public void Start(ulong id, ConfState members)
     {
@@ -63,7 +72,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             {
                 var nodeLog = NodeLog.Open(Fs, directory + "/raftlog", new NodeLogOptions());
                 _nodeLogs.Add(nodeLog);
-                log = new NodeLogReplicaLog(nodeLog, 1, Fs, directory, members);
+                log = new TrackedReplicaLog(new NodeLogReplicaLog(nodeLog, 1, Fs, directory, members), _idle);
             }
             else
             {
@@ -86,12 +95,8 @@ internal sealed class ReplicaCluster : IAsyncDisposable
             // An isolated node looks dead to the others, and the others to it (like a lost peer connection).
             IsNodeLive = peer => !Network.IsIsolated(peer) && !Network.IsIsolated(id),
         };
-        var replica = System.Spawn<ReplicaMessage>($"replica-{id}", () =>
-        {
-            var actor = new ReplicaActor(options, log, new CountingTransport(Network.TransportFor(id), this));
-            _actors[id] = actor;
-            return actor;
-        });
+        var monitor = _monitors[id] = new ReplicaMonitor();
+        var replica = System.ActorOf(ReplicaActor.Props(options, log, new CountingTransport(Network.TransportFor(id), this), monitor), $"replica-{id}");
         Replicas[id] = replica;
         Network.Register(id, 1, replica);
     }
@@ -101,23 +106,16 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         Network.Unregister(id, 1);
         await System.StopAsync(Replicas[id]);
         Replicas.Remove(id);
-        _actors.TryRemove(id, out _);
+        _monitors.Remove(id);
     }
 
-    public ReplicaStatus? StatusOf(ulong id) => _actors.TryGetValue(id, out var a) ? a?.Status : null;
+    public ReplicaStatus? StatusOf(ulong id) => _monitors.TryGetValue(id, out var m) ? m.Status : null;
+
+    /// <summary>Completes when every replica has handled everything it was sent (bounded: a stuck actor fails the test).</summary>
+    public Task WhenIdleAsync() => _idle.WhenIdleAsync(TimeSpan.FromSeconds(60));
 
     /// <summary>Advances the clock one tick at a time until <paramref name="done"/> holds; fails after <paramref name="maxTicks"/>.</summary>
-    public async Task RunUntilAsync(Func<bool> done, int maxTicks, string what)
-    {
-        for (int i = 0; i <= maxTicks; i++)
-        {
-            await System.WhenIdleAsync();
-            if (done())
-                return;
-            Time.Advance(Tick);
-        }
-        throw new TimeoutException($"'{what}' did not happen within {maxTicks} ticks.");
-    }
+    public Task RunUntilAsync(Func<bool> done, int maxTicks, string what) => _idle.RunUntilAsync(Time, Tick, done, maxTicks, what);
 
     public async Task<ulong> WaitForLeaderAsync(int maxTicks = 500)
     {
@@ -130,10 +128,10 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         return leader;
     }
 
-    /// <summary>Sends an Ask and ticks until it is answered.</summary>
+    /// <summary>Sends a request and ticks until it is answered.</summary>
     public async Task<T> AskAsync<T>(ulong id, Func<ReplyTo<T>, ReplicaMessage> build, int maxTicks = 500)
     {
-        var task = Replicas[id].AskAsync(build, TimeSpan.FromSeconds(60));
+        var task = Replicas[id].RequestAsync(build, TimeSpan.FromSeconds(60));
         await RunUntilAsync(() => task.IsCompleted, maxTicks, $"an answer from replica {id}");
         return await task;
     }
@@ -160,7 +158,10 @@ internal sealed class ReplicaCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await System.DisposeAsync();
+        foreach (var replica in Replicas.Values)
+            await System.StopAsync(replica);
+        await System.Terminate();
+        _idle.Forget();
         foreach (var log in _nodeLogs)
             await log.DisposeAsync();
     }

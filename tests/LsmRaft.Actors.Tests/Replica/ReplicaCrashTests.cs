@@ -1,4 +1,3 @@
-using LsmRaft.Actors.Kernel;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Storage.IO;
 
@@ -36,7 +35,7 @@ public sealed class ReplicaCrashTests
             }
             // Proposals still in flight when the power goes: they may or may not survive.
             var inFlight = Enumerable.Range(0, 10).Select(i =>
-                before.Replicas[leader].AskAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(KvCommand.Put(ReplicaCluster.B($"inflight{i}"), ReplicaCluster.B("x")), r), TimeSpan.FromSeconds(60))).ToList();
+                before.Replicas[leader].RequestAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(KvCommand.Put(ReplicaCluster.B($"inflight{i}"), ReplicaCluster.B("x")), r), TimeSpan.FromSeconds(60))).ToList();
             afterCrash = disk.CrashCopy(random);
         }
 

@@ -1,4 +1,3 @@
-using LsmRaft.Actors.Kernel;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Storage.IO;
@@ -96,8 +95,8 @@ public sealed class ReplicaMoveTests
         (await ChangeAsync(cluster, follower, ConfChange.AddLearner(Target))).Should().Be(new ProposeOutcome.NotLeader(leader));
 
         // Two changes in one mailbox batch: the second finds the first uncommitted.
-        var first = cluster.Replicas[leader].AskAsync<ProposeOutcome>(r => new ReplicaMessage.ChangeMembership(ConfChange.AddLearner(Target), r), TimeSpan.FromSeconds(60));
-        var second = cluster.Replicas[leader].AskAsync<ProposeOutcome>(r => new ReplicaMessage.ChangeMembership(ConfChange.AddLearner(5), r), TimeSpan.FromSeconds(60));
+        var first = cluster.Replicas[leader].RequestAsync<ProposeOutcome>(r => new ReplicaMessage.ChangeMembership(ConfChange.AddLearner(Target), r), TimeSpan.FromSeconds(60));
+        var second = cluster.Replicas[leader].RequestAsync<ProposeOutcome>(r => new ReplicaMessage.ChangeMembership(ConfChange.AddLearner(5), r), TimeSpan.FromSeconds(60));
         await cluster.RunUntilAsync(() => first.IsCompleted && second.IsCompleted, 500, "both changes are answered");
         (await first).Should().BeOfType<ProposeOutcome.Committed>();
         (await second).Should().BeOfType<ProposeOutcome.Rejected>().Which.Reason.Should().StartWith(nameof(RaftResultCode.ConfChangePending));
@@ -203,7 +202,7 @@ public sealed class ReplicaMoveTests
             for (int i = 0; i < count; i++)
             {
                 string key = $"key-{_next++:D4}";
-                var task = cluster.Replicas[leader].AskAsync<ProposeOutcome>(
+                var task = cluster.Replicas[leader].RequestAsync<ProposeOutcome>(
                     r => new ReplicaMessage.Propose(KvCommand.Put(ReplicaCluster.B(key), ReplicaCluster.B("value-" + key)), r), TimeSpan.FromSeconds(60));
                 _pending.Add((key, task));
             }
