@@ -59,8 +59,6 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
         _versions = new VersionSet(_fs, directory, options.NumLevels);
         _mem = new MemTable(0);
         _super = new SuperVersion(_mem, Array.Empty<MemTable>(), _versions.Current);
-        _flushSignal = new SemaphoreSlim(0);
-        _compactionSignal = new SemaphoreSlim(0);
     }
 
     /// <summary>The directory this engine owns.</summary>
@@ -90,7 +88,12 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
         }
         catch
         {
-            engine?.ReleaseResources();
+            if (engine is not null)
+            {
+                engine._closing.Cancel();
+                engine.StopBackgroundWorkAsync().GetAwaiter().GetResult();
+                engine.ReleaseResources();
+            }
             fileLock.Dispose();
             throw;
         }
@@ -169,15 +172,7 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
             failure = e;
         }
         _closing.Cancel();
-        _flushSignal.Release();
-        _compactionSignal.Release();
-        try
-        {
-            await Task.WhenAll(_flushTask ?? Task.CompletedTask, _compactionTask ?? Task.CompletedTask).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await StopBackgroundWorkAsync().ConfigureAwait(false);
         ReleaseResources();
         _fileLock.Dispose();
         if (failure is not null)
