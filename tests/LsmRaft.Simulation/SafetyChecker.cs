@@ -1,4 +1,4 @@
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 
 namespace LsmRaft.Simulation;
 

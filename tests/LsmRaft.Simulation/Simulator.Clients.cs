@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 
 namespace LsmRaft.Simulation;

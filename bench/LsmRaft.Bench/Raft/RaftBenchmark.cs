@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using LsmRaft.Actors.Kernel;
 using LsmRaft.Actors.Log;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Bench.Cli;
 using LsmRaft.Bench.Metrics;

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Storage.IO;
 
 namespace LsmRaft.Actors.Log;

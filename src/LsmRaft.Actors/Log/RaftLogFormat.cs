@@ -1,6 +1,6 @@
 using LsmRaft.Shared;
 using System.Globalization;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Storage.Format;
 
 namespace LsmRaft.Actors.Log;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using LsmRaft.Actors.Kernel;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
 

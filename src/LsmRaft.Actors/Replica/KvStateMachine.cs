@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Storage;
 using LsmRaft.Storage.Format;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using LsmRaft.Actors.Kernel;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
 
@@ -166,8 +166,8 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             case ReadMode.Stale:
                 _storage!.Tell(new StorageMessage.Read(read.Query, 0, read.Reply));
                 return;
-            case ReadMode.Lease when _options.LeaseReads && node.HasLease && node.Core.CommittedEntryInCurrentTerm:
-                _storage!.Tell(new StorageMessage.Read(read.Query, node.Core.Log.Committed, read.Reply));
+            case ReadMode.Lease when _options.LeaseReads && node.HasLease && node.CommittedEntryInCurrentTerm:
+                _storage!.Tell(new StorageMessage.Read(read.Query, node.Committed, read.Reply));
                 return;
         }
         if (node.Role != RaftRole.Leader)
@@ -426,7 +426,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     }
 
     private ReplicaStatus BuildStatus(RaftNode node) =>
-        new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Core.Log.Committed, _applied, node.Core.Config,
+        new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Committed, _applied, node.Config,
             Removed: !_appliedConf.Voters.IsEmpty && !_appliedConf.Contains(_options.NodeId));
 
     private GroupProgress BuildProgress(RaftNode node)
@@ -435,8 +435,8 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         var peers = new SortedDictionary<ulong, PeerProgress>();
         foreach (var (id, p) in status.Progress)
             peers[id] = new PeerProgress(p.Match, p.Next, p.State, p.IsLearner, status.Config.Contains(id), p.RecentActive);
-        return new GroupProgress(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, status.LastIndex, node.Core.Log.Committed,
-            _applied, status.Config, node.Core.ConfChangePending, peers);
+        return new GroupProgress(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, status.LastIndex, node.Committed,
+            _applied, status.Config, node.ConfChangePending, peers);
     }
 
     private void PublishStatus()

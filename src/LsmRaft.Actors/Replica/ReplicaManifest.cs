@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Storage;
 using LsmRaft.Storage.IO;
 

@@ -1,5 +1,5 @@
 using LsmRaft.Actors.Kernel;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
 

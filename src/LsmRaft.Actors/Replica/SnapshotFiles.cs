@@ -1,6 +1,6 @@
 using LsmRaft.Shared;
 using System.Buffers.Binary;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Storage;
 using LsmRaft.Storage.Format;
 using LsmRaft.Storage.IO;

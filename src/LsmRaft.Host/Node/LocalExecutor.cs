@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Protocol.Peer;
 using ReadConsistency = LsmRaft.Protocol.Peer.ReadConsistency;
@@ -109,10 +109,10 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                 case ForwardRequest.OpOneofCase.TransferLeader:
                     {
                         ulong to = request.TransferLeader.ToNode;
-                        var result = await replica.Ref.AskAsync<LsmRaft.Actors.Raft.RaftResult>(r => new ReplicaMessage.TransferLeadership(to, r), timeout, cancellationToken).ConfigureAwait(false);
+                        var result = await replica.Ref.AskAsync<LsmRaft.Raft.RaftResult>(r => new ReplicaMessage.TransferLeadership(to, r), timeout, cancellationToken).ConfigureAwait(false);
                         if (result.IsOk)
                             response.Version = 0;
-                        else if (result.Code == LsmRaft.Actors.Raft.RaftResultCode.NotLeader)
+                        else if (result.Code == LsmRaft.Raft.RaftResultCode.NotLeader)
                             response.Error = Error(ErrorCode.NotLeader, "not the leader", result.LeaderHint);
                         else
                             response.Error = Error(ErrorCode.BadRequest, $"leadership cannot move to node {to}: {result}");

@@ -1,4 +1,4 @@
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Protocol.Cluster;
 

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using LsmRaft.Actors.Kernel;
 using LsmRaft.Actors.Log;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
 using LsmRaft.Host.Config;

@@ -67,7 +67,7 @@ internal sealed record PeerEndpoint(string Host, int Port)
 /// <summary>Where inbound peer traffic goes: the node's replicas and its request router.</summary>
 internal interface IPeerDispatcher
 {
-    void DeliverRaft(ulong groupId, LsmRaft.Actors.Raft.Message message);
+    void DeliverRaft(ulong groupId, LsmRaft.Raft.Message message);
 
     Task<LsmRaft.Actors.Replica.SnapshotChunkAck> HandleSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken);
 

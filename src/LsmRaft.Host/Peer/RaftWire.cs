@@ -1,8 +1,8 @@
 using Google.Protobuf;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Protocol.Peer;
-using CoreEntry = LsmRaft.Actors.Raft.Entry;
+using CoreEntry = LsmRaft.Raft.Entry;
 using ChunkAck = LsmRaft.Actors.Replica.SnapshotChunkAck;
 
 namespace LsmRaft.Host.Peer;

@@ -1,5 +1,5 @@
 using LsmRaft.Actors.Log;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Storage.IO;
 using Xunit.Abstractions;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 
 namespace LsmRaft.Actors.Tests.Replica;

@@ -2,7 +2,7 @@ using System.Text;
 using LsmRaft.Actors.Kernel;
 using LsmRaft.Actors.Kernel.Testing;
 using LsmRaft.Actors.Log;
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Storage;
 using LsmRaft.Storage.IO;

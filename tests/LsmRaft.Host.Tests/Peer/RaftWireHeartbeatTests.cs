@@ -1,4 +1,4 @@
-using LsmRaft.Actors.Raft;
+using LsmRaft.Raft;
 using LsmRaft.Host.Peer;
 
 namespace LsmRaft.Host.Tests.Peer;
