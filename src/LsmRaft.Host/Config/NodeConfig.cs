@@ -87,6 +87,12 @@ public sealed record NodeConfig
     /// <summary>Longest graceful shutdown (leadership transfer, draining, flush) before the process exits anyway.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Compactions running at once on this node; null = HOCON <c>lsmraft.background.compaction-parallelism</c>.</summary>
+    public int? CompactionParallelism { get; init; }
+
+    /// <summary>Compaction input bytes per second on this node, 0 = unlimited; null = HOCON <c>lsmraft.background.compaction-bytes-per-second</c>.</summary>
+    public long? CompactionBytesPerSecond { get; init; }
+
     /// <summary>The initial members, this node alone (on loopback) when <see cref="Peers"/> is empty.</summary>
     public IReadOnlyList<PeerAddress> EffectivePeers => Peers.Count > 0 ? Peers : [new PeerAddress(PeerId, "127.0.0.1", Port)];
 

@@ -3,7 +3,10 @@ using LsmRaft.Host.Api;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
 using LsmRaft.Host.Peer;
+using Akka.Hosting;
+using LsmRaft.Actors.Background;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting.Server;
 
 namespace LsmRaft.Host.Node;
 
@@ -79,27 +82,53 @@ public sealed class NodeRunner : INodeRunner
         }
     }
 
-    /// <summary>Starts one node (runtime + Kestrel). Dispose the result to stop it gracefully.</summary>
+    /// <summary>
+    /// Starts one node in one generic host: Akka.Hosting's actor system (hocon/lsmraft.conf with the node's settings
+    /// in front), the node runtime on it (<see cref="NodeRuntimeService"/>), and Kestrel. Dispose the result to stop it gracefully.
+    /// </summary>
     internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, CancellationToken cancellationToken)
     {
+        AkkaConfig.RequireFiles();
+        bool debugLog = Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is null ? LogLevel.Warning : LogLevel.Debug));
-        var runtime = new NodeRuntime(config, loggers);
-        runtime.Start();
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
+
+        // Registration order is start order: Akka's hosted service, then the runtime on its system, then Kestrel
+        // (WebApplication adds the server's hosted service after these). Stopping runs in reverse.
+        builder.Services.AddAkka(AkkaConfig.SystemName, (akka, _) => akka
+            .AddHoconFile(AkkaConfig.MainFile, HoconAddMode.Append)
+            .AddHocon(AkkaConfig.Overrides(config, debugLog), HoconAddMode.Prepend)
+            .ConfigureLoggers(logging =>
+            {
+                logging.ClearLoggers();
+                logging.AddLoggerFactory(loggers);
+            }));
+        builder.Services.AddSingleton(sp => new NodeRuntimeService(config, loggers, sp));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRuntimeService>());
 
         var bind = IPAddress.Parse(config.BindAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(bind, config.Port, listen => listen.UseConnectionHandler<PeerConnectionHandler>());
+            // The handler is resolved on the first peer connection, not when the host is built: it needs the runtime,
+            // which exists only once the actor system has started.
+            kestrel.Listen(bind, config.Port, listen => listen.Run(connection =>
+                listen.ApplicationServices.GetRequiredService<PeerConnectionHandler>().OnConnectedAsync(connection)));
             kestrel.Listen(bind, config.HttpPort);
         });
-        builder.Services.AddSingleton(runtime.PeerOptions!);
-        builder.Services.AddSingleton<IPeerDispatcher>(runtime);
+        // Resolved on first use, after the runtime has started (Kestrel starts last).
+        builder.Services.AddSingleton(sp => RuntimeOf(sp).PeerOptions!);
+        builder.Services.AddSingleton<IPeerDispatcher>(sp => RuntimeOf(sp));
+        builder.Services.AddSingleton<PeerConnectionHandler>();
         builder.Services.AddLsmRaftApi(config.ToApiOptions());
-        builder.Services.AddSingleton<IKvService>(runtime.Router!);
-        builder.Services.AddSingleton<IReadiness>(runtime);
-        builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
+        builder.Services.AddSingleton<IKvService>(sp => RuntimeOf(sp).Router!);
+        builder.Services.AddSingleton<IReadiness>(sp => RuntimeOf(sp));
+        builder.Services.AddSingleton<IBackgroundStatus>(sp => RuntimeOf(sp));
+        builder.Services.AddSingleton<IClusterAdmin>(sp =>
+        {
+            var runtime = RuntimeOf(sp);
+            return new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView);
+        });
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
@@ -107,17 +136,29 @@ public sealed class NodeRunner : INodeRunner
             var trace = RouteTrace.Begin();
             context.Response.OnStarting(() =>
             {
-                if (trace.ForwardedTo != 0 && runtime.HttpAddressOf(trace.ForwardedTo) is { Length: > 0 } leader)
+                if (trace.ForwardedTo != 0 && RuntimeOf(context.RequestServices).HttpAddressOf(trace.ForwardedTo) is { Length: > 0 } leader)
                     context.Response.Headers[LsmRaft.Client.Wire.WireNames.LeaderHintHeader] = leader;
                 return Task.CompletedTask;
             });
             await next(context).ConfigureAwait(false);
         });
         app.UseLsmRaftApi();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            loggers.Dispose();
+            throw;
+        }
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(runtime, app, loggers, config.ShutdownTimeout);
+        return new RunningNode(RuntimeOf(app.Services), app, loggers, config.ShutdownTimeout);
     }
+
+    private static NodeRuntime RuntimeOf(IServiceProvider services) => services.GetRequiredService<NodeRuntimeService>().Runtime;
 
     internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout) : IAsyncDisposable
     {
@@ -144,12 +185,13 @@ public sealed class NodeRunner : INodeRunner
             bool drained;
             using (var graceEnd = new CancellationTokenSource(grace > TimeSpan.Zero ? grace : TimeSpan.Zero))
             {
-                await App.StopAsync(graceEnd.Token).ConfigureAwait(false);
+                await App.Services.GetRequiredService<IServer>().StopAsync(graceEnd.Token).ConfigureAwait(false);
                 drained = !graceEnd.IsCancellationRequested;
             }
             if (!drained)
                 loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open when the shutdown timeout ({Timeout}) ran out were aborted", shutdownTimeout);
-            await Runtime.DisposeAsync().ConfigureAwait(false);
+            // The rest of the host, in reverse start order: the runtime (replicas stopped, engines flushed, logs closed), then Akka.
+            await App.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
             loggers.Dispose();
             return drained;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LsmRaft.Actors.Background;
 using LsmRaft.Actors.Kernel;
 using LsmRaft.Actors.Log;
 using LsmRaft.Raft;
@@ -21,7 +22,7 @@ namespace LsmRaft.Host.Node;
 /// stop with <see cref="DisposeAsync"/> (graceful: leadership handed away, replicas stopped, engines
 /// flushed, the node log closed).
 /// </summary>
-internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposable
+internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgroundStatus, IAsyncDisposable
 {
     private const string LayoutFileName = "cluster.json";
     private const string MapCopyFileName = "shard-map.json";
@@ -32,7 +33,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly ReplicaRegistry _replicas = new();
     private readonly IFileSystem _fs = PhysicalFileSystem.Instance;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
-    private readonly CompactionLimiter _compactions = new(Math.Max(1, Environment.ProcessorCount / 2));
+    private readonly BackgroundPipelines _background;
     private ActorSystem? _system;
     private NodeLog? _log;
     private PeerTransport? _transport;
@@ -43,12 +44,19 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly ChangeSignal _changed = new(); // replica status or the node registry changed
     private NodeRegistry? _registry;
 
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers)
+    /// <param name="actorSystem">The node's Akka system, created by the host (Akka.Hosting, HOCON in hocon/); not owned.</param>
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, Akka.Actor.ActorSystem actorSystem)
     {
         _config = config;
         _loggers = loggers;
         _logger = loggers.CreateLogger("lsmraft.node");
+        _background = new BackgroundPipelines(actorSystem, BackgroundSettings.FromConfig(actorSystem.Settings.Config));
     }
+
+    /// <summary>The node-wide flush and compaction pipelines every replica's engine runs its background work on.</summary>
+    public BackgroundPipelines Background => _background;
+
+    public BackgroundState BackgroundState => _background.GetState();
 
     public RequestRouter? Router { get; private set; }
 
@@ -231,7 +239,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
                 BloomFalsePositiveRate = _config.BloomFpp,
                 BloomHashFunctions = _config.BloomHashFuncs,
                 BlockCache = _blockCache,
-                CompactionLimiter = _compactions,
+                BackgroundScheduler = _background,
                 EnableWal = false,
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
@@ -374,6 +382,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             await _transport.DisposeAsync().ConfigureAwait(false);
         if (_log is not null)
             await _log.DisposeAsync().ConfigureAwait(false);
+        // Last: the engines closed above may have needed their final flushes.
+        await _background.DisposeAsync().ConfigureAwait(false);
     }
 
     private PersistedLayout LoadOrCreateLayout(IReadOnlyList<ulong> nodes)
