@@ -1,3 +1,4 @@
+using LsmRaft.Actors.Replica;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Simulation;
@@ -25,7 +26,10 @@ internal sealed class SimNode
     /// <summary>The storage the Raft node reads: durable state plus unsynced writes.</summary>
     public MemoryRaftStorage Storage { get; set; }
 
-    public RaftNode Raft { get; set; } = null!;
+    /// <summary>The product's Ready shell around this node's Raft core; replaced on every start.</summary>
+    public ReplicaShell Shell { get; set; } = null!;
+
+    public RaftNode Raft => Shell.Node;
 
     public SimStateMachine Sm { get; set; }
 
@@ -56,20 +60,11 @@ internal sealed class SimNode
     /// <summary>Simulated time between two ticks of this node's clock (its rate skew).</summary>
     public long TickPeriod { get; set; }
 
-    /// <summary>The Ready being persisted (waiting for its fsync); null when none is outstanding.</summary>
-    public Ready? Outstanding { get; set; }
+    /// <summary>Writes made and waiting for their fsync, oldest first (fsyncs complete in order).</summary>
+    public Queue<ReadyWrite> AwaitingFsync { get; } = new();
 
-    /// <summary>Whether the outstanding Ready's messages already left (early send).</summary>
-    public bool OutstandingSent { get; set; }
-
-    /// <summary>Pipelined Readies (RaftConfig.PipelinedReadies) taken and not yet completed, oldest first.</summary>
-    public Queue<SimInFlightReady> InFlight { get; } = new();
-
-    /// <summary>Pipelined: simulated time at which the last scheduled fsync completes (fsyncs complete in order).</summary>
+    /// <summary>Simulated time at which the last scheduled fsync completes.</summary>
     public long LastFsyncDoneAt { get; set; }
-
-    /// <summary>Pipelined: the newest hard state handed out in a Ready (durable or not).</summary>
-    public HardState IssuedHard { get; set; }
 
     /// <summary>Highest commit index of this node already reported to the safety checker.</summary>
     public ulong RecordedCommit { get; set; }
@@ -119,14 +114,4 @@ internal sealed class SimClient(int id)
 
     /// <summary>Per key: the value id and version last read or written (drives compare-and-set).</summary>
     public Dictionary<int, (long ValueId, ulong Version)> Known { get; } = [];
-}
-
-/// <summary>A pipelined Ready whose writes were made; <see cref="Durable"/> once its fsync (if it needed one) completed.</summary>
-internal sealed class SimInFlightReady(Ready ready, bool sent)
-{
-    public Ready Ready { get; } = ready;
-
-    public bool Sent { get; } = sent;
-
-    public bool Durable { get; set; }
 }

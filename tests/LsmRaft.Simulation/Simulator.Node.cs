@@ -31,187 +31,92 @@ internal sealed partial class Simulator
         Pump(node);
     }
 
-    /// <summary>Handle Readies until one must wait for its fsync or none is left. One Ready is outstanding at a time.</summary>
+    /// <summary>Drive the node's Ready pipeline through the product's shell (<see cref="ReplicaShell"/>): the rules are not copied here.</summary>
     private void Pump(SimNode node)
     {
-        while (node.Up && node.Outstanding is null && node.InFlight.Count < MaxPipelinedReadies && safety.Violations.Count == 0 && node.Raft.HasReady())
+        if (node.Up && safety.Violations.Count == 0)
         {
-            var rd = node.Raft.GetReady();
-            if (rd.HardState is { } issued)
-            {
-                node.IssuedHard = issued;
-            }
-
-            if (node.Raft.Role == RaftRole.Leader && rd.HardState is { } leaderState)
-            {
-                RecordCommit(node, leaderState);
-                if (rng.NextDouble() < leaderDisruptRate * 0.5)
-                {
-                    // A leader that falls right after advancing its commit index, before followers hear of it.
-                    Schedule(rng.Next(3000), new SimEvent(EventKind.DisruptLeader, node, node.Incarnation, term: node.Raft.Term));
-                }
-            }
-
-            // Persist: written at once (the OS has it), durable only after the fsync.
-            if (rd.Snapshot is { } snapshot)
-            {
-                node.Storage.ApplySnapshot(snapshot);
-            }
-
-            node.Storage.Append(rd.Entries);
-            if (rd.HardState is { } hard)
-            {
-                node.Storage.SetHardState(hard);
-            }
-
-            node.Disk.Write(rd.Snapshot, rd.Entries, rd.HardState);
-            trace.Record(now, 2, node.Id, (ulong)rd.Entries.Count, rd.HardState?.Commit ?? 0, rd.MustSync ? 1UL : 0);
-            bool earlySend = options.Bug == SimBug.SkipPersistBeforeSend || LeaderMaySendEarly(node, rd);
-            if (earlySend)
-            {
-                // Bug mode: DELIBERATE FAULT (self-test), messages leave before the state they vouch for is durable.
-                // Async leader persist: a leader's messages leave while its own entries are being fsynced.
-                SendAll(node, rd.Messages);
-            }
-
-            if (pipelined)
-            {
-                IssuePipelined(node, rd, earlySend);
-                continue;
-            }
-
-            node.OutstandingSent = earlySend;
-            if (rd.MustSync)
-            {
-                node.Outstanding = rd;
-                var delay = rng.NextDouble() < 0.1 ? 5000 + rng.Next(25000) : 100 + rng.Next(1900);
-                Schedule(delay, new SimEvent(EventKind.FsyncDone, node, node.Incarnation));
-                return;
-            }
-
-            node.Outstanding = rd;
-            FinishReady(node, rd, earlySend);
+            node.Shell.Drain();
         }
     }
 
-    /// <summary>AsyncLeaderPersist: a leader may send before its fsync unless the Ready changes term or vote, or installs a snapshot.</summary>
-    private bool LeaderMaySendEarly(SimNode node, Ready rd)
+    /// <summary>Most pipelined Readies in flight per node: the replica actor's default.</summary>
+    private const int MaxPipelinedReadies = ReplicaOptions.DefaultMaxReadiesInFlight;
+
+    /// <summary>The oldest fsync completed: everything written so far is durable, and the oldest waiting write is done.</summary>
+    private void OnFsyncDone(SimNode node)
     {
-        if (!options.AsyncLeaderPersist || node.Raft.Role != RaftRole.Leader || rd.Snapshot is not null)
-            return false;
-        var durable = node.Disk.Durable.HardState;
-        if (pipelined)
+        if (!node.AwaitingFsync.TryDequeue(out var write))
         {
-            // Earlier Readies still in flight may carry the term or vote these messages depend on.
-            return node.IssuedHard.Term == durable.Term && node.IssuedHard.Vote == durable.Vote;
+            return;
         }
 
-        return rd.HardState is not { } hs || (hs.Term == durable.Term && hs.Vote == durable.Vote);
+        trace.Record(now, 3, node.Id);
+        node.Disk.Sync(entries => safety.OnDurable(node.Id, entries));
+        write.MarkDone(null);
+        node.Shell.CompleteDurable();
+        Pump(node);
     }
 
-    /// <summary>Most pipelined Readies in flight per node: the replica actor's default (ReplicaOptions.MaxReadiesInFlight).</summary>
-    private const int MaxPipelinedReadies = 8;
+    /// <summary>A Ready was taken: the leader's commit goes to the safety checker, and sometimes the leader falls right after.</summary>
+    private void OnReadyTaken(SimNode node, Ready rd)
+    {
+        if (node.Raft.Role == RaftRole.Leader && rd.HardState is { } leaderState)
+        {
+            RecordCommit(node, leaderState);
+            if (rng.NextDouble() < leaderDisruptRate * 0.5)
+            {
+                // A leader that falls right after advancing its commit index, before followers hear of it.
+                Schedule(rng.Next(3000), new SimEvent(EventKind.DisruptLeader, node, node.Incarnation, term: node.Raft.Term));
+            }
+        }
+    }
 
     /// <summary>
-    /// Pipelined Readies: the writes are made; committed entries (durable locally by the core's rule) are applied
-    /// at once; the rest waits until this Ready's fsync, which completes after every earlier one.
+    /// Persist: the snapshot is installed (storage and state machine) and the writes made at once (the OS has them);
+    /// they are durable only after the fsync, which completes after every earlier one.
     /// </summary>
-    private void IssuePipelined(SimNode node, Ready rd, bool sent)
+    private bool BeginWrite(SimNode node, ReadyWrite write)
     {
-        foreach (var e in rd.CommittedEntries)
-        {
-            if (e.Index > node.Raft.Core.Log.Unstable.Offset - 1)
-            {
-                safety.Violations.Add(new Violation("pipeline", $"n{node.Id} was handed committed entry {e.Index} before it was durable locally"));
-                return;
-            }
-
-            ApplyEntry(node, e);
-            if (!node.Up)
-            {
-                return;
-            }
-        }
-
-        var item = new SimInFlightReady(rd, sent);
-        node.InFlight.Enqueue(item);
-        if (rd.MustSync)
-        {
-            var delay = rng.NextDouble() < 0.1 ? 5000 + rng.Next(25000) : 100 + rng.Next(1900);
-            node.LastFsyncDoneAt = Math.Max(now + delay, node.LastFsyncDoneAt);
-            Schedule(node.LastFsyncDoneAt - now, new SimEvent(EventKind.FsyncDone, node, node.Incarnation));
-        }
-        else
-        {
-            item.Durable = true;
-        }
-
-        CompletePipelined(node);
-    }
-
-    /// <summary>The oldest pipelined fsync completed: everything written so far is durable.</summary>
-    private void OnPipelinedFsyncDone(SimNode node)
-    {
-        foreach (var item in node.InFlight)
-        {
-            if (item.Ready.MustSync && !item.Durable)
-            {
-                item.Durable = true;
-                break;
-            }
-        }
-
-        node.Disk.Sync(entries => safety.OnDurable(node.Id, entries));
-        CompletePipelined(node);
-    }
-
-    /// <summary>Completes durable pipelined Readies oldest first: send what waited, install a snapshot, serve reads, advance.</summary>
-    private void CompletePipelined(SimNode node)
-    {
-        while (node.Up && node.InFlight.TryPeek(out var item) && item.Durable)
-        {
-            node.InFlight.Dequeue();
-            var rd = item.Ready;
-            if (!item.Sent)
-            {
-                SendAll(node, rd.Messages);
-            }
-
-            if (rd.Snapshot is { } snapshot)
-            {
-                InstallSnapshot(node, snapshot);
-            }
-
-            foreach (var rs in rd.ReadStates)
-            {
-                OnReadState(node, rs);
-            }
-
-            ServeWaitingReads(node);
-            node.Raft.Advance(rd);
-        }
-    }
-
-    /// <summary>The Ready's writes are durable (if it needed that): send, apply, serve reads, advance.</summary>
-    private void FinishReady(SimNode node, Ready rd, bool sent)
-    {
-        if (rd.MustSync)
-        {
-            node.Disk.Sync(entries => safety.OnDurable(node.Id, entries));
-        }
-
-        if (!sent)
-        {
-            SendAll(node, rd.Messages);
-        }
-
+        var rd = write.Ready;
         if (rd.Snapshot is { } snapshot)
         {
+            node.Storage.ApplySnapshot(snapshot);
             InstallSnapshot(node, snapshot);
         }
 
-        foreach (var e in rd.CommittedEntries)
+        node.Storage.Append(rd.Entries);
+        if (rd.HardState is { } hard)
         {
+            node.Storage.SetHardState(hard);
+        }
+
+        node.Disk.Write(rd.Snapshot, rd.Entries, rd.HardState);
+        trace.Record(now, 2, node.Id, (ulong)rd.Entries.Count, rd.HardState?.Commit ?? 0, rd.MustSync ? 1UL : 0);
+        if (!rd.MustSync)
+        {
+            return true;
+        }
+
+        var delay = rng.NextDouble() < 0.1 ? 5000 + rng.Next(25000) : 100 + rng.Next(1900);
+        node.LastFsyncDoneAt = Math.Max(now + delay, node.LastFsyncDoneAt);
+        node.AwaitingFsync.Enqueue(write);
+        Schedule(node.LastFsyncDoneAt - now, new SimEvent(EventKind.FsyncDone, node, node.Incarnation));
+        return false;
+    }
+
+    /// <summary>Apply committed entries; a pipelined core must hand out only entries durable locally.</summary>
+    private void ApplyCommitted(SimNode node, IReadOnlyList<Entry> entries)
+    {
+        foreach (var e in entries)
+        {
+            if (pipelined && e.Index > node.Raft.Core.Log.Unstable.Offset - 1)
+            {
+                safety.Violations.Add(new Violation("pipeline", $"n{node.Id} was handed committed entry {e.Index} before it was durable locally"));
+                node.Shell.Stop();
+                return;
+            }
+
             ApplyEntry(node, e);
             if (!node.Up)
             {
@@ -219,15 +124,31 @@ internal sealed partial class Simulator
                 return;
             }
         }
+    }
 
+    /// <summary>A Ready is durable, sent and applied: serve its read states.</summary>
+    private void CompleteReady(SimNode node, Ready rd)
+    {
         foreach (var rs in rd.ReadStates)
         {
             OnReadState(node, rs);
         }
 
         ServeWaitingReads(node);
-        node.Raft.Advance(rd);
-        node.Outstanding = null;
+    }
+
+    /// <summary>One node's effects for its shell: the simulated disk, network and state machine.</summary>
+    private sealed class NodeEffects(Simulator sim, SimNode node) : IReadyEffects
+    {
+        public void Taken(Ready ready) => sim.OnReadyTaken(node, ready);
+
+        public bool BeginWrite(ReadyWrite write) => sim.BeginWrite(node, write);
+
+        public void Send(IReadOnlyList<Message> messages) => sim.SendAll(node, messages);
+
+        public void Apply(IReadOnlyList<Entry> committed) => sim.ApplyCommitted(node, committed);
+
+        public void Completed(Ready ready) => sim.CompleteReady(node, ready);
     }
 
     private void RecordCommit(SimNode node, HardState hard)
@@ -373,8 +294,8 @@ internal sealed partial class Simulator
         node.Up = false;
         node.Incarnation++;
         node.Disk.Crash(rng, entries => safety.OnDurable(node.Id, entries));
-        node.Outstanding = null;
-        node.InFlight.Clear();
+        node.Shell.Stop();
+        node.AwaitingFsync.Clear();
         FailCallsAt(node);
         Schedule(downtime, new SimEvent(EventKind.Restart, node, node.Incarnation));
     }
@@ -422,7 +343,7 @@ internal sealed partial class Simulator
     private void Compact(SimNode node)
     {
         var index = node.Sm.Applied;
-        if (node.Outstanding is not null || node.InFlight.Count > 0 || index < node.Storage.Snapshot().Index + 8)
+        if (node.Shell.InFlight > 0 || index < node.Storage.Snapshot().Index + 8)
         {
             return;
         }
@@ -453,6 +374,7 @@ internal sealed partial class Simulator
             if (removed.Up)
             {
                 removed.Up = false;
+                removed.Shell.Stop();
                 removed.Incarnation++;
                 FailCallsAt(removed);
             }

@@ -1,3 +1,4 @@
+using LsmRaft.Actors.Replica;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Simulation;
@@ -202,21 +203,10 @@ internal sealed partial class Simulator
 
                 Deliver(ev.Message, ev.Incarnation);
                 break;
-            case EventKind.FsyncDone when pipelined:
+            case EventKind.FsyncDone:
                 if (node!.Up && node.Incarnation == ev.Incarnation)
                 {
-                    trace.Record(now, 3, node.Id);
-                    OnPipelinedFsyncDone(node);
-                    Pump(node);
-                }
-
-                break;
-            case EventKind.FsyncDone:
-                if (node!.Up && node.Incarnation == ev.Incarnation && node.Outstanding is { } ready)
-                {
-                    trace.Record(now, 3, node.Id);
-                    FinishReady(node, ready, node.OutstandingSent);
-                    Pump(node);
+                    OnFsyncDone(node);
                 }
 
                 break;
@@ -296,11 +286,13 @@ internal sealed partial class Simulator
         node.Sm = snapshot.Index > node.FlushedApplied
             ? SimStateMachine.Decode(snapshot.Data, snapshot.Index, snapshot.Metadata.ConfState)
             : SimStateMachine.Decode(node.FlushedSm, node.FlushedApplied, node.FlushedConf);
-        node.Raft = new RaftNode(NodeConfig(node.Id, node.Sm.Applied), node.Storage);
+        node.Shell = new ReplicaShell($"n{node.Id}", NodeConfig(node.Id, node.Sm.Applied), node.Storage, new NodeEffects(this, node), MaxPipelinedReadies)
+        {
+            // Bug mode: DELIBERATE FAULT (self-test), messages leave before the state they vouch for is durable.
+            UnsafeSendBeforeDurable = options.Bug == SimBug.SkipPersistBeforeSend,
+        };
         node.Up = true;
-        node.Outstanding = null;
-        node.InFlight.Clear();
-        node.IssuedHard = node.Storage.InitialState().HardState;
+        node.AwaitingFsync.Clear();
         node.RecordedCommit = 0;
         node.LeaderTermSeen = 0;
 

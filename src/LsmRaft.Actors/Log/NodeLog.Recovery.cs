@@ -1,11 +1,12 @@
 using LsmRaft.Storage;
+using LsmRaft.Storage.IO;
 
 namespace LsmRaft.Actors.Log;
 
 /// <summary>Recovery: replays every segment in order to rebuild the index; cuts a torn tail off the last one.</summary>
 internal sealed partial class NodeLog
 {
-    private const string TempSuffix = ".tmp";
+    private const string TempSuffix = AtomicFile.TempSuffix;
 
     private void Recover()
     {
@@ -22,7 +23,7 @@ internal sealed partial class NodeLog
         for (int i = 0; i < numbers.Length; i++)
         {
             string path = SegmentPath(numbers[i]);
-            byte[] data = ReadAll(path);
+            byte[] data = _fs.ReadAllBytes(path);
             bool last = i == numbers.Length - 1;
             int valid = ReplaySegment(numbers[i], path, data, last);
             if (valid == data.Length && valid >= RaftLogFormat.HeaderSize)
@@ -101,28 +102,7 @@ internal sealed partial class NodeLog
 
     private void RewritePrefix(string path, ReadOnlySpan<byte> prefix)
     {
-        string temp = path + TempSuffix;
-        using (var file = _fs.Create(temp))
-        {
-            file.Append(prefix);
-            file.Sync();
-            Interlocked.Increment(ref _syncCount);
-        }
-        _fs.Rename(temp, path);
-    }
-
-    private byte[] ReadAll(string path)
-    {
-        using var file = _fs.OpenRead(path);
-        var data = new byte[file.Length];
-        int read = 0;
-        while (read < data.Length)
-        {
-            int n = file.Read(read, data.AsSpan(read));
-            if (n == 0)
-                break;
-            read += n;
-        }
-        return read == data.Length ? data : data[..read];
+        _fs.WriteAtomically(path, prefix);
+        Interlocked.Increment(ref _syncCount);
     }
 }

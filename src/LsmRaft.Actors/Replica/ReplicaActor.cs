@@ -16,7 +16,7 @@ namespace LsmRaft.Actors.Replica;
 /// Invariant: every proposal gets exactly one outcome — committed, NotLeader with a hint, or a rejection —
 /// unless the asker's timeout fires first.
 /// </remarks>
-internal sealed class ReplicaActor : Actor<ReplicaMessage>
+internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
 {
     private readonly ReplicaOptions _options;
     private readonly IReplicaLog _log;
@@ -24,7 +24,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private readonly ProposalWaiters _waiters = new();
     private readonly Dictionary<ulong, PendingRead> _pendingReads = new();
     private readonly HashSet<ulong> _snapshotsInFlight = new();
-    private RaftNode? _node;
+    private ReplicaShell? _shell;
     private ActorRef<StorageMessage>? _storage;
     private ITimer? _ticker;
     private bool _readyQueued;
@@ -32,10 +32,10 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private ulong _applied;
     private ReplicaStatus? _status;
     private SnapshotReceiver? _receiver;
-    private HardState _durableHard;
-    private HardState _issuedHard;
-    private readonly Queue<InFlightReady> _inFlight = new();
+    private CancellationToken _cancellation;
 
+    /// <summary>A snapshot Ready's install and write, started by the shell; the replica waits for it before anything else.</summary>
+    private (Task Task, ReadyWrite Write)? _install;
 
     /// <summary>The configuration as of the applied index (from the snapshot, then each applied conf change).</summary>
     private ConfState _appliedConf = ConfState.Empty;
@@ -48,6 +48,27 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         _options = options;
         _log = log;
         _transport = transport;
+        var policy = options.StorageRestarts;
+        _storageSupervision = new SupervisorStrategy(OnStorageFailure)
+        {
+            MaxRestarts = policy.MaxRestarts,
+            Window = policy.Window,
+            MinBackoff = policy.MinBackoff,
+            MaxBackoff = policy.MaxBackoff,
+            LoggingEnabled = options.HealthObserver is null, // the observer reports failures, once
+            ChildStopped = (_, cause) => Context.Self.Tell(new ReplicaMessage.StorageStopped(cause)),
+        };
+    }
+
+    private readonly SupervisorStrategy _storageSupervision;
+
+    /// <summary>The storage child is restarted with backoff, unless its failure is one no restart can fix.</summary>
+    protected internal override SupervisorStrategy SupervisorStrategy => _storageSupervision;
+
+    private Directive OnStorageFailure(Exception cause)
+    {
+        _options.HealthObserver?.StorageFailed(_options.GroupId, cause);
+        return RestartPolicy.IsPermanent(cause) ? Directive.Stop : Directive.Restart;
     }
 
     /// <summary>Latest published status (role, leader, term); read by routers without a mailbox round trip.</summary>
@@ -55,9 +76,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
 
     protected internal override ValueTask PreStartAsync(CancellationToken cancellationToken)
     {
-        var (hardState, conf) = _log.InitialState();
-        _durableHard = hardState;
-        _issuedHard = hardState;
+        var (_, conf) = _log.InitialState();
         var snapshot = _log.Snapshot();
         var self = Context.Self;
         _appliedConf = conf.Voters.Count + conf.Learners.Count > 0 ? conf : _options.InitialMembers;
@@ -65,7 +84,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         _storage = Context.SpawnChild("storage", () => new StorageActor(_options, self, storageConf));
         // The engine's applied index is read by the storage actor; the core restarts from the log's snapshot
         // and re-delivers committed entries, which the storage actor skips when already applied.
-        _node = new RaftNode(_options.ToRaftConfig(applied: snapshot.Index), _log);
+        _shell = new ReplicaShell($"Group {_options.GroupId}", _options.ToRaftConfig(applied: snapshot.Index), _log, this, _options.MaxReadiesInFlight);
         _applied = snapshot.Index;
         _ticker = Context.Time.CreateTimer(_ => self.Tell(ReplicaMessage.Tick.Instance), null, _options.TickInterval, _options.TickInterval);
         PublishStatus();
@@ -77,6 +96,12 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         if (_ticker is not null)
             await _ticker.DisposeAsync().ConfigureAwait(false);
         _receiver?.Dispose();
+        // A stopped (or restarting) replica leads nothing: routers must not keep sending to it on its last status.
+        if (Volatile.Read(ref _status) is { } last)
+        {
+            Volatile.Write(ref _status, last with { Role = RaftRole.Follower, Leader = 0 });
+            _options.StatusChanged?.Notify();
+        }
         foreach (var waiter in _waiters.TakeAll())
             waiter.Reply.Reply(new ProposeOutcome.NotLeader(0));
         foreach (var read in _pendingReads.Values)
@@ -86,7 +111,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
 
     protected internal override async ValueTask ReceiveAsync(ReplicaMessage message, CancellationToken cancellationToken)
     {
-        var node = _node!;
+        var node = _shell!.Node;
         switch (message)
         {
             case ReplicaMessage.Propose propose:
@@ -120,6 +145,12 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
             case ReplicaMessage.Applied applied:
                 _applied = Math.Max(_applied, applied.Index);
                 break;
+            case ReplicaMessage.StorageStopped stopped:
+                // Without its storage the replica can neither apply nor serve: it leaves the group's quorum rather
+                // than lead or vote as a member that can never catch up, and the host reports why.
+                _options.HealthObserver?.ReplicaStopped(_options.GroupId, stopped.Cause);
+                Context.Stop(Context.Self);
+                return;
             case ReplicaMessage.GetStatus status:
                 status.Reply.Reply(BuildStatus(node));
                 break;
@@ -127,11 +158,11 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
                 progress.Reply.Reply(BuildProgress(node));
                 break;
             case ReplicaMessage.WriteDone:
-                CompleteDurableReadies(node);
+                _shell.CompleteDurable();
                 break;
             case ReplicaMessage.ProcessReady:
                 _readyQueued = false;
-                await DrainReadyAsync(node, cancellationToken).ConfigureAwait(false);
+                await DrainReadyAsync(cancellationToken).ConfigureAwait(false);
                 return;
         }
         if (node.TakeSnapshotRequest())
@@ -154,7 +185,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
                 reply.Reply(new ProposeOutcome.NotLeader(result.LeaderHint));
                 break;
             default:
-                reply.Reply(new ProposeOutcome.Rejected(result.ToString()));
+                reply.Reply(new ProposeOutcome.Rejected(result.ToString(), result.Code is RaftResultCode.ConfChangePending or RaftResultCode.LeaderTransferInProgress));
                 break;
         }
     }
@@ -188,67 +219,77 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     }
 
     /// <summary>
-    /// Takes Readies and starts their writes without waiting for them (RaftConfig.PipelinedReadies): the next
-    /// Ready's write queues behind the fsync in flight, and the mailbox keeps being served meanwhile. Each Ready
-    /// completes (<see cref="CompleteDurableReadies"/>) once its write is durable, in the order taken.
-    /// Invariants this relies on:
-    /// <list type="bullet">
-    /// <item>A Ready's messages leave only after its own write, and so every earlier one (the node log completes
-    /// writes in submission order), is durable; except a leader's, when the term and vote it has handed out are
-    /// already durable: the core counts the leader's own entries only once advanced (AsyncLeaderPersist), so its
-    /// appends promise nothing about its disk. Vote and append acknowledgements therefore never precede the
-    /// state they vouch for.</item>
-    /// <item>Committed entries handed out by a pipelined core are durable locally already; they are applied at
-    /// once, in index order.</item>
-    /// <item>A Ready with a snapshot is taken only when nothing else is in flight; it is handled to the end
-    /// (install, write, send) before anything else.</item>
-    /// </list>
+    /// Drains the core through the shell (<see cref="ReplicaShell"/> holds the rules: pipelining, the leader's early
+    /// send, apply, in-order completion). Log writes are not waited for: the mailbox keeps being served and each write's
+    /// end comes back as <see cref="ReplicaMessage.WriteDone"/>. A snapshot's install is the exception: the replica waits
+    /// for it (storage and log must not change under it), and the core hands out nothing else meanwhile.
     /// </summary>
-    private async ValueTask DrainReadyAsync(RaftNode node, CancellationToken cancellationToken)
+    private async ValueTask DrainReadyAsync(CancellationToken cancellationToken)
     {
-        while (_inFlight.Count < _options.MaxReadiesInFlight && node.HasReady())
+        _cancellation = cancellationToken;
+        _shell!.Drain();
+        while (_install is { } install)
         {
-            var ready = node.GetReady();
-            if (ready.HardState is { } issued)
-                _issuedHard = issued;
-            if (ready.Snapshot is { } snapshot)
+            _install = null;
+            Exception? error = null;
+            try
             {
-                await InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
-                var done = new InFlightReady(ready, sent: false);
-                if (NeedsWrite(ready))
-                    await _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, cancellationToken).ConfigureAwait(false);
-                done.MarkDone(null);
-                _inFlight.Enqueue(done);
-                CompleteDurableReadies(node);
-                continue;
+                await install.Task.ConfigureAwait(false);
             }
-
-            bool sendFirst = node.Role == RaftRole.Leader && _issuedHard.Term == _durableHard.Term && _issuedHard.Vote == _durableHard.Vote;
-            if (sendFirst)
-                SendMessages(node, ready.Messages);
-            if (ready.CommittedEntries.Count > 0)
-                HandOverCommitted(node, ready.CommittedEntries);
-            var item = new InFlightReady(ready, sendFirst);
-            _inFlight.Enqueue(item);
-            if (!NeedsWrite(ready))
+            catch (Exception e)
             {
-                item.MarkDone(null);
+                error = e;
             }
-            else
-            {
-                var write = _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, cancellationToken);
-                if (write.IsCompletedSuccessfully)
-                {
-                    item.MarkDone(null);
-                }
-                else
-                {
-                    Context.System.BeginWork();
-                    _ = WatchWriteAsync(write, item, Context.Self, Context.System);
-                }
-            }
-            CompleteDurableReadies(node);
+            install.Write.MarkDone(error);
+            _shell.CompleteDurable();
+            _shell.Drain();
         }
+    }
+
+    bool IReadyEffects.BeginWrite(ReadyWrite write)
+    {
+        var ready = write.Ready;
+        if (ready.Snapshot is { } snapshot)
+        {
+            _install = (InstallAndPersistAsync(ready, snapshot, _cancellation), write);
+            return false;
+        }
+        if (!NeedsWrite(ready))
+            return true;
+        var pending = _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, _cancellation);
+        if (pending.IsCompletedSuccessfully)
+            return true;
+        Context.System.BeginWork();
+        _ = WatchWriteAsync(pending, write, Context.Self, Context.System);
+        return false;
+    }
+
+    private async Task InstallAndPersistAsync(Ready ready, RaftSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        await InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        if (NeedsWrite(ready))
+            await _log.PersistAsync(ready.Entries, ready.HardState, ready.MustSync, cancellationToken).ConfigureAwait(false);
+    }
+
+    void IReadyEffects.Taken(Ready ready)
+    {
+    }
+
+    void IReadyEffects.Send(IReadOnlyList<Message> messages) => SendMessages(_shell!.Node, messages);
+
+    void IReadyEffects.Apply(IReadOnlyList<Entry> committed) => HandOverCommitted(_shell!.Node, committed);
+
+    void IReadyEffects.Completed(Ready ready)
+    {
+        foreach (var readState in ready.ReadStates)
+        {
+            ulong id = BinaryPrimitives.ReadUInt64LittleEndian(readState.RequestContext);
+            if (_pendingReads.Remove(id, out var pending))
+                _storage!.Tell(new StorageMessage.Read(pending.Query, readState.Index, pending.Reply));
+        }
+        if (ready.SoftState is { } soft && soft.Role != RaftRole.Leader)
+            FailPendingReads(soft.Lead);
+        PublishStatus();
     }
 
     /// <summary>
@@ -258,7 +299,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
     private static bool NeedsWrite(Ready ready) => ready.Entries.Count > 0 || (ready.HardState is not null && ready.MustSync);
 
     /// <summary>Tells the replica when <paramref name="write"/> ends; the system counts as busy until then (tests on a manual clock wait for it).</summary>
-    private static async Task WatchWriteAsync(ValueTask write, InFlightReady item, ActorRef<ReplicaMessage> self, ActorSystem system)
+    private static async Task WatchWriteAsync(ValueTask write, ReadyWrite item, ActorRef<ReplicaMessage> self, ActorSystem system)
     {
         try
         {
@@ -276,54 +317,6 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
         finally
         {
             system.EndWork();
-        }
-    }
-
-    /// <summary>Completes, oldest first, the in-flight Readies whose writes are durable: send what waited, serve reads, advance.</summary>
-    private void CompleteDurableReadies(RaftNode node)
-    {
-        while (_inFlight.TryPeek(out var item) && item.IsDone)
-        {
-            _inFlight.Dequeue();
-            if (item.Error is { } error)
-                throw new IOException($"Group {_options.GroupId}: writing the Raft log failed.", error);
-            var ready = item.Ready;
-            if (ready.HardState is { } persisted)
-                _durableHard = persisted;
-            if (!item.Sent)
-                SendMessages(node, ready.Messages);
-            foreach (var readState in ready.ReadStates)
-            {
-                ulong id = BinaryPrimitives.ReadUInt64LittleEndian(readState.RequestContext);
-                if (_pendingReads.Remove(id, out var pending))
-                    _storage!.Tell(new StorageMessage.Read(pending.Query, readState.Index, pending.Reply));
-            }
-            if (ready.SoftState is { } soft && soft.Role != RaftRole.Leader)
-                FailPendingReads(soft.Lead);
-            node.Advance(ready);
-            PublishStatus();
-        }
-    }
-
-    /// <summary>A Ready whose write was started; completed in order once <see cref="IsDone"/>.</summary>
-    private sealed class InFlightReady(Ready ready, bool sent)
-    {
-        private volatile bool _done;
-
-        public Ready Ready { get; } = ready;
-
-        /// <summary>The messages already left (a leader's early send).</summary>
-        public bool Sent { get; } = sent;
-
-        public Exception? Error { get; private set; }
-
-        public bool IsDone => _done;
-
-        /// <summary>Called once, by the writer's continuation or the actor; publishes <see cref="Error"/> with the flag.</summary>
-        public void MarkDone(Exception? error)
-        {
-            Error = error;
-            _done = true;
         }
     }
 
@@ -441,7 +434,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>
 
     private void PublishStatus()
     {
-        var status = BuildStatus(_node!);
+        var status = BuildStatus(_shell!.Node);
         var old = Volatile.Read(ref _status);
         Volatile.Write(ref _status, status);
         if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members) || old.Removed != status.Removed)

@@ -29,14 +29,7 @@ internal sealed record ReplicaManifest(ulong GroupId, ulong[] Voters, ulong[] Le
     public void Write(IFileSystem fs, string replicaDir)
     {
         fs.CreateDirectory(replicaDir);
-        string temp = Path.Combine(replicaDir, FileName + ".tmp");
-        using (var file = fs.Create(temp))
-        {
-            file.Append(JsonSerializer.SerializeToUtf8Bytes(this, new JsonSerializerOptions { WriteIndented = true }));
-            file.Sync();
-        }
-        fs.Rename(temp, Path.Combine(replicaDir, FileName));
-        fs.SyncDirectory(replicaDir);
+        fs.WriteAtomically(Path.Combine(replicaDir, FileName), JsonSerializer.SerializeToUtf8Bytes(this, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <exception cref="CorruptionException">The file exists but is not a replica manifest.</exception>
@@ -45,9 +38,7 @@ internal sealed record ReplicaManifest(ulong GroupId, ulong[] Voters, ulong[] Le
         string path = Path.Combine(replicaDir, FileName);
         if (!fs.FileExists(path))
             return null;
-        using var file = fs.OpenRead(path);
-        var data = new byte[file.Length];
-        file.Read(0, data);
+        var data = fs.ReadAllBytes(path);
         try
         {
             return JsonSerializer.Deserialize<ReplicaManifest>(data)

@@ -12,8 +12,12 @@ internal abstract record ProposeOutcome
     /// <summary>This replica does not lead (or lost the entry to a new leader); <see cref="LeaderHint"/> is the leader's node id, 0 when unknown.</summary>
     public sealed record NotLeader(ulong LeaderHint) : ProposeOutcome;
 
-    /// <summary>The leader refused the request for the stated reason (e.g. a transfer or a membership change in progress).</summary>
-    public sealed record Rejected(string Reason) : ProposeOutcome;
+    /// <summary>
+    /// The leader refused the request for the stated reason. <see cref="Retryable"/>: only for now (a leadership
+    /// transfer, or a membership change or the new leader's first entry, not yet committed); the same request later
+    /// may pass.
+    /// </summary>
+    public sealed record Rejected(string Reason, bool Retryable = false) : ProposeOutcome;
 }
 
 /// <summary>The answer to a read: the value (null when absent) as of an applied index at or after the read index.</summary>
@@ -119,6 +123,9 @@ internal abstract record ReplicaMessage
 
     /// <summary>Internal, from the storage actor: entries up to this index are applied.</summary>
     public sealed record Applied(ulong Index) : ReplicaMessage;
+
+    /// <summary>Internal, from supervision: the storage actor was stopped for good after <see cref="Cause"/>; the replica stops too.</summary>
+    public sealed record StorageStopped(Exception Cause) : ReplicaMessage;
 }
 
 /// <summary>What a read asks the state machine for.</summary>

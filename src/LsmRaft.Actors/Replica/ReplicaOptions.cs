@@ -82,6 +82,12 @@ internal sealed record ReplicaOptions
     /// <summary>Notified whenever the replica's role, leader, term or membership changes (for waiters; optional).</summary>
     public ChangeSignal? StatusChanged { get; init; }
 
+    /// <summary>Told when the storage opens or fails and when the replica stops for good (optional).</summary>
+    public IReplicaHealthObserver? HealthObserver { get; init; }
+
+    /// <summary>How the replica's storage actor is restarted after failures, and when it is given up.</summary>
+    public RestartPolicy StorageRestarts { get; init; } = RestartPolicy.Default;
+
     /// <summary>Seed of the election-timeout jitter.</summary>
     public int Seed { get; init; } = Environment.TickCount;
 

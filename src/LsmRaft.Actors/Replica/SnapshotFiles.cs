@@ -77,14 +77,7 @@ internal static class SnapshotFiles
 
     public static void WriteMeta(IFileSystem fs, string directory, SnapshotMetadata meta)
     {
-        string temp = Path.Combine(directory, MetaFileName + ".tmp");
-        using (var file = fs.Create(temp))
-        {
-            file.Append(EncodeMeta(meta));
-            file.Sync();
-        }
-        fs.Rename(temp, Path.Combine(directory, MetaFileName));
-        fs.SyncDirectory(directory);
+        fs.WriteAtomically(Path.Combine(directory, MetaFileName), EncodeMeta(meta));
     }
 
     public static SnapshotMetadata? ReadMeta(IFileSystem fs, string directory)
@@ -92,10 +85,7 @@ internal static class SnapshotFiles
         string path = Path.Combine(directory, MetaFileName);
         if (!fs.FileExists(path))
             return null;
-        using var file = fs.OpenRead(path);
-        var data = new byte[file.Length];
-        file.Read(0, data);
-        return DecodeMeta(data, path);
+        return DecodeMeta(fs.ReadAllBytes(path), path);
     }
 
     /// <summary>The newest complete local snapshot directory (one with a SNAPSHOT file), or null.</summary>

@@ -64,6 +64,7 @@ internal sealed class StorageActor : Actor<StorageMessage>
             if (_machine!.AppliedIndex <= snapshot.Meta.Index)
                 _conf = snapshot.Meta.ConfState;
         }
+        _options.HealthObserver?.StorageOpened(_options.GroupId);
         return default;
     }
 

@@ -1,3 +1,5 @@
+using LsmRaft.Host.Api.Grpc;
+using LsmRaft.Host.Api.Listening;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace LsmRaft.Host.Api;
@@ -17,7 +19,10 @@ namespace LsmRaft.Host.Api;
 /// </summary>
 public static class ApiServer
 {
-    /// <summary>Registers the API's services: options, admission control, problem details, OpenAPI, Kestrel's body limit.</summary>
+    /// <summary>
+    /// Registers the API's services: options, admission control, problem details, OpenAPI, gRPC, Kestrel's body limit
+    /// and the listener that serves REST and gRPC on one port (<see cref="ApiPortListening.ListenApi"/>).
+    /// </summary>
     public static IServiceCollection AddLsmRaftApi(this IServiceCollection services, ApiOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -28,6 +33,14 @@ public static class ApiServer
         services.AddProblemDetails();
         services.AddOpenApi();
         services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<GrpcErrorInterceptor>();
+            // gRPC bypasses Kestrel's body limit; the same limit holds per message.
+            grpc.MaxReceiveMessageSize = (int)Math.Min(options.MaxBodyBytes, int.MaxValue);
+            grpc.MaxSendMessageSize = null;
+        });
+        services.AddApiPortListener();
         return services;
     }
 
@@ -49,6 +62,8 @@ public static class ApiServer
         EntityEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         AdminEndpoints.Map(app);
+        app.MapGrpcService<KvGrpcService>();
+        app.MapGrpcService<ClusterGrpcService>();
         return app;
     }
 

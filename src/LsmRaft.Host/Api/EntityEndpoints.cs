@@ -33,7 +33,7 @@ internal static class EntityEndpoints
     {
         var key = Key(id, options);
         var value = await RequestReader.BodyAsync(context.Request, options, context.RequestAborted);
-        RequestReader.CheckValueSize(value.Length, options);
+        KvRules.CheckValueSize(value.Length, options);
         await service.PutAsync(key, value, context.RequestAborted);
         return Results.StatusCode(StatusCodes.Status201Created);
     }

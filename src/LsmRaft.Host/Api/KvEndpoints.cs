@@ -70,7 +70,7 @@ internal static class KvEndpoints
         else
         {
             value = await RequestReader.BodyAsync(context.Request, options, context.RequestAborted);
-            RequestReader.CheckValueSize(value.Length, options);
+            KvRules.CheckValueSize(value.Length, options);
         }
         ulong version = expected is { } v
             ? await service.CompareAndSetAsync(keyBytes, v, value, context.RequestAborted)
@@ -113,16 +113,10 @@ internal static class KvEndpoints
         var pre = RequestReader.OptionalKey(prefix, keyEncoding, options, "prefix");
         int pageSize = RequestReader.Limit(limit, options);
         var readConsistency = RequestReader.Consistency(consistency);
-        if (pre is not null)
-        {
-            from = Max(from, pre);
-            to = Min(to, PrefixEnd(pre));
-        }
-        if (!string.IsNullOrEmpty(continuation))
-            from = Max(from, ContinuationKey(continuation));
-        ScanPage page = from is not null && to is not null && from.AsSpan().SequenceCompareTo(to) >= 0
-            ? new ScanPage([], null)
-            : await service.ScanAsync(new ScanRequest(from, to, pageSize, readConsistency), context.RequestAborted);
+        var resumeAt = string.IsNullOrEmpty(continuation) ? null : ContinuationKey(continuation);
+        ScanPage page = KvRules.Scan(from, to, pre, resumeAt, pageSize, readConsistency) is { } request
+            ? await service.ScanAsync(request, context.RequestAborted)
+            : new ScanPage([], null);
         var items = page.Entries.Select(e => Item(e, encoding is null ? null : keyEncoding)).ToList();
         string? next = page.NextStart is null ? null : Base64Url.EncodeToString(page.NextStart);
         return Results.Json(new ScanResult(items, next), WireJson.Lenient);
@@ -131,10 +125,7 @@ internal static class KvEndpoints
     private static async Task<IResult> BatchAsync(HttpContext context, IKvService service, ApiOptions options)
     {
         var body = await RequestReader.JsonAsync<BatchRequest>(context.Request, options, BatchShape, context.RequestAborted);
-        if (body.Operations.Count == 0)
-            throw new BadRequestException($"The batch has no operations; expected {BatchShape}.");
-        if (body.Operations.Count > options.MaxBatchOperations)
-            throw new TooLargeException($"The batch has {body.Operations.Count} operations; the limit is {options.MaxBatchOperations}.");
+        KvRules.CheckBatchSize(body.Operations.Count, options, BatchShape);
         var operations = new List<BatchOperation>(body.Operations.Count);
         for (int i = 0; i < body.Operations.Count; i++)
         {
@@ -188,24 +179,4 @@ internal static class KvEndpoints
         }
         throw new BadRequestException($"Query parameter 'continuation' is '{token}', which is not a token this API issued; pass back the 'continuation' of the previous page unchanged.");
     }
-
-    /// <summary>The first key after every key with <paramref name="prefix"/>, or null when there is none (all bytes 0xFF).</summary>
-    internal static byte[]? PrefixEnd(byte[] prefix)
-    {
-        for (int i = prefix.Length - 1; i >= 0; i--)
-        {
-            if (prefix[i] != 0xFF)
-            {
-                var end = prefix[..(i + 1)];
-                end[i]++;
-                return end;
-            }
-        }
-        return null;
-    }
-
-    private static byte[]? Max(byte[]? a, byte[] b) => a is null || a.AsSpan().SequenceCompareTo(b) < 0 ? b : a;
-
-    private static byte[]? Min(byte[]? a, byte[]? b) =>
-        a is null ? b : b is null ? a : a.AsSpan().SequenceCompareTo(b) <= 0 ? a : b;
 }

@@ -22,7 +22,7 @@ internal sealed record ApiProblem(int Status, string Slug, string Title, string 
 /// </summary>
 internal static class ProblemMapping
 {
-    public const string TypePrefix = "urn:lsmraft:problem:";
+    public const string TypePrefix = LsmRaft.Protocol.Api.ApiErrorDetails.TypePrefix;
 
     public static ApiProblem? Map(Exception exception, ApiOptions options) => exception switch
     {
@@ -47,12 +47,34 @@ internal static class ProblemMapping
         _ => null,
     };
 
+    /// <summary>
+    /// The problem of any exception: <see cref="Map"/>'s, or a 500 logged (with the exception) under
+    /// <paramref name="correlationId"/>, which the answer carries. Both the REST middleware and the gRPC interceptor use it.
+    /// </summary>
+    public static ApiProblem Resolve(Exception exception, ApiOptions options, ILogger logger, string method, string path, string correlationId)
+    {
+        if (Map(exception, options) is { } problem)
+        {
+            logger.LogDebug("{Method} {Path} answered {Status}: {Detail}", method, path, problem.Status, problem.Detail);
+            return problem;
+        }
+        logger.LogError(exception, "Unhandled error serving {Method} {Path} (correlation id {CorrelationId})", method, path, correlationId);
+        return new ApiProblem(500, "internal", "Internal server error",
+            $"The server failed unexpectedly; its log has the details under correlation id {correlationId}.")
+        {
+            Extensions = new Dictionary<string, object?> { [WireNames.CorrelationIdExtension] = correlationId },
+        };
+    }
+
     /// <summary>A problem for a status written without a body (unknown route, wrong method).</summary>
     public static ApiProblem ForStatus(int status, string detail) =>
         new(status, status switch { 404 => "not-found", 405 => "method-not-allowed", _ => "http-" + status }, ReasonPhrases.GetReasonPhrase(status), detail);
 
+    /// <summary>Answers with the problem: as problem details, or, to a gRPC call, as its gRPC status (<see cref="Grpc.GrpcProblems"/>).</summary>
     public static Task WriteAsync(HttpContext context, ApiProblem problem)
     {
+        if (Grpc.GrpcProblems.IsGrpc(context.Request))
+            return Grpc.GrpcProblems.WriteAsync(context, problem);
         var response = context.Response;
         response.StatusCode = problem.Status;
         if (problem.RetryAfterSeconds is { } seconds)
@@ -85,22 +107,7 @@ internal static class ProblemMapping
         {
             var options = context.RequestServices.GetRequiredService<ApiOptions>();
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("LsmRaft.Host.Api");
-            var problem = Map(exception, options);
-            if (problem is null)
-            {
-                string correlationId = context.TraceIdentifier;
-                logger.LogError(exception, "Unhandled error serving {Method} {Path} (correlation id {CorrelationId})",
-                    context.Request.Method, context.Request.Path, correlationId);
-                problem = new ApiProblem(500, "internal", "Internal server error",
-                    $"The server failed unexpectedly; its log has the details under correlation id {correlationId}.")
-                {
-                    Extensions = new Dictionary<string, object?> { [WireNames.CorrelationIdExtension] = correlationId },
-                };
-            }
-            else
-            {
-                logger.LogDebug("{Method} {Path} answered {Status}: {Detail}", context.Request.Method, context.Request.Path, problem.Status, problem.Detail);
-            }
+            var problem = Resolve(exception, options, logger, context.Request.Method, context.Request.Path, context.TraceIdentifier);
             if (context.Response.HasStarted)
             {
                 // Headers are gone; the only honest signal left is to abort the connection.

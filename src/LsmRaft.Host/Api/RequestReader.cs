@@ -32,10 +32,7 @@ internal static class RequestReader
     {
         if (string.IsNullOrEmpty(text))
             throw new BadRequestException($"The {what} is empty; keys must have at least one byte.");
-        var key = Decode(text, encoding, what);
-        if (key.Length > options.MaxKeyBytes)
-            throw new TooLargeException($"The {what} is {key.Length} bytes; the limit is {options.MaxKeyBytes} bytes (setting MaxKeyBytes).");
-        return key;
+        return KvRules.Key(Decode(text, encoding, what), options, what);
     }
 
     /// <summary>An optional key bound (scan start/end/prefix); empty means absent.</summary>
@@ -47,14 +44,8 @@ internal static class RequestReader
         if (!WireEncoding.IsKnown(encoding))
             throw new BadRequestException($"The {what}'s encoding is '{encoding}': expected '{WireNames.Utf8}' (default) or '{WireNames.Base64Url}'.");
         var value = Decode(text, encoding, what);
-        CheckValueSize(value.Length, options);
+        KvRules.CheckValueSize(value.Length, options);
         return value;
-    }
-
-    public static void CheckValueSize(int length, ApiOptions options)
-    {
-        if (length > options.MaxValueBytes)
-            throw new TooLargeException($"The value is {length} bytes; the limit is {options.MaxValueBytes} bytes (setting MaxValueBytes).");
     }
 
     private static byte[] Decode(string text, string? encoding, string what)
@@ -142,9 +133,10 @@ internal static class RequestReader
     {
         if (string.IsNullOrEmpty(limit))
             return options.DefaultScanLimit;
-        if (int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= options.MaxScanLimit)
-            return value;
-        throw new BadRequestException($"Query parameter 'limit' is '{limit}': expected an integer from 1 to {options.MaxScanLimit}.");
+        const string what = "Query parameter 'limit'";
+        if (int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            return KvRules.PageSize(value, options, what);
+        throw new BadRequestException($"{what} is '{limit}': expected an integer from 1 to {options.MaxScanLimit}.");
     }
 
     public static ulong Id(string text, string what)

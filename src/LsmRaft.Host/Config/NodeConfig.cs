@@ -93,6 +93,9 @@ public sealed record NodeConfig
     /// <summary>Compaction input bytes per second on this node, 0 = unlimited; null = HOCON <c>lsmraft.background.compaction-bytes-per-second</c>.</summary>
     public long? CompactionBytesPerSecond { get; init; }
 
+    /// <summary>How a replica's failing storage is restarted before it is given up (not a setting; tests shorten it).</summary>
+    internal LsmRaft.Actors.Replica.RestartPolicy StorageRestarts { get; init; } = LsmRaft.Actors.Replica.RestartPolicy.Default;
+
     /// <summary>The initial members, this node alone (on loopback) when <see cref="Peers"/> is empty.</summary>
     public IReadOnlyList<PeerAddress> EffectivePeers => Peers.Count > 0 ? Peers : [new PeerAddress(PeerId, "127.0.0.1", Port)];
 

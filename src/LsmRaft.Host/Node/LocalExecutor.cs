@@ -79,7 +79,9 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                                 response.Error = Error(ErrorCode.NotLeader, "not the leader", notLeader.LeaderHint);
                                 break;
                             case ProposeOutcome.Rejected rejected:
-                                response.Error = Error(ErrorCode.BadRequest, rejected.Reason);
+                                // A change refused only for now (another one, or the new leader's first entry, still
+                                // uncommitted) is retried by the router until its deadline; an invalid one is not.
+                                response.Error = Error(rejected.Retryable ? ErrorCode.Unavailable : ErrorCode.BadRequest, rejected.Reason);
                                 break;
                         }
                         return response;
@@ -122,6 +124,12 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                     response.Error = Error(ErrorCode.BadRequest, "request carries no operation");
                     return response;
             }
+        }
+        catch (InvalidOperationException e)
+        {
+            // The replica's actor has stopped: it is being retired, or it failed for good (readiness says which).
+            response.Error = Error(ErrorCode.Unavailable, $"the replica of shard {request.ShardId} on this node is not running ({e.Message})");
+            return response;
         }
         catch (TimeoutException)
         {

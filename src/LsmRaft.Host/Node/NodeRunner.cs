@@ -1,10 +1,10 @@
 using System.Net;
 using LsmRaft.Host.Api;
+using LsmRaft.Host.Api.Listening;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
 using LsmRaft.Host.Peer;
 using Akka.Hosting;
-using LsmRaft.Actors.Background;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 
@@ -23,24 +23,42 @@ public sealed class NodeRunner : INodeRunner
         RunningNode started;
         try
         {
-            started = await StartNodeAsync(config, Console.Out, cancellationToken).ConfigureAwait(false);
+            started = await StartNodeAsync(config, Console.Out, fileSystem: null, cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidOperationException e) when (config.Join is not null)
+        catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"lsmraft: {e.Message}");
+            Console.Error.WriteLine($"lsmraft: node {config.PeerId} cannot start: {ReplicaHealth.Describe(e)}");
             return ExitCodes.Unavailable;
         }
         await using var node = started;
+        var runtime = node.Runtime;
+        bool failed;
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            failed = await runtime.WhenAsync(() => runtime.Fatal is not null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+            failed = false;
+        }
+        if (failed && runtime.Fatal is { } fatal)
+        {
+            Console.Error.WriteLine($"lsmraft: node {config.PeerId} cannot serve: {fatal.Reason}");
+            if (fatal.EngineRefusedOptions)
+                Console.Error.WriteLine("lsmraft: the storage engine refuses the configuration; fix the setting it names (docs/configuration.md) and start again.");
+            return fatal.EngineRefusedOptions ? ExitCodes.BadInput : ExitCodes.Unavailable;
         }
         Console.Out.WriteLine($"lsmraft: node {config.PeerId} shutting down");
         return 0;
     }
+
+    /// <summary>
+    /// Failures that stop a node from starting and that an operator fixes outside it: a port in use, a data directory
+    /// it cannot read or write, unreadable state in it, a cluster it cannot join. Anything else is a bug and propagates.
+    /// </summary>
+    private static bool IsStartFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or InvalidDataException or LsmRaft.Storage.LsmException or InvalidOperationException
+            or System.Text.Json.JsonException;
 
     public async Task<int> RunDemoAsync(DemoOptions options, CancellationToken cancellationToken)
     {
@@ -55,7 +73,7 @@ public sealed class NodeRunner : INodeRunner
         try
         {
             foreach (var config in configs)
-                nodes.Add(await StartNodeAsync(config, TextWriter.Null, cancellationToken).ConfigureAwait(false));
+                nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
                 Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
@@ -83,16 +101,17 @@ public sealed class NodeRunner : INodeRunner
     }
 
     /// <summary>
-    /// Starts one node in one generic host: Akka.Hosting's actor system (hocon/lsmraft.conf with the node's settings
-    /// in front), the node runtime on it (<see cref="NodeRuntimeService"/>), and Kestrel. Dispose the result to stop it gracefully.
+    /// Starts one node in one generic host: Akka.Hosting's actor system (hocon/lsmraft.conf with the node's settings in
+    /// front), the node runtime on it (<see cref="NodeRuntimeService"/>) keeping every file under DATA_DIR on
+    /// <paramref name="fileSystem"/> (null: the real disk), and Kestrel. Dispose the result to stop it gracefully.
     /// </summary>
-    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, CancellationToken cancellationToken)
+    internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, LsmRaft.Storage.IO.IFileSystem? fileSystem, CancellationToken cancellationToken)
     {
         AkkaConfig.RequireFiles();
         bool debugLog = Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null;
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
 
         // Registration order is start order: Akka's hosted service, then the runtime on its system, then Kestrel
         // (WebApplication adds the server's hosted service after these). Stopping runs in reverse.
@@ -104,7 +123,7 @@ public sealed class NodeRunner : INodeRunner
                 logging.ClearLoggers();
                 logging.AddLoggerFactory(loggers);
             }));
-        builder.Services.AddSingleton(sp => new NodeRuntimeService(config, loggers, sp));
+        builder.Services.AddSingleton(sp => new NodeRuntimeService(config, loggers, fileSystem, sp));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRuntimeService>());
 
         var bind = IPAddress.Parse(config.BindAddress);
@@ -114,7 +133,7 @@ public sealed class NodeRunner : INodeRunner
             // which exists only once the actor system has started.
             kestrel.Listen(bind, config.Port, listen => listen.Run(connection =>
                 listen.ApplicationServices.GetRequiredService<PeerConnectionHandler>().OnConnectedAsync(connection)));
-            kestrel.Listen(bind, config.HttpPort);
+            kestrel.ListenApi(new IPEndPoint(bind, config.HttpPort));
         });
         // Resolved on first use, after the runtime has started (Kestrel starts last).
         builder.Services.AddSingleton(sp => RuntimeOf(sp).PeerOptions!);
@@ -149,6 +168,7 @@ public sealed class NodeRunner : INodeRunner
         }
         catch
         {
+            // Stops what started (the runtime, if its start got that far, and the actor system).
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
             loggers.Dispose();

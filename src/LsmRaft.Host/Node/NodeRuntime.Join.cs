@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LsmRaft.Host.Peer;
+using LsmRaft.Storage.IO;
 
 namespace LsmRaft.Host.Node;
 
@@ -44,7 +45,7 @@ internal sealed partial class NodeRuntime
             if (member.Id != _config.PeerId && PeerEndpoint.TryParse(member.PeerAddress) is { } endpoint)
                 members[member.Id] = endpoint;
         SaveLayout(new PersistedLayout([.. ack.MetaVoters], []));
-        File.WriteAllText(Path.Combine(_config.DataDir, KnownPeersFileName), JsonSerializer.Serialize(members.Where(m => m.Key != _config.PeerId).ToDictionary(m => m.Key.ToString(), m => m.Value.ToString())));
+        WriteKnownPeers(members.Where(m => m.Key != _config.PeerId));
         _logger.LogInformation("Node {Node} joined the cluster through {Target}: {Members} members", _config.PeerId, target, members.Count);
     }
 
@@ -64,12 +65,12 @@ internal sealed partial class NodeRuntime
     private IEnumerable<(ulong Id, PeerEndpoint Endpoint)> LoadKnownPeers()
     {
         string path = Path.Combine(_config.DataDir, KnownPeersFileName);
-        if (!File.Exists(path))
+        if (!_fs.FileExists(path))
             yield break;
         Dictionary<string, string>? stored;
         try
         {
-            stored = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path));
+            stored = JsonSerializer.Deserialize<Dictionary<string, string>>(_fs.ReadAllBytes(path));
         }
         catch (JsonException e)
         {
@@ -85,14 +86,15 @@ internal sealed partial class NodeRuntime
     {
         try
         {
-            string path = Path.Combine(_config.DataDir, KnownPeersFileName);
-            var peers = PeerOptions!.AllPeers.Where(p => p.Key != _config.PeerId).ToDictionary(p => p.Key.ToString(), p => p.Value.ToString());
-            File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(peers));
-            File.Move(path + ".tmp", path, overwrite: true);
+            WriteKnownPeers(PeerOptions!.AllPeers.Where(p => p.Key != _config.PeerId));
         }
         catch (IOException e)
         {
             _logger.LogWarning("Could not save the known peers: {Message}", e.Message);
         }
     }
+
+    private void WriteKnownPeers(IEnumerable<KeyValuePair<ulong, PeerEndpoint>> peers) =>
+        _fs.WriteAtomically(Path.Combine(_config.DataDir, KnownPeersFileName),
+            JsonSerializer.SerializeToUtf8Bytes(peers.ToDictionary(p => p.Key.ToString(), p => p.Value.ToString())));
 }

@@ -109,6 +109,7 @@ internal sealed partial class NodeRuntime
         lock (_replicas)
             _replicas.Remove(replica.GroupId, out _);
         await _system!.StopAsync(replica.Ref).ConfigureAwait(false);
+        _health.Forget(replica.GroupId);
         _fs.DeleteDirectory(ReplicaDirectory(replica.GroupId));
         await _log!.ForgetAsync(replica.GroupId, CancellationToken.None).ConfigureAwait(false);
         _changed.Notify();

@@ -31,7 +31,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly ReplicaRegistry _replicas = new();
-    private readonly IFileSystem _fs = PhysicalFileSystem.Instance;
+    private readonly IFileSystem _fs;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
     private readonly BackgroundPipelines _background;
     private ActorSystem? _system;
@@ -43,13 +43,17 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     private volatile bool _stopping;
     private readonly ChangeSignal _changed = new(); // replica status or the node registry changed
     private NodeRegistry? _registry;
+    private readonly ReplicaHealth _health;
 
     /// <param name="actorSystem">The node's Akka system, created by the host (Akka.Hosting, HOCON in hocon/); not owned.</param>
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, Akka.Actor.ActorSystem actorSystem)
+    /// <param name="fs">Every file of the node (host state, Raft log, engines) goes through it; the real disk by default.</param>
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, Akka.Actor.ActorSystem actorSystem, IFileSystem? fs = null)
     {
         _config = config;
+        _fs = fs ?? PhysicalFileSystem.Instance;
         _loggers = loggers;
         _logger = loggers.CreateLogger("lsmraft.node");
+        _health = new ReplicaHealth(config.PeerId, _changed, _logger, TimeProvider.System);
         _background = new BackgroundPipelines(actorSystem, BackgroundSettings.FromConfig(actorSystem.Settings.Config));
     }
 
@@ -76,6 +80,12 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     public Task<bool> WhenAsync(Func<bool> condition, TimeSpan deadline, CancellationToken cancellationToken = default) =>
         _changed.WaitUntilAsync(condition, deadline, cancellationToken);
 
+    /// <summary>
+    /// Why this node cannot serve now, null when it can: every replica here has its storage open and has a leader
+    /// (this node, or one this node is connected to; a leader holds its role only with a quorum, CheckQuorum), no
+    /// replica here stopped for good, and every other shard of the map has at least one replica on a node this node
+    /// is connected to (so a request for any key has somewhere to go).
+    /// </summary>
     public string? Reason
     {
         get
@@ -84,14 +94,58 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                 return "the node is shutting down";
             if (_layout is null)
                 return "the node is starting";
-            if (_maps?.TryLookup is null)
+            if (_health.Failed() is [var failed, ..])
+                return $"the replica of group {failed.GroupId} on this node stopped for good after {failed.Failures} failure(s): {failed.Cause}";
+            if (_maps?.TryLookup is not { } map)
                 return "the shard map has not been read from the meta group yet";
-            foreach (var replica in _replicas.All)
-                if (replica.Status is not { Leader: not 0 })
+            foreach (var replica in _replicas.All.OrderBy(r => r.GroupId))
+            {
+                var health = _health.Of(replica.GroupId);
+                if (health is not { Open: true })
+                    return health is { LastFailure: { } cause }
+                        ? $"the storage of group {replica.GroupId} failed {health.Failures} time(s) and is being restarted: {ReplicaHealth.Describe(cause)}"
+                        : $"the storage of group {replica.GroupId} is opening";
+                if (replica.Status is not { Leader: not 0 } status)
                     return $"group {replica.GroupId} has no leader yet";
+                if (!IsReachable(status.Leader))
+                    return $"the leader of group {replica.GroupId}, node {status.Leader}, is not reachable from this node";
+            }
+            foreach (var shard in map.Shards.OrderBy(s => s.Id))
+                if (!_replicas.TryGet(shard.Id, out _) && !shard.Replicas.Any(IsReachable))
+                    return $"shard {shard.Id} has no replica on a node reachable from this node (replicas on nodes {string.Join(", ", shard.Replicas)})";
             return null;
         }
     }
+
+    /// <summary>
+    /// Set once every replica on this node has stopped for good (none started, or all failed): the node can never
+    /// serve without an operator, so <c>lsmraft start</c> exits with the reason instead of answering 503 forever.
+    /// <see cref="FatalFailure.EngineRefusedOptions"/> tells a configuration the engine refuses from other causes.
+    /// </summary>
+    public FatalFailure? Fatal
+    {
+        get
+        {
+            var replicas = _replicas.All;
+            if (replicas.Count == 0)
+                return null;
+            var causes = new List<Exception>();
+            foreach (var replica in replicas)
+            {
+                if (_health.Of(replica.GroupId)?.Stopped is not { } cause)
+                    return null;
+                causes.Add(cause);
+            }
+            var distinct = causes.Select(ReplicaHealth.Describe).Distinct().ToList();
+            return new FatalFailure(causes.All(c => c is InvalidOptionException),
+                $"every replica on node {_config.PeerId} ({replicas.Count}) stopped for good: {string.Join("; ", distinct)}");
+        }
+    }
+
+    /// <summary>Why a node cannot run at all (see <see cref="Fatal"/>).</summary>
+    internal sealed record FatalFailure(bool EngineRefusedOptions, string Reason);
+
+    private bool IsReachable(ulong nodeId) => nodeId == _config.PeerId || _transport!.IsConnected(nodeId);
 
     public void Start()
     {
@@ -101,7 +155,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         _fs.CreateDirectory(_config.DataDir);
         string secret = _config.ClusterSecret ?? $"insecure-dev:{_config.GroupId}";
         bool joining = _config.Join is not null;
-        if (joining && !File.Exists(Path.Combine(_config.DataDir, LayoutFileName)))
+        if (joining && !_fs.FileExists(Path.Combine(_config.DataDir, LayoutFileName)))
             JoinCluster(members, Encoding.UTF8.GetBytes(secret));
         _layout = LoadOrCreateLayout(members.Keys.ToArray());
 
@@ -115,8 +169,20 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         foreach (var (id, endpoint) in LoadKnownPeers())
             PeerOptions.AddJoined(id, endpoint);
         PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
+        PeerOptions.ConnectionChanged += (_, _) => _changed.Notify(); // readiness depends on which leaders are reachable
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
-        _system = new ActorSystem(new ActorSystemOptions { Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message) });
+        _system = new ActorSystem(new ActorSystemOptions
+        {
+            Log = (level, message) => _logger.Log(ToLogLevel(level), "{Message}", message),
+            GuardianStrategy = new SupervisorStrategy(e => RestartPolicy.IsPermanent(e) ? Directive.Stop : Directive.Restart)
+            {
+                ChildStopped = (child, cause) =>
+                {
+                    if (_replicas.All.FirstOrDefault(r => r.Ref == child) is { } replica)
+                        _health.ReplicaStopped(replica.GroupId, cause);
+                },
+            },
+        });
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
         Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _transport, _config.RequestTimeout, BuildClusterView)
@@ -172,11 +238,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             ReplicaManifest.Create(shard.Id, new ConfState(shard.Replicas, shard.Learners), new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
         }
         if (!bootstrapped)
-        {
-            using (var file = _fs.Create(marker))
-                file.Sync();
-            _fs.SyncDirectory(GroupsDirectory);
-        }
+            _fs.WriteAtomically(marker, []);
     }
 
     /// <summary>
@@ -239,11 +301,14 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                 BloomFalsePositiveRate = _config.BloomFpp,
                 BloomHashFunctions = _config.BloomHashFuncs,
                 BlockCache = _blockCache,
+                FileSystem = _fs,
                 BackgroundScheduler = _background,
                 EnableWal = false,
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
             StatusChanged = _changed,
+            HealthObserver = _health,
+            StorageRestarts = _config.StorageRestarts,
             IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),
         };
         var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
@@ -320,12 +385,12 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             })
             .ToList();
         var shards = (_maps!.TryLookup?.Shards ?? []).OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
-        return new ClusterView(_config.GroupId, _maps.Version, nodes, shards, _maps.Settings);
+        return new ClusterView(_config.GroupId, _maps.Version, nodes, shards, _maps.Settings, _health.Failed());
     }
 
     private ulong? LeaderOf(ulong shardId)
     {
-        if (_replicas.TryGet(shardId, out var replica) && replica.Status is { Leader: not 0 } status)
+        if (_replicas.TryGet(shardId, out var replica) && _health.Of(shardId)?.Stopped is null && replica.Status is { Leader: not 0 } status)
             return status.Leader;
         return Router!.KnownLeaders.TryGetValue(shardId, out var leader) ? leader : null;
     }
@@ -389,11 +454,17 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     private PersistedLayout LoadOrCreateLayout(IReadOnlyList<ulong> nodes)
     {
         string path = Path.Combine(_config.DataDir, LayoutFileName);
-        if (File.Exists(path))
+        if (_fs.FileExists(path))
         {
-            var loaded = JsonSerializer.Deserialize<PersistedLayout>(File.ReadAllText(path))
-                ?? throw new InvalidDataException($"'{path}' is empty; restore it from another node's data directory or start with an empty DATA_DIR.");
-            return loaded;
+            try
+            {
+                return JsonSerializer.Deserialize<PersistedLayout>(_fs.ReadAllBytes(path))
+                    ?? throw new InvalidDataException($"'{path}' is empty; restore it from another node's data directory or start with an empty DATA_DIR.");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"'{path}' is not a cluster layout ({e.Message}); restore it from another node's data directory or start with an empty DATA_DIR.", e);
+            }
         }
         int rf = _config.ReplicationFactor ?? Math.Min(3, nodes.Count);
         var layout = new PersistedLayout(ClusterLayout.MetaVoters(nodes).ToArray(), ClusterLayout.InitialShards(nodes, _config.Shards, rf).ToArray());
@@ -403,20 +474,17 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
 
     private void SaveLayout(PersistedLayout layout)
     {
-        string path = Path.Combine(_config.DataDir, LayoutFileName);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(layout, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, path, overwrite: true);
+        _fs.WriteAtomically(Path.Combine(_config.DataDir, LayoutFileName), JsonSerializer.SerializeToUtf8Bytes(layout, IndentedJson));
     }
 
     private IReadOnlyList<ShardInfo>? LoadMapCopy()
     {
         string path = Path.Combine(_config.DataDir, MapCopyFileName);
-        if (!File.Exists(path))
+        if (!_fs.FileExists(path))
             return null;
         try
         {
-            return JsonSerializer.Deserialize<ShardInfo[]>(File.ReadAllText(path));
+            return JsonSerializer.Deserialize<ShardInfo[]>(_fs.ReadAllBytes(path));
         }
         catch (JsonException e)
         {
@@ -427,11 +495,10 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
 
     private void SaveMapCopy(IReadOnlyList<ShardInfo> shards)
     {
-        string path = Path.Combine(_config.DataDir, MapCopyFileName);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(shards, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, path, overwrite: true);
+        _fs.WriteAtomically(Path.Combine(_config.DataDir, MapCopyFileName), JsonSerializer.SerializeToUtf8Bytes(shards, IndentedJson));
     }
+
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private static LogLevel ToLogLevel(ActorLogLevel level) => (LogLevel)(int)level; // same values by design
 

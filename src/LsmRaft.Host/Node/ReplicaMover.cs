@@ -65,6 +65,11 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, ILo
 
     private async Task ChangeAsync(ulong shardId, MembershipChange change, ulong node, CancellationToken cancellationToken)
     {
+        // The group takes one membership change at a time, and a new leader none before an entry of its own term
+        // commits (as right after the leadership was handed to the move's target): wait for that rather than be
+        // refused. A refusal for the same reason in between is retried by the router (Rejected.Retryable).
+        for (int attempt = 0; (await ProgressAsync(shardId, node, cancellationToken).ConfigureAwait(false)).ConfChangePending; attempt++)
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(20 * (attempt + 1), 200)), cancellationToken).ConfigureAwait(false);
         try
         {
             await router.ChangeMembershipAsync(Shard(shardId), change, node, cancellationToken).ConfigureAwait(false);

@@ -90,6 +90,7 @@ internal sealed class PeerClient : IAsyncDisposable
                 var writer = PipeWriter.Create(stream);
                 await HandshakeAsync(reader, writer).ConfigureAwait(false);
                 Connected = true;
+                _options.OnConnectionChanged(_peerId, true);
                 backoff = TimeSpan.FromMilliseconds(50);
                 using var connection = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 var readLoop = ReadResponsesAsync(reader, connection.Token);
@@ -105,7 +106,11 @@ internal sealed class PeerClient : IAsyncDisposable
                 else if (!_stop.IsCancellationRequested)
                     _logger.LogDebug("Connection to node {Peer} at {Address} failed: {Message}", _peerId, _address, e.Message);
             }
-            Connected = false;
+            if (Connected)
+            {
+                Connected = false;
+                _options.OnConnectionChanged(_peerId, false);
+            }
             FailPending(new IOException($"Connection to node {_peerId} at {_address} was lost."));
             if (_stop.IsCancellationRequested)
                 break;

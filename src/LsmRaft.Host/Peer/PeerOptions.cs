@@ -34,6 +34,11 @@ internal sealed record PeerOptions(ulong NodeId, string ClusterId, byte[] Secret
     /// <summary>Raised when a node is admitted by a joining handshake or learned from the registry.</summary>
     public event Action<ulong, PeerEndpoint>? PeerAdded;
 
+    /// <summary>Raised (node id, connected) when this node's connection to a peer comes up or goes down.</summary>
+    public event Action<ulong, bool>? ConnectionChanged;
+
+    internal void OnConnectionChanged(ulong nodeId, bool connected) => ConnectionChanged?.Invoke(nodeId, connected);
+
     /// <summary>Every peer this node knows: those it started with and those that joined since.</summary>
     public IEnumerable<KeyValuePair<ulong, PeerEndpoint>> AllPeers => Peers.Concat(Joined.Where(j => !Peers.ContainsKey(j.Key)));
 

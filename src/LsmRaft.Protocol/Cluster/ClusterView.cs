@@ -45,7 +45,21 @@ public sealed record ShardInfo(
 public sealed record ClusterSettings(double DownReplicaTimeoutSeconds, bool Rebalance);
 
 /// <summary>
-/// The cluster as a node sees it: nodes, the shard map and its version, and the cluster-wide settings.
-/// Served at <c>GET /v1/cluster</c> and cached by clients for routing.
+/// A replica on the answering node that stopped for good: its storage could not be opened or kept failing past its
+/// restart limit. It stays listed (and the node unready) until the cause is fixed and the node restarted.
 /// </summary>
-public sealed record ClusterView(string ClusterId, ulong MapVersion, IReadOnlyList<NodeInfo> Nodes, IReadOnlyList<ShardInfo> Shards, ClusterSettings? Settings = null);
+/// <param name="Cause">The failure, as an operator reads it (e.g. which option the engine refused).</param>
+/// <param name="Failures">Failed attempts before the replica was given up.</param>
+public sealed record FailedReplica(ulong GroupId, ulong NodeId, string Cause, int Failures, DateTimeOffset Since);
+
+/// <summary>
+/// The cluster as a node sees it: nodes, the shard map and its version, the cluster-wide settings, and the replicas
+/// of the answering node that stopped for good. Served at <c>GET /v1/cluster</c> and cached by clients for routing.
+/// </summary>
+public sealed record ClusterView(
+    string ClusterId,
+    ulong MapVersion,
+    IReadOnlyList<NodeInfo> Nodes,
+    IReadOnlyList<ShardInfo> Shards,
+    ClusterSettings? Settings = null,
+    IReadOnlyList<FailedReplica>? FailedReplicas = null);

@@ -26,7 +26,8 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
     public string Root { get; }
 
-    public static async Task<InProcessCluster> StartAsync(int nodes, int shardsPerNode = 2, Func<NodeConfig, NodeConfig>? configure = null)
+    public static async Task<InProcessCluster> StartAsync(int nodes, int shardsPerNode = 2, Func<NodeConfig, NodeConfig>? configure = null,
+        Func<ulong, LsmRaft.Storage.IO.IFileSystem?>? fileSystemOf = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "lsmraft-cluster-" + Guid.NewGuid().ToString("N"));
         var ports = LoopbackPorts.Free(nodes * 2);
@@ -43,7 +44,7 @@ internal sealed class InProcessCluster : IAsyncDisposable
             Shards = shardsPerNode,
             RequestTimeout = TimeSpan.FromSeconds(15),
         }).Select(c => configure?.Invoke(c) ?? c).ToList();
-        var cluster = new InProcessCluster(configs, root);
+        var cluster = new InProcessCluster(configs, root) { FileSystemOf = fileSystemOf };
         foreach (var config in configs)
             await cluster.StartNodeAsync(config.PeerId);
         return cluster;
@@ -66,11 +67,15 @@ internal sealed class InProcessCluster : IAsyncDisposable
         await StartNodeAsync(id);
     }
 
-    public async Task StartNodeAsync(ulong id)
+    /// <summary>Starts node <paramref name="id"/>, on the disk or, when given, on <paramref name="fileSystem"/> (e.g. a crash copy).</summary>
+    public async Task StartNodeAsync(ulong id, LsmRaft.Storage.IO.IFileSystem? fileSystem = null)
     {
         var config = Configs.Single(c => c.PeerId == id);
-        _nodes[id] = await NodeRunner.StartNodeAsync(config, TextWriter.Null, CancellationToken.None);
+        _nodes[id] = await NodeRunner.StartNodeAsync(config, TextWriter.Null, fileSystem ?? FileSystemOf?.Invoke(id), CancellationToken.None);
     }
+
+    /// <summary>The file system each node starts on (null or a null answer: the disk).</summary>
+    public Func<ulong, LsmRaft.Storage.IO.IFileSystem?>? FileSystemOf { get; init; }
 
     public async Task StopNodeAsync(ulong id)
     {
