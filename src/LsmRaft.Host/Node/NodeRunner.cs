@@ -205,6 +205,8 @@ public sealed class NodeRunner : INodeRunner
             bool drained;
             using (var graceEnd = new CancellationTokenSource(grace > TimeSpan.Zero ? grace : TimeSpan.Zero))
             {
+                // As the host's own stop does first: ApplicationStopping ends the peer connections at once.
+                App.Lifetime.StopApplication();
                 await App.Services.GetRequiredService<IServer>().StopAsync(graceEnd.Token).ConfigureAwait(false);
                 drained = !graceEnd.IsCancellationRequested;
             }
