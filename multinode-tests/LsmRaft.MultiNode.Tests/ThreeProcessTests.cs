@@ -23,7 +23,7 @@ public sealed class ThreeProcessTests : IDisposable
 
     public ThreeProcessTests()
     {
-        _dll = LocateLsmraft();
+        _dll = LsmraftBinary.Locate();
         var ports = LoopbackPorts.Free(6);
         string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
         for (ulong id = 1; id <= 3; id++)
@@ -127,21 +127,6 @@ public sealed class ThreeProcessTests : IDisposable
     }
 
     private string Diagnostics() => string.Join("\n", _nodes.Select(n => $"--- node {n.Key} ---\n{n.Value.Output}"));
-
-    private static string LocateLsmraft()
-    {
-        // The Host project is built before this one (project reference); find its output next to ours.
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        string configuration = dir.Parent!.Name; // .../bin/<Configuration>/net10.0/
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LsmRaft.sln")))
-            dir = dir.Parent;
-        if (dir is null)
-            throw new InvalidOperationException("Cannot find LsmRaft.sln above " + AppContext.BaseDirectory);
-        string dll = Path.Combine(dir.FullName, "src", "LsmRaft.Host", "bin", configuration, "net10.0", "lsmraft.dll");
-        if (!File.Exists(dll))
-            throw new FileNotFoundException($"Build src/LsmRaft.Host ({configuration}) first: {dll} is missing.", dll);
-        return dll;
-    }
 
     public void Dispose()
     {

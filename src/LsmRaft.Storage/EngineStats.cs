@@ -36,4 +36,6 @@ public sealed record EngineStats
     /// <summary>Writes that waited until a flush or compaction finished.</summary>
     public long WriteStops { get; init; }
     public long WriteStallMicros { get; init; }
+    /// <summary>Bytes compaction must rewrite before every level is within its budget (see CompactionPicker.DebtBytes).</summary>
+    public long CompactionDebtBytes { get; init; }
 }

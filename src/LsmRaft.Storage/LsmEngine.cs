@@ -141,6 +141,7 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
                 WriteSlowdowns = Interlocked.Read(ref _counters.WriteSlowdowns),
                 WriteStops = Interlocked.Read(ref _counters.WriteStops),
                 WriteStallMicros = Interlocked.Read(ref _counters.WriteStallMicros),
+                CompactionDebtBytes = Compaction.CompactionPicker.DebtBytes(version, _options),
             };
         }
         finally

@@ -130,7 +130,10 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
                 node.Step(step.Message);
                 break;
             case ReplicaMessage.Tick:
+                bool wasQuiesced = node.Quiesced;
                 node.Tick();
+                if (node.Quiesced != wasQuiesced)
+                    PublishStatus(); // quiescing needs no Ready, so nothing else would publish it
                 break;
             case ReplicaMessage.SnapshotChunk chunk:
                 OnSnapshotChunk(node, chunk);
@@ -420,7 +423,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
 
     private ReplicaStatus BuildStatus(RaftNode node) =>
         new(_options.GroupId, _options.NodeId, node.Role, node.Lead, node.Term, node.Committed, _applied, node.Config,
-            Removed: !_appliedConf.Voters.IsEmpty && !_appliedConf.Contains(_options.NodeId));
+            Removed: !_appliedConf.Voters.IsEmpty && !_appliedConf.Contains(_options.NodeId), Quiesced: node.Quiesced);
 
     private GroupProgress BuildProgress(RaftNode node)
     {

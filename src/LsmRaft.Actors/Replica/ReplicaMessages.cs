@@ -41,7 +41,8 @@ internal abstract record ReadOutcome
 /// under this group id, so the host should stop it and delete its directory. Never set on a replica that has not
 /// learned any configuration yet (a new replica waiting for its first snapshot).
 /// </param>
-internal sealed record ReplicaStatus(ulong GroupId, ulong NodeId, RaftRole Role, ulong Leader, ulong Term, ulong Commit, ulong Applied, ConfState Members, bool Removed = false);
+/// <param name="Quiesced">The group is idle and this replica's timers are stopped (see RaftConfig.QuiesceAfterTicks).</param>
+internal sealed record ReplicaStatus(ulong GroupId, ulong NodeId, RaftRole Role, ulong Leader, ulong Term, ulong Commit, ulong Applied, ConfState Members, bool Removed = false, bool Quiesced = false);
 
 /// <summary>
 /// A replica's view of replication, for driving a membership change: on the leader, <see cref="Peers"/> holds

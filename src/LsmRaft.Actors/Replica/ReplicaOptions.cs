@@ -82,6 +82,13 @@ internal sealed record ReplicaOptions
     /// <summary>Notified whenever the replica's role, leader, term or membership changes (for waiters; optional).</summary>
     public ChangeSignal? StatusChanged { get; init; }
 
+    /// <summary>
+    /// Told (on the storage actor's thread) when the replica's engine opens, with the engine, and before it closes,
+    /// with null: the host reads <see cref="LsmRaft.Storage.LsmEngine.GetStats"/> (thread-safe) for monitoring
+    /// without a round trip through the mailbox. Optional.
+    /// </summary>
+    public Action<ulong, LsmRaft.Storage.LsmEngine?>? EngineChanged { get; init; }
+
     /// <summary>Told when the storage opens or fails and when the replica stops for good (optional).</summary>
     public IReplicaHealthObserver? HealthObserver { get; init; }
 

@@ -70,6 +70,7 @@ internal sealed class StorageActor : Actor<StorageMessage>
 
     protected internal override ValueTask PostStopAsync()
     {
+        _options.EngineChanged?.Invoke(_options.GroupId, null);
         _engine?.Dispose();
         _engine = null;
         foreach (var reads in _pendingReads.Values)
@@ -110,6 +111,7 @@ internal sealed class StorageActor : Actor<StorageMessage>
         string dir = SnapshotFiles.EngineDirectory(_options.Directory);
         _engine = LsmEngine.Open(dir, _options.EngineOptions with { EnableWal = false });
         _machine = new KvStateMachine(_engine, _options.InitialRange, new SplitChildCreator(_options, MembersAt));
+        _options.EngineChanged?.Invoke(_options.GroupId, _engine);
     }
 
     private void ApplyEntries(StorageMessage.Apply apply)
@@ -220,6 +222,7 @@ internal sealed class StorageActor : Actor<StorageMessage>
         var meta = install.Snapshot.Metadata;
         if (meta.Index <= _machine!.AppliedIndex)
             return false;
+        _options.EngineChanged?.Invoke(_options.GroupId, null);
         _engine!.Dispose();
         _engine = null;
         string engineDir = SnapshotFiles.EngineDirectory(_options.Directory);

@@ -12,6 +12,7 @@ namespace LsmRaft.Host.Api;
 /// builder.Services.AddSingleton&lt;IKvService&gt;(kv);            // required
 /// builder.Services.AddSingleton&lt;IReadiness&gt;(readiness);     // optional
 /// builder.Services.AddSingleton&lt;IClusterAdmin&gt;(admin);      // optional (else admin endpoints answer 501)
+/// builder.Services.AddSingleton&lt;INodeMonitor&gt;(monitor);    // optional (else monitoring endpoints answer 501)
 /// var app = builder.Build();
 /// app.UseLsmRaftApi();
 /// </code>
@@ -64,6 +65,8 @@ public static class ApiServer
         AdminEndpoints.Map(app);
         app.MapGrpcService<KvGrpcService>();
         app.MapGrpcService<ClusterGrpcService>();
+        MonitorEndpoints.Map(app);
+        Ui.UiEndpoints.Map(app);
         return app;
     }
 

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace LsmRaft.Host.Cli;
 
-/// <summary><c>lsmraft cluster show</c>, <c>lsmraft shards list|split|move</c>, <c>lsmraft leader transfer</c>.</summary>
+/// <summary><c>lsmraft cluster show|tail</c>, <c>lsmraft shards list|split|move</c>, <c>lsmraft leader transfer</c>.</summary>
 internal static class ClusterCommands
 {
     public static Command Cluster(CliContext context)
@@ -25,6 +25,7 @@ internal static class ClusterCommands
             return ExitCodes.Ok;
         });
         cluster.Subcommands.Add(show);
+        cluster.Subcommands.Add(ClusterTailCommand.Create(shared, context));
         return cluster;
     }
 

@@ -148,6 +148,8 @@ public sealed class NodeRunner : INodeRunner
             var runtime = RuntimeOf(sp);
             return new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView);
         });
+        builder.Services.AddSingleton<INodeMonitor>(services => new Monitoring.NodeMonitor(RuntimeOf(services), services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            TimeProvider.System, loggers.CreateLogger("lsmraft.monitor")));
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
@@ -174,6 +176,7 @@ public sealed class NodeRunner : INodeRunner
             loggers.Dispose();
             throw;
         }
+        app.Services.GetRequiredService<INodeMonitor>(); // now, with the runtime started: it measures traffic from here on
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
         return new RunningNode(RuntimeOf(app.Services), app, loggers, config.ShutdownTimeout);
     }

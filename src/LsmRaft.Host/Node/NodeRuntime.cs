@@ -149,6 +149,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
 
     public void Start()
     {
+        StartedAt = DateTimeOffset.UtcNow;
         var members = _config.Peers.Count > 0
             ? _config.Peers.ToDictionary(p => p.Id, p => new PeerEndpoint(p.Host, p.Port))
             : new Dictionary<ulong, PeerEndpoint> { [_config.PeerId] = new PeerEndpoint(AdvertisedHost(), _config.Port) };
@@ -307,6 +308,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
             StatusChanged = _changed,
+            EngineChanged = OnEngineChanged,
             HealthObserver = _health,
             StorageRestarts = _config.StorageRestarts,
             IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),

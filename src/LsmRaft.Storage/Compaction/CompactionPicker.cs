@@ -41,6 +41,19 @@ internal static class CompactionPicker
         return scores;
     }
 
+    /// <summary>
+    /// Bytes that compaction must still rewrite before no level's score is 1 or more: all of L0 once it holds
+    /// <see cref="LsmOptions.Level0CompactionTrigger"/> tables, and each deeper level's bytes over its budget. An
+    /// estimate of the backlog (each compaction also rewrites the overlapping tables below), for operators.
+    /// </summary>
+    public static long DebtBytes(Version version, LsmOptions options)
+    {
+        long debt = version.Levels[0].Length >= options.Level0CompactionTrigger ? version.LevelBytes(0) : 0;
+        for (int level = 1; level < version.NumLevels - 1; level++)
+            debt += Math.Max(0, version.LevelBytes(level) - (long)MaxBytesForLevel(options, level));
+        return debt;
+    }
+
     public static CompactionPlan? Pick(Version version, LsmOptions options, byte[]?[] compactPointers, ISet<ulong> busy)
     {
         var scores = Scores(version, options);

@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LsmRaft.MultiNode.Tests;
+using LsmRaft.Tests.Shared;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace LsmRaft.Ui.Tests;
+
+/// <summary>
+/// The admin UI in a real browser (Debian's Chromium driven by Playwright) against three real `lsmraft start`
+/// processes: it shows the nodes and every shard's leader, a write shows in the traffic chart, a leader transfer
+/// made in the UI takes effect (checked through the API), a killed node shows as down, and the browser logs no
+/// error. Screenshots of every page go to the test output (and to docs/ui/ when LSMRAFT_UI_SCREENSHOTS names it).
+/// </summary>
+public sealed class AdminUiTests : IAsyncLifetime
+{
+    private const string ChromiumPath = "/usr/bin/chromium";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    private readonly ITestOutputHelper _output;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "lsmraft-ui-" + Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<ulong, NodeProcess> _nodes = new();
+    private readonly Dictionary<ulong, int> _httpPorts = new();
+    private readonly List<string> _browserErrors = [];
+    private readonly string _screenshots;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public AdminUiTests(ITestOutputHelper output)
+    {
+        _output = output;
+        _screenshots = Environment.GetEnvironmentVariable("LSMRAFT_UI_SCREENSHOTS") is { Length: > 0 } dir
+            ? Path.GetFullPath(dir)
+            : Path.Combine(AppContext.BaseDirectory, "ui-screenshots");
+    }
+
+    public async Task InitializeAsync()
+    {
+        File.Exists(ChromiumPath).Should().BeTrue($"the browser test needs Debian's Chromium at {ChromiumPath} (.ci/run installs it: apt-get install -y chromium)");
+        var ports = LoopbackPorts.Free(6);
+        string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
+        string dll = LsmraftBinary.Locate();
+        for (ulong id = 1; id <= 3; id++)
+        {
+            _httpPorts[id] = ports[2 * (int)(id - 1) + 1];
+            _nodes[id] = new NodeProcess(dll, new Dictionary<string, string>
+            {
+                ["PEER_ID"] = id.ToString(),
+                ["PORT"] = ports[2 * (int)(id - 1)].ToString(),
+                ["HTTP_PORT"] = _httpPorts[id].ToString(),
+                ["GROUP_ID"] = "lsmraft-ui-test",
+                ["PEERS"] = peers,
+                ["DATA_DIR"] = Path.Combine(_root, $"n{id}"),
+                ["LSMRAFT_CLUSTER_SECRET"] = "ui-test-secret-0123456789abcdef",
+                ["LSMRAFT_BIND_ADDRESS"] = "127.0.0.1",
+                ["LSMRAFT_SHARDS"] = "2",
+                ["DOTNET_gcServer"] = "0",
+            });
+        }
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // Without these Chromium tries to reach Google's hosts, which this machine's closed network refuses.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        foreach (ulong id in _nodes.Keys)
+            await WaitReadyAsync(id);
+    }
+
+    [Fact]
+    public async Task The_ui_shows_the_cluster_live_transfers_a_leader_and_reports_a_killed_node_down_without_browser_errors()
+    {
+        var started = Stopwatch.StartNew();
+        var page = await NewPageAsync(1280, 800);
+        var response = await page.GotoAsync(Url(1, "/"));
+        page.Url.Should().EndWith("/ui/", "GET / redirects to the UI");
+        response!.Status.Should().Be(200);
+
+        // Cluster: three nodes, all up.
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('[data-testid=node-row][data-state=up]').length === 3", null, Timeout());
+        await ShotAsync(page, "cluster");
+
+        // Shards: every shard of the API's map is listed with a leader.
+        using var api = Client(1);
+        var shards = await ShardsAsync(api);
+        await page.GotoAsync(Url(1, "/ui/#/shards"));
+        await page.WaitForFunctionAsync(
+            "n => { const rows = [...document.querySelectorAll('[data-testid=shard-row]')]; return rows.length === n && rows.every(r => r.dataset.leader !== ''); }",
+            shards.Count, Timeout());
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('[data-testid=shard-row] .chip').length > 0 && ![...document.querySelectorAll('[data-testid=shard-row] .chip')].some(c => c.textContent.endsWith('?'))", null, Timeout());
+        await ShotAsync(page, "shards");
+
+        // Traffic: writes through node 1's API show up in node 1's requests-per-second chart.
+        await page.GotoAsync(Url(1, "/ui/#/traffic"));
+        for (int i = 0; i < 40; i++)
+            (await api.PutAsync($"/v1/kv/ui-key-{i:D3}", new ByteArrayContent(Encoding.UTF8.GetBytes($"value {i}")))).StatusCode.Should().Be(HttpStatusCode.OK);
+        await page.WaitForFunctionAsync(
+            "() => { const p = document.querySelector('[data-testid=traffic-rate][data-node=\"1\"] path[data-series=put]'); return p && Number(p.dataset.max) > 0; }",
+            null, Timeout());
+        await ShotAsync(page, "traffic");
+
+        // Storage and data pages render what the nodes report.
+        await page.GotoAsync(Url(1, "/ui/#/storage"));
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('[data-testid=storage-node]').length === 3 && document.querySelectorAll('[data-testid=storage-row]').length > 0", null, Timeout());
+        await ShotAsync(page, "storage");
+        await page.GotoAsync(Url(1, "/ui/#/data"));
+        await page.FillAsync("[data-testid=lookup-key]", "ui-key-007");
+        await page.ClickAsync("[data-testid=lookup-submit]");
+        (await page.Locator("[data-testid=lookup-value]").InnerTextAsync(new() { Timeout = (float)Wait.TotalMilliseconds })).Should().Be("value 7");
+        await page.FillAsync("[data-testid=scan-prefix]", "ui-key-");
+        await page.ClickAsync("[data-testid=scan-submit]");
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('[data-testid=scan-table] tbody tr').length === 20", null, Timeout());
+        await ShotAsync(page, "data");
+
+        // Actions: transfer a shard's leadership to another voter, confirmed in the dialog; the API then names the new leader.
+        var shard = (await ShardsAsync(api)).First(s => s.Leader is not null);
+        ulong target = shard.Replicas.First(r => r != shard.Leader);
+        await page.GotoAsync(Url(1, "/ui/#/actions"));
+        await page.SelectOptionAsync("[data-testid=transfer-shard]", shard.Id.ToString());
+        await page.SelectOptionAsync("[data-testid=transfer-to]", target.ToString());
+        await page.ClickAsync("[data-testid=transfer-submit]");
+        await page.ClickAsync("[data-testid=confirm-ok]");
+        await page.WaitForSelectorAsync("[data-testid=progress-item][data-state=done]", new() { Timeout = (float)Wait.TotalMilliseconds });
+        (await ShardsAsync(api)).Single(s => s.Id == shard.Id).Leader.Should().Be(target, "the transfer made in the UI must take effect");
+        await ShotAsync(page, "actions");
+
+        // Phone width: the pages fit (no horizontal scrolling of the whole page).
+        var phone = await NewPageAsync(390, 844);
+        await phone.GotoAsync(Url(1, "/ui/#/shards"));
+        await phone.WaitForSelectorAsync("[data-testid=shard-row]", new() { Timeout = (float)Wait.TotalMilliseconds });
+        (await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth")).Should().BeTrue("the shards page must fit a phone's width");
+        await ShotAsync(phone, "shards-phone");
+
+        // A killed node shows as down within seconds.
+        await page.GotoAsync(Url(1, "/ui/#/cluster"));
+        var killed = Stopwatch.StartNew();
+        _nodes[3].Kill();
+        await page.WaitForSelectorAsync("[data-testid=node-row][data-node=\"3\"][data-state=down]", new() { Timeout = 15_000 });
+        _output.WriteLine($"node 3 shown down {killed.Elapsed.TotalSeconds:F1} s after kill -9");
+        await page.WaitForSelectorAsync("[data-testid=events] li[data-kind=node-state]", new() { Timeout = (float)Wait.TotalMilliseconds });
+        await ShotAsync(page, "cluster-node-down");
+
+        _browserErrors.Should().BeEmpty("the UI must not log errors to the browser console");
+        _output.WriteLine($"browser test took {started.Elapsed.TotalSeconds:F1} s; screenshots in {_screenshots}");
+    }
+
+    private async Task<IPage> NewPageAsync(int width, int height)
+    {
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+                lock (_browserErrors)
+                    _browserErrors.Add($"console: {message.Text}");
+        };
+        page.PageError += (_, error) =>
+        {
+            lock (_browserErrors)
+                _browserErrors.Add($"page error: {error}");
+        };
+        return page;
+    }
+
+    private PageWaitForFunctionOptions Timeout() => new() { Timeout = (float)Wait.TotalMilliseconds, PollingInterval = 100 };
+
+    private async Task ShotAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(_screenshots);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_screenshots, $"{name}.png") });
+    }
+
+    private string Url(ulong node, string path) => $"http://127.0.0.1:{_httpPorts[node]}{path}";
+
+    private HttpClient Client(ulong node) => new() { BaseAddress = new Uri(Url(node, "/")), Timeout = TimeSpan.FromSeconds(20) };
+
+    private sealed record Shard(ulong Id, ulong[] Replicas, ulong? Leader);
+
+    private static async Task<List<Shard>> ShardsAsync(HttpClient api)
+    {
+        using var doc = JsonDocument.Parse(await api.GetStringAsync("/v1/cluster"));
+        return doc.RootElement.GetProperty("shards").EnumerateArray().Select(s => new Shard(
+            s.GetProperty("id").GetUInt64(),
+            s.GetProperty("replicas").EnumerateArray().Select(r => r.GetUInt64()).ToArray(),
+            s.GetProperty("leader").ValueKind == JsonValueKind.Number ? s.GetProperty("leader").GetUInt64() : null)).ToList();
+    }
+
+    private async Task WaitReadyAsync(ulong id)
+    {
+        (await _nodes[id].WaitServingAsync(TimeSpan.FromSeconds(60))).Should().BeTrue($"node {id} must start listening\n{_nodes[id].Output}");
+        using var client = Client(id);
+        client.Timeout = TimeSpan.FromSeconds(45);
+        var response = await client.GetAsync("/readyz?wait=30");
+        response.StatusCode.Should().Be(HttpStatusCode.OK, $"node {id} must become ready: {await response.Content.ReadAsStringAsync()}\n{_nodes[id].Output}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+            await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        foreach (var node in _nodes.Values)
+            node.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
