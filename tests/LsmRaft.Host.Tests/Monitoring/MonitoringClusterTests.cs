@@ -56,6 +56,12 @@ public sealed class MonitoringClusterTests
     {
         await using var cluster = await InProcessCluster.StartAsync(3);
         await cluster.WaitUntilReadyAsync();
+        // Ready means every group has a leader, not that node 1's monitor has observed every peer up (it observes every
+        // 250 ms, and liveness comes from the registry); a bounded poll of what the stream's snapshot will report.
+        var feed = ((LsmRaft.Host.Monitoring.NodeMonitor)cluster.Services(1).GetRequiredService<LsmRaft.Host.Api.INodeMonitor>()).Feed;
+        var upDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((feed.Current?.Nodes.Count(n => n.State == LsmRaft.Protocol.Cluster.NodeState.Up) ?? 0) < 3 && DateTime.UtcNow < upDeadline)
+            await Task.Delay(50);
         string endpoint = $"http://127.0.0.1:{cluster.Configs.Single(c => c.PeerId == 1).HttpPort}";
         using var client = new LsmRaftClient(new LsmRaftClientOptions { Endpoints = [new Uri(endpoint)] });
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
