@@ -84,6 +84,7 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
             engine = new LsmEngine(directory, options, fileLock);
             engine.Recover();
             engine.StartBackgroundWork();
+            options.Metrics?.Attach(engine);
             return engine;
         }
         catch
@@ -174,6 +175,7 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
         }
         _closing.Cancel();
         await StopBackgroundWorkAsync().ConfigureAwait(false);
+        _options.Metrics?.Detach(this);
         ReleaseResources();
         _fileLock.Dispose();
         if (failure is not null)

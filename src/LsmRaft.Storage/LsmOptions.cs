@@ -89,6 +89,9 @@ public sealed record LsmOptions
     /// </summary>
     public CompactionLimiter? CompactionLimiter { get; init; }
 
+    /// <summary>Instruments that observe this engine (shared by the engines of a node, like the block cache); null: none.</summary>
+    public StorageMetrics? Metrics { get; init; }
+
     /// <summary>Throws <see cref="InvalidOptionException"/> naming the first invalid option.</summary>
     public void Validate()
     {

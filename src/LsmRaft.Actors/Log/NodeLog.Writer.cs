@@ -96,9 +96,11 @@ internal sealed partial class NodeLog
             }
             Interlocked.Increment(ref _batchCount);
             Interlocked.Add(ref _batchRequests, batch.Count);
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 WriteBatch(batch);
+                _options.Metrics?.BatchWritten(batch.Count, bytes, started);
             }
             catch (Exception ex)
             {
@@ -205,7 +207,9 @@ internal sealed partial class NodeLog
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             _active.Sync();
-            Interlocked.Add(ref _syncTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            Interlocked.Add(ref _syncTicks, elapsed);
+            _options.Metrics?.Fsynced(elapsed);
             Interlocked.Increment(ref _syncCount);
         }
         else

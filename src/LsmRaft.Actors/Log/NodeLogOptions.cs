@@ -16,6 +16,9 @@ internal sealed class NodeLogOptions
     /// <summary>Bytes of recently written entries kept in memory so that reads of the log's tail skip the file.</summary>
     public long CacheBytes { get; init; } = 16L * 1024 * 1024;
 
+    /// <summary>The node's Raft instruments (batch sizes, append and fsync times); null: none.</summary>
+    public RaftMetrics? Metrics { get; init; }
+
     internal void Validate()
     {
         if (SegmentSize < 1024)

@@ -33,6 +33,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
     private ReplicaStatus? _status;
     private SnapshotReceiver? _receiver;
     private CancellationToken _cancellation;
+    private bool _quiesced; // as last counted in the metrics
 
     /// <summary>A snapshot Ready's install and write, started by the shell; the replica waits for it before anything else.</summary>
     private (Task Task, ReadyWrite Write)? _install;
@@ -87,6 +88,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         _shell = new ReplicaShell($"Group {_options.GroupId}", _options.ToRaftConfig(applied: snapshot.Index), _log, this, _options.MaxReadiesInFlight);
         _applied = snapshot.Index;
         _ticker = Context.Time.CreateTimer(_ => self.Tell(ReplicaMessage.Tick.Instance), null, _options.TickInterval, _options.TickInterval);
+        _options.Metrics?.ReplicaStarted();
         PublishStatus();
         return default;
     }
@@ -99,6 +101,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         // A stopped (or restarting) replica leads nothing: routers must not keep sending to it on its last status.
         if (Volatile.Read(ref _status) is { } last)
         {
+            _options.Metrics?.ReplicaStopped(last.Role, _quiesced);
             Volatile.Write(ref _status, last with { Role = RaftRole.Follower, Leader = 0 });
             _options.StatusChanged?.Notify();
         }
@@ -170,6 +173,11 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         }
         if (node.TakeSnapshotRequest())
             RequestSnapshot();
+        if (node.Quiesced != _quiesced)
+        {
+            _quiesced = node.Quiesced;
+            _options.Metrics?.QuiescedChanged(_quiesced);
+        }
         if (!_readyQueued && node.HasReady())
         {
             _readyQueued = true;
@@ -179,6 +187,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
 
     private void OnProposeResult(RaftResult result, ReplyTo<ProposeOutcome> reply)
     {
+        _options.Metrics?.Proposed(result.Code);
         switch (result.Code)
         {
             case RaftResultCode.Ok:
@@ -336,6 +345,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
 
     private void HandOverCommitted(RaftNode node, IReadOnlyList<Entry> entries)
     {
+        _options.Metrics?.Committed(entries.Count);
         var waiters = _waiters.TakeThrough(entries[^1].Index);
         Dictionary<ulong, ConfState>? confStates = null;
         for (int i = 0; i < entries.Count; i++)
@@ -360,6 +370,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         if (!installed)
             throw new InvalidOperationException($"Group {_options.GroupId}: the storage actor refused snapshot {snapshot.Index}.");
         await _log.InstallSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        _options.Metrics?.SnapshotReceived();
         _applied = snapshot.Index;
         _appliedConf = snapshot.Metadata.ConfState;
     }
@@ -397,6 +408,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
             {
                 ok = false;
             }
+            options.Metrics?.SnapshotSent(ok);
             self.Tell(new ReplicaMessage.SnapshotSent(snap.To, ok));
         });
     }
@@ -440,6 +452,7 @@ internal sealed class ReplicaActor : Actor<ReplicaMessage>, IReadyEffects
         var status = BuildStatus(_shell!.Node);
         var old = Volatile.Read(ref _status);
         Volatile.Write(ref _status, status);
+        _options.Metrics?.StatusChanged(old?.Role, old?.Leader ?? 0, status.Role, status.Leader);
         if (old is null || old.Role != status.Role || old.Leader != status.Leader || old.Term != status.Term || !old.Members.Equals(status.Members) || old.Removed != status.Removed)
         {
             if (old is null || old.Role != status.Role || old.Leader != status.Leader || !old.Members.Equals(status.Members))

@@ -26,6 +26,9 @@ internal sealed record ReplicaOptions
     /// <summary>The hash range a brand-new shard owns until its engine records a <see cref="ShardDescriptor"/> (a split, a snapshot).</summary>
     public ShardDescriptor InitialRange { get; init; } = ShardDescriptor.WholeRing;
 
+    /// <summary>The node's Raft instruments (shared by its replicas); null: none.</summary>
+    public RaftMetrics? Metrics { get; init; }
+
     /// <summary>Held while a replica directory is created on this node (by a split, or by the host); one object per node.</summary>
     public object ReplicaCreationLock { get; init; } = new();
 

@@ -3,8 +3,9 @@ namespace LsmRaft.Host.Api;
 /// <summary>
 /// Bounds the requests served at once on a node. A request over the bound is answered 429 with Retry-After
 /// immediately: overload must shed load, not grow queues (whose waiting requests would time out anyway).
-/// Health probes and the OpenAPI document are exempt so a busy node is not reported dead; so are the admin UI's files
-/// and the event stream (long-lived: it would hold a slot for as long as a browser tab stays open).
+/// Health probes, the OpenAPI document and the metrics scrape are exempt so a busy node is not reported dead (and is
+/// seen busy); so are the admin UI's files and the event stream (long-lived: it would hold a slot for as long as a
+/// browser tab stays open).
 /// </summary>
 internal sealed class AdmissionControl(ApiOptions options)
 {
@@ -27,7 +28,8 @@ internal sealed class AdmissionControl(ApiOptions options)
 
     public static bool IsExempt(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/openapi")
-        || path.StartsWithSegments("/ui") || path.StartsWithSegments("/v1/events");
+        || path.StartsWithSegments("/ui") || path.StartsWithSegments("/v1/events")
+        || path.StartsWithSegments(Metrics.NodeTelemetry.ScrapePath);
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using LsmRaft.Host.Api.Grpc;
 using LsmRaft.Host.Api.Listening;
+using LsmRaft.Host.Metrics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace LsmRaft.Host.Api;
@@ -13,6 +15,7 @@ namespace LsmRaft.Host.Api;
 /// builder.Services.AddSingleton&lt;IReadiness&gt;(readiness);     // optional
 /// builder.Services.AddSingleton&lt;IClusterAdmin&gt;(admin);      // optional (else admin endpoints answer 501)
 /// builder.Services.AddSingleton&lt;INodeMonitor&gt;(monitor);    // optional (else monitoring endpoints answer 501)
+/// builder.Services.AddLsmRaftMetrics(telemetry);                // optional (else GET /metrics answers 404)
 /// var app = builder.Build();
 /// app.UseLsmRaftApi();
 /// </code>
@@ -31,6 +34,7 @@ public static class ApiServer
             throw new ArgumentOutOfRangeException(nameof(options), options, "API limits must be positive.");
         services.AddSingleton(options);
         services.AddSingleton<AdmissionControl>();
+        services.AddSingleton<ApiMetrics>();
         services.AddProblemDetails();
         services.AddOpenApi();
         services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes);
@@ -42,6 +46,18 @@ public static class ApiServer
             grpc.MaxSendMessageSize = null;
         });
         services.AddApiPortListener();
+        return services;
+    }
+
+    /// <summary>
+    /// Serves <paramref name="telemetry"/> on <c>GET /metrics</c> and makes its meter factory the application's, so that
+    /// ASP.NET Core's HTTP instruments and the API's own are exported with the node's.
+    /// </summary>
+    public static IServiceCollection AddLsmRaftMetrics(this IServiceCollection services, NodeTelemetry telemetry)
+    {
+        ArgumentNullException.ThrowIfNull(telemetry);
+        services.AddSingleton(telemetry);
+        services.AddSingleton<IMeterFactory>(telemetry.MeterFactory);
         return services;
     }
 
@@ -59,6 +75,9 @@ public static class ApiServer
         var admission = app.Services.GetRequiredService<AdmissionControl>();
         app.Use((context, next) => admission.InvokeAsync(context, next));
         app.MapOpenApi();
+        if (app.Services.GetService<NodeTelemetry>() is { } telemetry)
+            app.MapPrometheusScrapingEndpoint(NodeTelemetry.ScrapePath, telemetry.MeterProvider, configureBranchedPipeline: null, optionsName: null)
+                .WithTags("health").WithName("Metrics").WithSummary("The node's metrics in Prometheus text format (docs/api.md, \"Metrics\").");
         KvEndpoints.Map(app);
         EntityEndpoints.Map(app);
         ClusterEndpoints.Map(app);

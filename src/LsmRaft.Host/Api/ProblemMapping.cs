@@ -73,6 +73,7 @@ internal static class ProblemMapping
     /// <summary>Answers with the problem: as problem details, or, to a gRPC call, as its gRPC status (<see cref="Grpc.GrpcProblems"/>).</summary>
     public static Task WriteAsync(HttpContext context, ApiProblem problem)
     {
+        context.RequestServices.GetService<ApiMetrics>()?.Answered(problem);
         if (Grpc.GrpcProblems.IsGrpc(context.Request))
             return Grpc.GrpcProblems.WriteAsync(context, problem);
         var response = context.Response;

@@ -106,6 +106,8 @@ internal static partial class ConfigLoader
             (c, s) => s.Length == 0 ? c with { CompactionParallelism = null } : ParseInt(s) is { } v ? c with { CompactionParallelism = v } : null),
         new("CompactionBytesPerSecond", "LSMRAFT_COMPACTION_BYTES_PER_SECOND", "--compaction-bytes-per-second", "compactionBytesPerSecond", "0 (unlimited) or a byte rate from 1024 to 10240000000, or empty for the HOCON value",
             (c, s) => s.Length == 0 ? c with { CompactionBytesPerSecond = null } : ParseLong(s) is { } v ? c with { CompactionBytesPerSecond = v } : null),
+        new("Metrics", "LSMRAFT_METRICS", "--metrics", "metrics", "true or false",
+            (c, s) => ParseBool(s) is { } v ? c with { Metrics = v } : null),
     ];
 
     /// <summary>The environment variable naming a config file when <c>--config</c> is not given.</summary>

@@ -93,6 +93,9 @@ public sealed record NodeConfig
     /// <summary>Compaction input bytes per second on this node, 0 = unlimited; null = HOCON <c>lsmraft.background.compaction-bytes-per-second</c>.</summary>
     public long? CompactionBytesPerSecond { get; init; }
 
+    /// <summary>Keep metrics and serve them on <c>GET /metrics</c> (Prometheus); off, the endpoint answers 404.</summary>
+    public bool Metrics { get; init; } = true;
+
     /// <summary>How a replica's failing storage is restarted before it is given up (not a setting; tests shorten it).</summary>
     internal LsmRaft.Actors.Replica.RestartPolicy StorageRestarts { get; init; } = LsmRaft.Actors.Replica.RestartPolicy.Default;
 

@@ -3,6 +3,7 @@ using LsmRaft.Host.Api;
 using LsmRaft.Host.Api.Listening;
 using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Connections;
@@ -73,7 +74,17 @@ public sealed class NodeRunner : INodeRunner
         try
         {
             foreach (var config in configs)
-                nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
+            {
+                try
+                {
+                    nodes.Add(await StartNodeAsync(config, TextWriter.Null, fileSystem: null, cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"lsmraft: demo node {config.PeerId} cannot start: {ReplicaHealth.Describe(e)}");
+                    return ExitCodes.Unavailable;
+                }
+            }
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
                 Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
@@ -110,6 +121,7 @@ public sealed class NodeRunner : INodeRunner
         AkkaConfig.RequireFiles();
         bool debugLog = Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null;
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
+        var telemetry = config.Metrics ? new NodeTelemetry(config.PeerId) : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
@@ -123,7 +135,7 @@ public sealed class NodeRunner : INodeRunner
                 logging.ClearLoggers();
                 logging.AddLoggerFactory(loggers);
             }));
-        builder.Services.AddSingleton(sp => new NodeRuntimeService(config, loggers, fileSystem, sp));
+        builder.Services.AddSingleton(sp => new NodeRuntimeService(config, loggers, fileSystem, telemetry, sp));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRuntimeService>());
 
         var bind = IPAddress.Parse(config.BindAddress);
@@ -140,6 +152,8 @@ public sealed class NodeRunner : INodeRunner
         builder.Services.AddSingleton<IPeerDispatcher>(sp => RuntimeOf(sp));
         builder.Services.AddSingleton<PeerConnectionHandler>();
         builder.Services.AddLsmRaftApi(config.ToApiOptions());
+        if (telemetry is not null)
+            builder.Services.AddLsmRaftMetrics(telemetry);
         builder.Services.AddSingleton<IKvService>(sp => RuntimeOf(sp).Router!);
         builder.Services.AddSingleton<IReadiness>(sp => RuntimeOf(sp));
         builder.Services.AddSingleton<IBackgroundStatus>(sp => RuntimeOf(sp));
@@ -173,17 +187,18 @@ public sealed class NodeRunner : INodeRunner
             // Stops what started (the runtime, if its start got that far, and the actor system).
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+            telemetry?.Dispose();
             loggers.Dispose();
             throw;
         }
         app.Services.GetRequiredService<INodeMonitor>(); // now, with the runtime started: it measures traffic from here on
         output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(RuntimeOf(app.Services), app, loggers, config.ShutdownTimeout);
+        return new RunningNode(RuntimeOf(app.Services), app, loggers, config.ShutdownTimeout, telemetry);
     }
 
     private static NodeRuntime RuntimeOf(IServiceProvider services) => services.GetRequiredService<NodeRuntimeService>().Runtime;
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout) : IAsyncDisposable
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -218,6 +233,7 @@ public sealed class NodeRunner : INodeRunner
             // The rest of the host, in reverse start order: the runtime (replicas stopped, engines flushed, logs closed), then Akka.
             await App.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
+            telemetry?.Dispose();
             loggers.Dispose();
             return drained;
         }

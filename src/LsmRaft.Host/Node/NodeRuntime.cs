@@ -7,6 +7,7 @@ using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
 using LsmRaft.Host.Config;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
 using LsmRaft.Protocol.Cluster;
 using LsmRaft.Protocol.Peer;
@@ -30,6 +31,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     private readonly NodeConfig _config;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly NodeTelemetry? _telemetry;
     private readonly ReplicaRegistry _replicas = new();
     private readonly IFileSystem _fs;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
@@ -47,11 +49,13 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
 
     /// <param name="actorSystem">The node's Akka system, created by the host (Akka.Hosting, HOCON in hocon/); not owned.</param>
     /// <param name="fs">Every file of the node (host state, Raft log, engines) goes through it; the real disk by default.</param>
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, Akka.Actor.ActorSystem actorSystem, IFileSystem? fs = null)
+    /// <param name="telemetry">The node's metrics; null: none are kept.</param>
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, Akka.Actor.ActorSystem actorSystem, IFileSystem? fs = null, NodeTelemetry? telemetry = null)
     {
         _config = config;
         _fs = fs ?? PhysicalFileSystem.Instance;
         _loggers = loggers;
+        _telemetry = telemetry;
         _logger = loggers.CreateLogger("lsmraft.node");
         _health = new ReplicaHealth(config.PeerId, _changed, _logger, TimeProvider.System);
         _background = new BackgroundPipelines(actorSystem, BackgroundSettings.FromConfig(actorSystem.Settings.Config));
@@ -166,6 +170,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             Joining = joining,
             OwnPeerAddress = members[_config.PeerId].ToString(),
             MetaVoters = _layout.MetaVoters,
+            Metrics = _telemetry?.Transport,
         };
         foreach (var (id, endpoint) in LoadKnownPeers())
             PeerOptions.AddJoined(id, endpoint);
@@ -184,7 +189,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                 },
             },
         });
-        _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions());
+        _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions { Metrics = _telemetry?.Raft });
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
         Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _transport, _config.RequestTimeout, BuildClusterView)
         {
@@ -206,6 +211,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
             Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _changed, _loggers.CreateLogger("lsmraft.registry"));
         _registry.Updated += LearnPeers;
+        if (_telemetry is not null)
+            _ = new ClusterMetrics(_telemetry.MeterFactory, () => _stopping ? null : BuildClusterView());
         _logger.LogInformation("Node {Node} started {Replicas} replicas", _config.PeerId, _replicas.All.Count);
     }
 
@@ -294,6 +301,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             InitialMembers = members,
             InitialRange = manifest.Range,
             ReplicaCreationLock = _creationLock,
+            Metrics = _telemetry?.Raft,
             SplitCreated = created => StartReplica(created.ChildId),
             SplitApplied = OnSplitApplied,
             EngineOptions = new LsmOptions
@@ -304,6 +312,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                 BlockCache = _blockCache,
                 FileSystem = _fs,
                 BackgroundScheduler = _background,
+                Metrics = _telemetry?.Storage,
                 EnableWal = false,
             },
             Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,

@@ -8,7 +8,7 @@ namespace LsmRaft.Host.Node;
 /// starts after Akka's hosted service (registered before it) and before Kestrel (registered by the host last), and
 /// stops in the reverse order: the runtime stops — replicas flushed, node log closed — before the actor system does.
 /// </summary>
-internal sealed class NodeRuntimeService(NodeConfig config, ILoggerFactory loggers, LsmRaft.Storage.IO.IFileSystem? fileSystem, IServiceProvider services) : IHostedService, IAsyncDisposable
+internal sealed class NodeRuntimeService(NodeConfig config, ILoggerFactory loggers, LsmRaft.Storage.IO.IFileSystem? fileSystem, LsmRaft.Host.Metrics.NodeTelemetry? telemetry, IServiceProvider services) : IHostedService, IAsyncDisposable
 {
     private NodeRuntime? _runtime;
     private int _stopped;
@@ -18,7 +18,7 @@ internal sealed class NodeRuntimeService(NodeConfig config, ILoggerFactory logge
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var runtime = new NodeRuntime(config, loggers, services.GetRequiredService<ActorSystem>(), fileSystem);
+        var runtime = new NodeRuntime(config, loggers, services.GetRequiredService<ActorSystem>(), fileSystem, telemetry);
         _runtime = runtime;
         runtime.Start();
         return Task.CompletedTask;

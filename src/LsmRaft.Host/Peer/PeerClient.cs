@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Google.Protobuf;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Protocol.Framing;
 using LsmRaft.Protocol.Peer;
 
@@ -24,6 +25,7 @@ internal sealed class PeerClient : IAsyncDisposable
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Envelope>> _pending = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly KeyValuePair<string, object?> _peerTag;
     private long _nextRequestId;
 
     public PeerClient(PeerOptions options, ulong peerId, PeerEndpoint address, ILogger logger)
@@ -32,6 +34,7 @@ internal sealed class PeerClient : IAsyncDisposable
         _peerId = peerId;
         _address = address;
         _logger = logger;
+        _peerTag = TransportMetrics.PeerTag(peerId);
         _queue = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(options.SendQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _loop = Task.Run(RunAsync);
     }
@@ -194,8 +197,10 @@ internal sealed class PeerClient : IAsyncDisposable
             // Drain everything queued: Raft messages of all groups go out as one batch frame, their context-less
             // heartbeats in its compact lists.
             int count = 0;
+            long messages = 0;
             while (reader.TryRead(out var item))
             {
+                messages++;
                 if (item.Raft is not null)
                     batch.Messages.Add(item.Raft);
                 else if (item.Heartbeat is not null)
@@ -213,6 +218,7 @@ internal sealed class PeerClient : IAsyncDisposable
             }
             if (count > 0)
                 FlushBatch(writer, ref batch);
+            _options.Metrics?.RecordSent(_peerTag, messages, writer.CanGetUnflushedBytes ? writer.UnflushedBytes : 0);
             var flushed = await writer.FlushAsync(token).ConfigureAwait(false);
             if (flushed.IsCompleted)
                 return;
@@ -231,8 +237,11 @@ internal sealed class PeerClient : IAsyncDisposable
         {
             var result = await reader.ReadAsync(token).ConfigureAwait(false);
             var buffer = result.Buffer;
+            long bufferBytes = buffer.Length;
+            long frames = 0;
             while (FrameCodec.TryReadFrame(ref buffer, _options.MaxFrameBytes, out var envelope))
             {
+                frames++;
                 ulong id = envelope.KindCase switch
                 {
                     Envelope.KindOneofCase.SnapshotChunkAck => envelope.SnapshotChunkAck.RequestId,
@@ -242,6 +251,7 @@ internal sealed class PeerClient : IAsyncDisposable
                 if (_pending.TryRemove(id, out var tcs))
                     tcs.TrySetResult(envelope);
             }
+            _options.Metrics?.RecordReceived(_peerTag, frames, bufferBytes - buffer.Length);
             reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
                 return;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Google.Protobuf;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Protocol.Framing;
 using LsmRaft.Protocol.Peer;
 using Microsoft.AspNetCore.Connections;
@@ -32,12 +33,16 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
             ulong peer = await HandshakeAsync(input, output, token).ConfigureAwait(false);
             if (peer == 0)
                 return;
+            var peerTag = TransportMetrics.PeerTag(peer);
             while (true)
             {
                 var result = await input.ReadAsync(token).ConfigureAwait(false);
                 var buffer = result.Buffer;
+                long bufferBytes = buffer.Length;
+                long messages = 0;
                 while (FrameCodec.TryReadFrame(ref buffer, options.MaxFrameBytes, out var envelope))
-                    Dispatch(envelope, output, writeLock, token);
+                    messages += Dispatch(envelope, output, writeLock, peerTag, token);
+                options.Metrics?.RecordReceived(peerTag, messages, bufferBytes - buffer.Length);
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                     break;
@@ -49,7 +54,8 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
         }
     }
 
-    private void Dispatch(Envelope envelope, PipeWriter output, SemaphoreSlim writeLock, CancellationToken token)
+    /// <summary>Hands one frame's contents on; returns the number of messages it carried.</summary>
+    private int Dispatch(Envelope envelope, PipeWriter output, SemaphoreSlim writeLock, KeyValuePair<string, object?> peerTag, CancellationToken token)
     {
         switch (envelope.KindCase)
         {
@@ -69,38 +75,39 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
                     var (group, message) = RaftWire.FromHeartbeat(h, response: true);
                     dispatcher.DeliverRaft(group, message);
                 }
-                break;
+                return envelope.RaftBatch.Messages.Count + envelope.RaftBatch.Heartbeats.Count + envelope.RaftBatch.HeartbeatResponses.Count;
             case Envelope.KindOneofCase.RaftMessage:
                 {
                     var (group, message) = RaftWire.FromWire(envelope.RaftMessage);
                     dispatcher.DeliverRaft(group, message);
-                    break;
+                    return 1;
                 }
             case Envelope.KindOneofCase.SnapshotChunk:
                 {
                     var chunk = envelope.SnapshotChunk;
                     _ = RespondAsync(async () => new Envelope { SnapshotChunkAck = RaftWire.ToWire(chunk, await dispatcher.HandleSnapshotChunkAsync(RaftWire.FromWire(chunk), token).ConfigureAwait(false)) },
-                        output, writeLock, token);
-                    break;
+                        output, writeLock, peerTag, token);
+                    return 1;
                 }
             case Envelope.KindOneofCase.ForwardRequest:
                 {
                     var request = envelope.ForwardRequest;
                     _ = RespondAsync(async () => new Envelope { ForwardResponse = await dispatcher.HandleForwardAsync(request, token).ConfigureAwait(false) },
-                        output, writeLock, token);
-                    break;
+                        output, writeLock, peerTag, token);
+                    return 1;
                 }
             default:
                 throw new InvalidDataException($"Unexpected {envelope.KindCase} after the handshake.");
         }
     }
 
-    private async Task RespondAsync(Func<Task<Envelope>> handle, PipeWriter output, SemaphoreSlim writeLock, CancellationToken token)
+    private async Task RespondAsync(Func<Task<Envelope>> handle, PipeWriter output, SemaphoreSlim writeLock, KeyValuePair<string, object?> peerTag, CancellationToken token)
     {
         try
         {
             var response = await handle().ConfigureAwait(false);
-            await WriteAsync(output, response, writeLock, token).ConfigureAwait(false);
+            long bytes = await WriteAsync(output, response, writeLock, token).ConfigureAwait(false);
+            options.Metrics?.RecordSent(peerTag, 1, bytes);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
         {
@@ -157,14 +164,17 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
         return 0;
     }
 
-    private static async Task WriteAsync(PipeWriter output, Envelope envelope, SemaphoreSlim? writeLock, CancellationToken token)
+    /// <summary>Writes and flushes one frame; returns its size when the writer can tell (0 otherwise).</summary>
+    private static async Task<long> WriteAsync(PipeWriter output, Envelope envelope, SemaphoreSlim? writeLock, CancellationToken token)
     {
         if (writeLock is not null)
             await writeLock.WaitAsync(token).ConfigureAwait(false);
         try
         {
             FrameCodec.WriteFrame(output, envelope);
+            long bytes = output.CanGetUnflushedBytes ? output.UnflushedBytes : 0;
             await output.FlushAsync(token).ConfigureAwait(false);
+            return bytes;
         }
         finally
         {

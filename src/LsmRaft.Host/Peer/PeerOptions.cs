@@ -1,4 +1,5 @@
 using LsmRaft.Actors.Replica;
+using LsmRaft.Host.Metrics;
 using LsmRaft.Protocol.Peer;
 
 namespace LsmRaft.Host.Peer;
@@ -12,6 +13,9 @@ internal sealed record PeerOptions(ulong NodeId, string ClusterId, byte[] Secret
 
     /// <summary>Outgoing messages queued per peer before new Raft messages are dropped (Raft retransmits).</summary>
     public int SendQueueCapacity { get; init; } = 16 * 1024;
+
+    /// <summary>Counts messages and bytes per peer; null: not counted.</summary>
+    public TransportMetrics? Metrics { get; init; }
 
     /// <summary>This node's HTTP API address, announced to peers in the handshake.</summary>
     public string HttpAddress { get; init; } = "";

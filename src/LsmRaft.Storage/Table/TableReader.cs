@@ -197,6 +197,7 @@ internal sealed class TableReader : IDisposable
         if (_cache.TryGet(_cacheId, handle.Offset, out object cached))
             return (Block)cached;
         var bytes = ReadBlock(_file, _fileName, handle, _dataEnd, "data");
+        Interlocked.Add(ref _counters.BlockBytesRead, bytes.Length);
         var block = new Block(bytes, (int)handle.Size, _fileName, handle.Offset);
         _cache.Insert(_cacheId, handle.Offset, block, (int)handle.Size);
         return block;

@@ -14,6 +14,8 @@ internal sealed class EngineCounters
     public long FlushBytesWritten;
     public long CompactionBytesWritten;
     public long CompactionBytesRead;
+    /// <summary>Bytes of data blocks read from table files (block cache misses; compaction inputs included).</summary>
+    public long BlockBytesRead;
     public long Flushes;
     public long Compactions;
     public long WriteSlowdowns;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LsmRaft.Actors.Replica;
+using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
 using LsmRaft.Host.Node;
 using LsmRaft.Host.Tests.Support;
@@ -70,6 +71,34 @@ public sealed class ReadinessTests
         finally
         {
             Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Demo_exits_with_code_3_when_a_port_of_its_nodes_is_in_use()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "lsmraft-demo-" + Guid.NewGuid().ToString("N"));
+        var ports = LoopbackPorts.Free(2); // node 1's peer port, and its HTTP port one above when free
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, ports[0] + 1);
+        try
+        {
+            squatter.Start();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // Taken by another process meanwhile: the port is in use all the same.
+        }
+        try
+        {
+            var options = DemoOptions.Create(nodes: 1, dataDir: root, basePort: ports[0]);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            (await new NodeRunner().RunDemoAsync(options, deadline.Token)).Should().Be(3);
+            deadline.IsCancellationRequested.Should().BeFalse();
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
         }
     }
 
