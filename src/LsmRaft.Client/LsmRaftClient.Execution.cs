@@ -9,15 +9,16 @@ namespace LsmRaft.Client;
 public sealed partial class LsmRaftClient
 {
     /// <summary>
-    /// Sends a request, retrying within the deadline as the retry policy and <paramref name="idempotent"/> allow, and
-    /// interprets the first answer that is not retried. Every failure leaves as an <see cref="LsmRaftException"/>, or
-    /// an <see cref="OperationCanceledException"/> when the caller cancelled.
+    /// Runs a request, retrying within the deadline as the retry policy and <paramref name="idempotent"/> allow:
+    /// <paramref name="attempt"/> sends it once to an endpoint over the transport and either returns the answer,
+    /// throws an <see cref="LsmRaftException"/> for a definite answer, or throws a <see cref="RetryableFailure"/>.
+    /// Every failure leaves as an <see cref="LsmRaftException"/>, or an <see cref="OperationCanceledException"/> when
+    /// the caller cancelled. The same loop serves both transports, so retries, deadlines and routing cannot differ.
     /// </summary>
     private async Task<T> ExecuteAsync<T>(
         RouteRequest route,
         bool idempotent,
-        Func<Uri, HttpRequestMessage> build,
-        Func<HttpResponseMessage, CancellationToken, Task<T>> interpret,
+        Func<Uri, CancellationToken, Task<T>> attempt,
         CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -27,57 +28,25 @@ public sealed partial class LsmRaftClient
         LsmRaftException? lastFailure = null;
         try
         {
-            for (int attempt = 0; ; attempt++)
+            for (int number = 0; ; number++)
             {
-                var endpoint = await _resolver.SelectAsync(route, attempt, token).ConfigureAwait(false);
-                TimeSpan? retryAfter = null;
+                var endpoint = await _resolver.SelectAsync(route, number, token).ConfigureAwait(false);
+                TimeSpan? retryAfter;
                 bool retryable;
-                using (var request = build(endpoint))
+                try
                 {
-                    HttpResponseMessage response;
-                    try
-                    {
-                        response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
-                    }
-                    catch (HttpRequestException ex)
-                    {
-                        _resolver.Report(route, endpoint, RouteOutcome.Unreachable, null);
-                        lastFailure = new LsmRaftUnavailableException(
-                            $"Could not reach {endpoint}: {ex.Message}", null, null, inner: ex);
-                        // A connection that was never established carried nothing, so even a non-idempotent request was not applied.
-                        retryable = idempotent || ex.HttpRequestError == HttpRequestError.ConnectionError;
-                        goto Retry;
-                    }
-                    using (response)
-                    {
-                        var hint = LeaderHint(response);
-                        int status = (int)response.StatusCode;
-                        if (status is 429 or 503 || (idempotent && status is 502 or 504))
-                        {
-                            _resolver.Report(route, endpoint, RouteOutcome.Unavailable, hint);
-                            retryAfter = RetryAfter(response);
-                            lastFailure = await ToExceptionAsync(response, token).ConfigureAwait(false);
-                            // 429 is the node's admission control turning the request away before any work.
-                            retryable = idempotent || status == 429;
-                            goto Retry;
-                        }
-                        _resolver.Report(route, endpoint, RouteOutcome.Answered, hint);
-                        try
-                        {
-                            return await interpret(response, token).ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (ex is IOException or HttpRequestException && !token.IsCancellationRequested)
-                        {
-                            // The request may have been applied; only the answer was lost, so it is not retried.
-                            throw new LsmRaftUnavailableException($"The connection to {endpoint} broke while reading the answer: {ex.Message}", null, null, inner: ex);
-                        }
-                    }
+                    return await attempt(endpoint, token).ConfigureAwait(false);
                 }
-
-            Retry:
-                if (!retryable || attempt + 1 >= _options.Retry.MaxAttempts)
+                catch (RetryableFailure failure)
+                {
+                    _resolver.Report(route, endpoint, failure.Outcome, failure.LeaderHint);
+                    lastFailure = failure.Error;
+                    retryAfter = failure.RetryAfter;
+                    retryable = idempotent || failure.NotApplied;
+                }
+                if (!retryable || number + 1 >= _options.Retry.MaxAttempts)
                     throw lastFailure;
-                var delay = ComputeDelay(attempt + 1, retryAfter);
+                var delay = ComputeDelay(number + 1, retryAfter);
                 var remaining = _options.Timeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
                 if (delay >= remaining)
                     throw lastFailure;
@@ -86,13 +55,68 @@ public sealed partial class LsmRaftClient
         }
         catch (Exception ex) when (ex is not LsmRaftException && deadline.IsCancellationRequested)
         {
-            // Transports report an abort by cancellation in several ways (TaskCanceledException, IOException);
-            // the caller sees one: its own cancellation, or the deadline.
+            // Transports report an abort by cancellation in several ways (TaskCanceledException, IOException, an
+            // RpcException with CANCELLED); the caller sees one: its own cancellation, or the deadline.
             cancellationToken.ThrowIfCancellationRequested();
             string last = lastFailure is null ? "" : $" Last failure: {lastFailure.Message}";
             throw new LsmRaftTimeoutException($"No answer within the deadline of {_options.Timeout.TotalMilliseconds:0} ms.{last}", ex);
         }
     }
+
+    /// <summary>
+    /// An attempt that may be repeated: the endpoint was unreachable (<see cref="RouteOutcome.Unreachable"/>) or
+    /// answered 429/503 (<see cref="RouteOutcome.Unavailable"/>). <see cref="NotApplied"/> is true when the failure
+    /// proves the request had no effect (429, or no connection was ever made), so even a non-idempotent one is repeated.
+    /// </summary>
+    private sealed class RetryableFailure(RouteOutcome outcome, LsmRaftException error, bool notApplied, TimeSpan? retryAfter, Uri? leaderHint)
+        : Exception(error.Message, error)
+    {
+        public RouteOutcome Outcome { get; } = outcome;
+        public LsmRaftException Error { get; } = error;
+        public bool NotApplied { get; } = notApplied;
+        public TimeSpan? RetryAfter { get; } = retryAfter;
+        public Uri? LeaderHint { get; } = leaderHint;
+    }
+
+    /// <summary>One attempt over HTTP: sends the request built for the endpoint and interprets an answer that is not retried.</summary>
+    private Func<Uri, CancellationToken, Task<T>> OverHttp<T>(
+        RouteRequest route, bool idempotent, Func<Uri, HttpRequestMessage> build, Func<HttpResponseMessage, CancellationToken, Task<T>> interpret) =>
+        async (endpoint, token) =>
+        {
+            using var request = build(endpoint);
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
+                // A connection that was never established carried nothing, so even a non-idempotent request was not applied.
+                throw new RetryableFailure(RouteOutcome.Unreachable, new LsmRaftUnavailableException($"Could not reach {endpoint}: {ex.Message}", null, null, inner: ex),
+                    notApplied: ex.HttpRequestError == HttpRequestError.ConnectionError, null, null);
+            }
+            using (response)
+            {
+                var hint = LeaderHint(response);
+                int status = (int)response.StatusCode;
+                if (status is 429 or 503 || (idempotent && status is 502 or 504))
+                {
+                    // 429 is the node's admission control turning the request away before any work.
+                    throw new RetryableFailure(RouteOutcome.Unavailable, await ToExceptionAsync(response, token).ConfigureAwait(false),
+                        notApplied: status == 429, RetryAfter(response), hint);
+                }
+                _resolver.Report(route, endpoint, RouteOutcome.Answered, hint);
+                try
+                {
+                    return await interpret(response, token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException && !token.IsCancellationRequested)
+                {
+                    // The request may have been applied; only the answer was lost, so it is not retried.
+                    throw new LsmRaftUnavailableException($"The connection to {endpoint} broke while reading the answer: {ex.Message}", null, null, inner: ex);
+                }
+            }
+        };
 
     /// <summary>The wait before retry <paramref name="retry"/> (1-based); see <see cref="LsmRaftRetryPolicy"/>.</summary>
     internal TimeSpan ComputeDelay(int retry, TimeSpan? retryAfter)
@@ -144,19 +168,22 @@ public sealed partial class LsmRaftClient
         int status = (int)response.StatusCode;
         var problem = await ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
         string message = problem?.Detail ?? problem?.Title ?? $"The server answered {status} {response.ReasonPhrase}.";
-        string? type = problem?.Type;
-        return status switch
+        return ToException(status, message, problem?.Type, problem?.CurrentVersion, problem?.CorrelationId, RetryAfter(response));
+    }
+
+    /// <summary>The exception of an error answer by its HTTP status (over gRPC, the status REST would have answered).</summary>
+    internal static LsmRaftException ToException(int status, string message, string? type, ulong? currentVersion, string? correlationId, TimeSpan? retryAfter) =>
+        status switch
         {
             400 => new LsmRaftBadRequestException(message, type),
             404 => new LsmRaftNotFoundException(message, type),
-            409 when problem?.CurrentVersion is null && type is not null && !type.EndsWith(":version-conflict", StringComparison.Ordinal) =>
+            409 when currentVersion is null && type is not null && !type.EndsWith(":version-conflict", StringComparison.Ordinal) =>
                 new LsmRaftOperationConflictException(message, type),
-            409 => new LsmRaftVersionConflictException(message, problem?.CurrentVersion, type),
+            409 => new LsmRaftVersionConflictException(message, currentVersion, type),
             413 => new LsmRaftTooLargeException(message, type),
-            429 or 502 or 503 or 504 => new LsmRaftUnavailableException(message, status, RetryAfter(response), type),
-            _ => new LsmRaftServerException(message, status, problem?.CorrelationId, type),
+            429 or 502 or 503 or 504 => new LsmRaftUnavailableException(message, status, retryAfter, type),
+            _ => new LsmRaftServerException(message, status, correlationId, type),
         };
-    }
 
     private static async Task<Problem?> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

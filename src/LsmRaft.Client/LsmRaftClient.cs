@@ -9,18 +9,22 @@ using System.Text.Json;
 using LsmRaft.Client.Routing;
 using LsmRaft.Client.Wire;
 using LsmRaft.Protocol.Cluster;
+using V1 = LsmRaft.Protocol.Api.V1;
 
 namespace LsmRaft.Client;
 
 /// <summary>
-/// A client of an LsmRaft cluster's HTTP API. Thread-safe; create one per application and share it (it pools
+/// A client of an LsmRaft cluster's API, over REST/JSON or gRPC (<see cref="LsmRaftClientOptions.Transport"/>; both
+/// on each node's HTTP port, same answers and errors). Thread-safe; create one per application and share it (it pools
 /// connections). Every call has a deadline (<see cref="LsmRaftClientOptions.Timeout"/>) within which idempotent
 /// requests (get, put, delete, scan, batch, cluster reads) are retried with backoff on 429, 503 and connection
 /// failures; compare-and-set is retried only when the failure proves it was not applied (429, or no connection).
+/// Admin operations always use REST.
 /// </summary>
 public sealed partial class LsmRaftClient : IDisposable
 {
     private readonly LsmRaftClientOptions _options;
+    private readonly HttpMessageHandler _handler;
     private readonly HttpClient _http;
     private readonly IRouteResolver _resolver;
     private readonly Random _jitter;
@@ -35,14 +39,16 @@ public sealed partial class LsmRaftClient : IDisposable
         if (_options.ScanPageSize is < 1 or > 1000)
             throw new ArgumentOutOfRangeException(nameof(options), _options.ScanPageSize, "ScanPageSize must be within 1..1000.");
         _resolver = _options.RouteResolver ?? new EndpointRouteResolver(_options.Endpoints);
-        HttpMessageHandler handler = _options.Handler ?? new SocketsHttpHandler
+        if (_options.Transport is not (LsmRaftTransport.Http or LsmRaftTransport.Grpc))
+            throw new ArgumentOutOfRangeException(nameof(options), _options.Transport, "Transport must be Http or Grpc.");
+        _handler = _options.Handler ?? new SocketsHttpHandler
         {
             PooledConnectionLifetime = _options.PooledConnectionLifetime,
             ConnectTimeout = _options.ConnectTimeout,
             AutomaticDecompression = DecompressionMethods.None,
         };
         // The deadline is enforced per call (retries included), so HttpClient's own per-request timeout is off.
-        _http = new HttpClient(handler, disposeHandler: _options.Handler is null) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(_handler, disposeHandler: false) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         _jitter = _options.Retry.Seed is { } seed ? new Random(seed) : new Random();
     }
 
@@ -50,16 +56,19 @@ public sealed partial class LsmRaftClient : IDisposable
     public Task<KvValue?> GetAsync(byte[] key, Consistency consistency = Consistency.Linearizable, CancellationToken cancellationToken = default)
     {
         RequireKey(key);
-        return ExecuteAsync<KvValue?>(
-            new RouteRequest(key, IsWrite: false), idempotent: true,
-            endpoint => new HttpRequestMessage(HttpMethod.Get, KeyUri(endpoint, key, $"&consistency={ConsistencyName(consistency)}")),
-            async (response, token) =>
-            {
-                if (response.StatusCode == HttpStatusCode.NotFound)
-                    return null;
-                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
-                return ToValue(await ReadJsonAsync<KvItem>(response, token).ConfigureAwait(false));
-            },
+        var route = new RouteRequest(key, IsWrite: false);
+        return ExecuteAsync(route, idempotent: true, _options.Transport == LsmRaftTransport.Grpc
+            ? OverGrpc<KvValue?>(route, (kv, call) => Unary(kv.Kv.GetAsync(new V1.GetRequest { Key = Bytes(key), Consistency = GrpcConsistency(consistency) }, call), r => (KvValue?)ToValue(r.Item)),
+                onNotFound: () => null)
+            : OverHttp(route, idempotent: true,
+                endpoint => new HttpRequestMessage(HttpMethod.Get, KeyUri(endpoint, key, $"&consistency={ConsistencyName(consistency)}")),
+                async (response, token) =>
+                {
+                    if (response.StatusCode == HttpStatusCode.NotFound)
+                        return null;
+                    await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                    return ToValue(await ReadJsonAsync<KvItem>(response, token).ConfigureAwait(false));
+                }),
             cancellationToken);
     }
 
@@ -68,26 +77,31 @@ public sealed partial class LsmRaftClient : IDisposable
     {
         RequireKey(key);
         ArgumentNullException.ThrowIfNull(value);
-        return ExecuteAsync(
-            new RouteRequest(key, IsWrite: true), idempotent: true,
-            endpoint => new HttpRequestMessage(HttpMethod.Put, KeyUri(endpoint, key, "")) { Content = OctetContent(value) },
-            ReadVersionAsync, cancellationToken);
+        var route = new RouteRequest(key, IsWrite: true);
+        return ExecuteAsync(route, idempotent: true, _options.Transport == LsmRaftTransport.Grpc
+            ? OverGrpc(route, (kv, call) => Unary(kv.Kv.PutAsync(new V1.PutRequest { Key = Bytes(key), Value = Bytes(value) }, call), r => r.Version))
+            : OverHttp(route, idempotent: true,
+                endpoint => new HttpRequestMessage(HttpMethod.Put, KeyUri(endpoint, key, "")) { Content = OctetContent(value) },
+                ReadVersionAsync),
+            cancellationToken);
     }
 
     /// <summary>Deletes the key; returns false when it did not exist (a retried delete may report false after the first attempt removed it).</summary>
     public Task<bool> DeleteAsync(byte[] key, CancellationToken cancellationToken = default)
     {
         RequireKey(key);
-        return ExecuteAsync(
-            new RouteRequest(key, IsWrite: true), idempotent: true,
-            endpoint => new HttpRequestMessage(HttpMethod.Delete, KeyUri(endpoint, key, "")),
-            async (response, token) =>
-            {
-                if (response.StatusCode == HttpStatusCode.NotFound)
-                    return false;
-                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
-                return true;
-            },
+        var route = new RouteRequest(key, IsWrite: true);
+        return ExecuteAsync(route, idempotent: true, _options.Transport == LsmRaftTransport.Grpc
+            ? OverGrpc(route, (kv, call) => Unary(kv.Kv.DeleteAsync(new V1.DeleteRequest { Key = Bytes(key) }, call), _ => true), onNotFound: () => false)
+            : OverHttp(route, idempotent: true,
+                endpoint => new HttpRequestMessage(HttpMethod.Delete, KeyUri(endpoint, key, "")),
+                async (response, token) =>
+                {
+                    if (response.StatusCode == HttpStatusCode.NotFound)
+                        return false;
+                    await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                    return true;
+                }),
             cancellationToken);
     }
 
@@ -99,35 +113,49 @@ public sealed partial class LsmRaftClient : IDisposable
     public Task<ulong> CompareAndSetAsync(byte[] key, ulong expectedVersion, byte[]? value, CancellationToken cancellationToken = default)
     {
         RequireKey(key);
+        var route = new RouteRequest(key, IsWrite: true);
+        if (_options.Transport == LsmRaftTransport.Grpc)
+        {
+            var request = new V1.CompareAndSetRequest { Key = Bytes(key), ExpectedVersion = expectedVersion };
+            if (value is not null)
+                request.Value = Bytes(value);
+            return ExecuteAsync(route, idempotent: false, OverGrpc(route, (kv, call) => Unary(kv.Kv.CompareAndSetAsync(request, call), r => r.Version)), cancellationToken);
+        }
         var body = new CompareAndSetRequest(expectedVersion, value is null ? null : Base64Url.EncodeToString(value), WireNames.Base64Url);
-        return ExecuteAsync(
-            new RouteRequest(key, IsWrite: true), idempotent: false,
+        return ExecuteAsync(route, idempotent: false, OverHttp(route, idempotent: false,
             endpoint => new HttpRequestMessage(HttpMethod.Post, KeyUri(endpoint, key, "", "/cas")) { Content = JsonContent(body) },
-            ReadVersionAsync, cancellationToken);
+            ReadVersionAsync), cancellationToken);
     }
 
     /// <summary>Applies the operations; atomically when they all fall in one shard, else the server answers 400 (see docs/api.md).</summary>
     public Task BatchAsync(IEnumerable<KvOperation> operations, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operations);
-        var items = operations.Select(op =>
-        {
+        var list = operations.ToList();
+        foreach (var op in list)
             RequireKey(op.Key);
-            return new BatchOperationItem(
-                op.Value is null ? "delete" : "put",
-                Base64Url.EncodeToString(op.Key),
-                op.Value is null ? null : Base64Url.EncodeToString(op.Value));
-        }).ToList();
-        var body = new BatchRequest(items, WireNames.Base64Url);
+        var route = new RouteRequest(null, IsWrite: true);
         // A batch of puts and deletes leaves the same state when applied twice, so it is retried like a put.
-        return ExecuteAsync(
-            new RouteRequest(null, IsWrite: true), idempotent: true,
+        if (_options.Transport == LsmRaftTransport.Grpc)
+        {
+            var request = new V1.BatchRequest();
+            request.Operations.AddRange(list.Select(op => op.Value is null
+                ? new V1.BatchOperation { Delete = new V1.DeleteOperation { Key = Bytes(op.Key) } }
+                : new V1.BatchOperation { Put = new V1.PutOperation { Key = Bytes(op.Key), Value = Bytes(op.Value) } }));
+            return ExecuteAsync(route, idempotent: true, OverGrpc(route, (kv, call) => Unary(kv.Kv.BatchAsync(request, call), _ => true)), cancellationToken);
+        }
+        var items = list.Select(op => new BatchOperationItem(
+            op.Value is null ? "delete" : "put",
+            Base64Url.EncodeToString(op.Key),
+            op.Value is null ? null : Base64Url.EncodeToString(op.Value))).ToList();
+        var body = new BatchRequest(items, WireNames.Base64Url);
+        return ExecuteAsync(route, idempotent: true, OverHttp(route, idempotent: true,
             endpoint => new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "v1/batch")) { Content = JsonContent(body) },
             async (response, token) =>
             {
                 await EnsureSuccessAsync(response, token).ConfigureAwait(false);
                 return true;
-            },
+            }),
             cancellationToken);
     }
 
@@ -158,35 +186,41 @@ public sealed partial class LsmRaftClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var route = new RouteRequest(null, IsWrite: false);
+        if (_options.Transport == LsmRaftTransport.Grpc)
+            return ExecuteAsync(route, idempotent: true, OverGrpc(route, (kv, call) => ScanPageAsync(kv, options, limit, continuation, call)), cancellationToken);
         var query = new StringBuilder($"?encoding={WireNames.Base64Url}&limit={limit}&consistency={ConsistencyName(options.Consistency)}");
         if (options.Start is not null) query.Append("&start=").Append(Base64Url.EncodeToString(options.Start));
         if (options.End is not null) query.Append("&end=").Append(Base64Url.EncodeToString(options.End));
         if (options.Prefix is not null) query.Append("&prefix=").Append(Base64Url.EncodeToString(options.Prefix));
         if (continuation is not null) query.Append("&continuation=").Append(Uri.EscapeDataString(continuation));
         string pathAndQuery = "v1/kv" + query;
-        return ExecuteAsync(
-            new RouteRequest(null, IsWrite: false), idempotent: true,
+        return ExecuteAsync(route, idempotent: true, OverHttp(route, idempotent: true,
             endpoint => new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, pathAndQuery)),
             async (response, token) =>
             {
                 await EnsureSuccessAsync(response, token).ConfigureAwait(false);
                 var result = await ReadJsonAsync<ScanResult>(response, token).ConfigureAwait(false);
                 return new KvPage(result.Items.Select(ToValue).ToList(), result.Continuation);
-            },
+            }),
             cancellationToken);
     }
 
     /// <summary>The cluster as the answering node sees it: nodes, shards, leaders, epochs.</summary>
-    public Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default) =>
-        ExecuteAsync(
-            new RouteRequest(null, IsWrite: false), idempotent: true,
-            endpoint => new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "v1/cluster")),
-            async (response, token) =>
-            {
-                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
-                return await ReadJsonAsync<ClusterView>(response, token).ConfigureAwait(false);
-            },
+    public Task<ClusterView> GetClusterAsync(CancellationToken cancellationToken = default)
+    {
+        var route = new RouteRequest(null, IsWrite: false);
+        return ExecuteAsync(route, idempotent: true, _options.Transport == LsmRaftTransport.Grpc
+            ? OverGrpc(route, ClusterInfoAsync)
+            : OverHttp(route, idempotent: true,
+                endpoint => new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, "v1/cluster")),
+                async (response, token) =>
+                {
+                    await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                    return await ReadJsonAsync<ClusterView>(response, token).ConfigureAwait(false);
+                }),
             cancellationToken);
+    }
 
     /// <summary>Splits a shard's hash range in two; returns the cluster view once the split is committed.</summary>
     public Task<ClusterView> SplitShardAsync(ulong shardId, CancellationToken cancellationToken = default) =>
@@ -200,12 +234,19 @@ public sealed partial class LsmRaftClient : IDisposable
     public Task<ClusterView> TransferLeaderAsync(ulong shardId, ulong toNode, CancellationToken cancellationToken = default) =>
         AdminAsync($"v1/admin/shards/{shardId}/transfer-leader", new TransferLeaderRequest(toNode), cancellationToken);
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        DisposeChannels();
+        _http.Dispose();
+        if (_options.Handler is null)
+            _handler.Dispose();
+    }
 
-    private Task<ClusterView> AdminAsync(string path, object? body, CancellationToken cancellationToken) =>
+    private Task<ClusterView> AdminAsync(string path, object? body, CancellationToken cancellationToken)
+    {
+        var route = new RouteRequest(null, IsWrite: true);
         // Admin operations change the cluster; like compare-and-set they are retried only when provably not applied.
-        ExecuteAsync(
-            new RouteRequest(null, IsWrite: true), idempotent: false,
+        return ExecuteAsync(route, idempotent: false, OverHttp(route, idempotent: false,
             endpoint =>
             {
                 var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, path))
@@ -220,8 +261,9 @@ public sealed partial class LsmRaftClient : IDisposable
             {
                 await EnsureSuccessAsync(response, token).ConfigureAwait(false);
                 return await ReadJsonAsync<ClusterView>(response, token).ConfigureAwait(false);
-            },
+            }),
             cancellationToken);
+    }
 
     private static async Task<ulong> ReadVersionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

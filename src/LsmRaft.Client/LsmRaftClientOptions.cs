@@ -5,8 +5,11 @@ namespace LsmRaft.Client;
 /// <summary>Settings of an <see cref="LsmRaftClient"/>.</summary>
 public sealed class LsmRaftClientOptions
 {
-    /// <summary>The HTTP endpoints of cluster nodes (any node serves any key).</summary>
+    /// <summary>The HTTP endpoints of cluster nodes (any node serves any key); gRPC uses the same addresses.</summary>
     public IList<Uri> Endpoints { get; init; } = [new Uri("http://127.0.0.1:8081")];
+
+    /// <summary>How key-value and cluster requests travel; admin requests always use REST.</summary>
+    public LsmRaftTransport Transport { get; init; } = LsmRaftTransport.Http;
 
     /// <summary>The deadline of one call, retries included.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -32,6 +35,16 @@ public sealed class LsmRaftClientOptions
 
     /// <summary>Sent as the Authorization bearer token on admin requests when the cluster requires one.</summary>
     public string? AdminToken { get; init; }
+}
+
+/// <summary>The protocol an <see cref="LsmRaftClient"/> speaks to the nodes' HTTP port.</summary>
+public enum LsmRaftTransport
+{
+    /// <summary>REST/JSON under /v1 (HTTP/1.1).</summary>
+    Http,
+
+    /// <summary>gRPC (package lsmraft.v1) over HTTP/2 without TLS, on the same port.</summary>
+    Grpc,
 }
 
 /// <summary>
