@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace LsmRaft.MultiNode.Tests;
 
@@ -7,7 +8,7 @@ namespace LsmRaft.MultiNode.Tests;
 /// failure messages; the process is killed (SIGKILL) by <see cref="Kill"/> and on dispose — only
 /// processes this class started.
 /// </summary>
-internal sealed class NodeProcess : IDisposable
+internal sealed partial class NodeProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output = new();
@@ -39,6 +40,43 @@ internal sealed class NodeProcess : IDisposable
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code; only once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>How many lines of output (stdout and stderr) so far contain <paramref name="text"/>.</summary>
+    public int CountLines(string text)
+    {
+        lock (_output)
+            return _output.Count(line => line.Contains(text, StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits for the process to exit; false at the deadline (the process is left running for the caller to kill).</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan deadline)
+    {
+        using var timeout = new CancellationTokenSource(deadline);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGTERM, as <c>docker stop</c> sends it: the node stops gracefully.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited && Kill(_process.Id, SigTerm) != 0)
+            throw new InvalidOperationException($"kill(SIGTERM) of process {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 
     /// <summary>Completes when the node reports that it listens (or fails if it exits first); false at the deadline.</summary>
     public async Task<bool> WaitServingAsync(TimeSpan deadline)

@@ -222,17 +222,37 @@ public sealed partial class LsmRaftClient : IDisposable
             cancellationToken);
     }
 
+    /// <summary>The cluster view joined with every node's report (uptime, version, per-shard Raft state, lag, size).</summary>
+    public Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken = default) =>
+        GetJsonAsync<ClusterStatus>("v1/cluster/status", admin: false, cancellationToken);
+
+    /// <summary>Starts draining a node (every replica moved off it, then marked removed); returns how far the drain has come.</summary>
+    public Task<DrainProgress> DrainNodeAsync(ulong nodeId, CancellationToken cancellationToken = default) =>
+        AdminAsync<DrainProgress>($"v1/admin/nodes/{nodeId}/drain", body: null, cancellationToken);
+
+    /// <summary>How far a node's drain has come.</summary>
+    public Task<DrainProgress> GetDrainAsync(ulong nodeId, CancellationToken cancellationToken = default) =>
+        GetJsonAsync<DrainProgress>($"v1/admin/nodes/{nodeId}/drain", admin: true, cancellationToken);
+
+    /// <summary>Marks a node removed now (its replicas are re-created elsewhere); refused for a live node unless <paramref name="force"/>.</summary>
+    public Task<ClusterView> DownNodeAsync(ulong nodeId, bool force, CancellationToken cancellationToken = default) =>
+        AdminAsync<ClusterView>($"v1/admin/nodes/{nodeId}/down{(force ? "?force=true" : "")}", body: null, cancellationToken);
+
+    /// <summary>Admits the node at a peer address again (clears a drain or removal); 404 for an address no node announced.</summary>
+    public Task<ClusterView> JoinNodeAsync(string peerAddress, CancellationToken cancellationToken = default) =>
+        AdminAsync<ClusterView>("v1/admin/nodes/join", new JoinNodeRequest(peerAddress), cancellationToken);
+
     /// <summary>Splits a shard's hash range in two; returns the cluster view once the split is committed.</summary>
     public Task<ClusterView> SplitShardAsync(ulong shardId, CancellationToken cancellationToken = default) =>
-        AdminAsync($"v1/admin/shards/{shardId}/split", body: null, cancellationToken);
+        AdminAsync<ClusterView>($"v1/admin/shards/{shardId}/split", body: null, cancellationToken);
 
     /// <summary>Moves a shard's replica from one node to another (learner, catch up, promote, remove); returns once the move is committed.</summary>
     public Task<ClusterView> MoveReplicaAsync(ulong shardId, ulong fromNode, ulong toNode, CancellationToken cancellationToken = default) =>
-        AdminAsync($"v1/admin/shards/{shardId}/move", new MoveReplicaRequest(fromNode, toNode), cancellationToken);
+        AdminAsync<ClusterView>($"v1/admin/shards/{shardId}/move", new MoveReplicaRequest(fromNode, toNode), cancellationToken);
 
     /// <summary>Transfers a shard's leadership to the replica on <paramref name="toNode"/>.</summary>
     public Task<ClusterView> TransferLeaderAsync(ulong shardId, ulong toNode, CancellationToken cancellationToken = default) =>
-        AdminAsync($"v1/admin/shards/{shardId}/transfer-leader", new TransferLeaderRequest(toNode), cancellationToken);
+        AdminAsync<ClusterView>($"v1/admin/shards/{shardId}/transfer-leader", new TransferLeaderRequest(toNode), cancellationToken);
 
     public void Dispose()
     {
@@ -242,27 +262,39 @@ public sealed partial class LsmRaftClient : IDisposable
             _handler.Dispose();
     }
 
-    private Task<ClusterView> AdminAsync(string path, object? body, CancellationToken cancellationToken)
+    private Task<T> GetJsonAsync<T>(string path, bool admin, CancellationToken cancellationToken)
+    {
+        var route = new RouteRequest(null, IsWrite: false);
+        return ExecuteAsync(route, idempotent: true, OverHttp(route, idempotent: true,
+            endpoint => Authorized(new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint, path)), admin),
+            async (response, token) =>
+            {
+                await EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                return await ReadJsonAsync<T>(response, token).ConfigureAwait(false);
+            }),
+            cancellationToken);
+    }
+
+    private Task<T> AdminAsync<T>(string path, object? body, CancellationToken cancellationToken)
     {
         var route = new RouteRequest(null, IsWrite: true);
         // Admin operations change the cluster; like compare-and-set they are retried only when provably not applied.
         return ExecuteAsync(route, idempotent: false, OverHttp(route, idempotent: false,
-            endpoint =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, path))
-                {
-                    Content = body is null ? null : JsonContent(body),
-                };
-                if (_options.AdminToken is { } token)
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                return request;
-            },
+            endpoint => Authorized(new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, path)) { Content = body is null ? null : JsonContent(body) }, admin: true),
             async (response, token) =>
             {
                 await EnsureSuccessAsync(response, token).ConfigureAwait(false);
-                return await ReadJsonAsync<ClusterView>(response, token).ConfigureAwait(false);
+                return await ReadJsonAsync<T>(response, token).ConfigureAwait(false);
             }),
             cancellationToken);
+    }
+
+    /// <summary>Adds the admin token (when configured) to a request for an admin endpoint.</summary>
+    private HttpRequestMessage Authorized(HttpRequestMessage request, bool admin)
+    {
+        if (admin && _options.AdminToken is { } token)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
     }
 
     private static async Task<ulong> ReadVersionAsync(HttpResponseMessage response, CancellationToken cancellationToken)

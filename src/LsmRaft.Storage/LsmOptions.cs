@@ -22,7 +22,23 @@ public enum SyncMode
 /// </summary>
 public sealed record LsmOptions
 {
-    /// <summary>Memtable size that triggers a flush to an SSTable (origin: <c>FLUSH_THRESHOLD_BYTES</c>). Default 4 MiB; 64 KiB to 1 GiB.</summary>
+    /// <summary>The smallest <see cref="FlushThresholdBytes"/>: any positive size works, as in the origin (a tiny memtable flushes often).</summary>
+    public const long MinFlushThresholdBytes = 1;
+
+    /// <summary>The largest <see cref="FlushThresholdBytes"/>: 1 GiB.</summary>
+    public const long MaxFlushThresholdBytes = 1L << 30;
+
+    /// <summary>
+    /// The one rule for a flush threshold, used by <see cref="Validate"/> and by the node's configuration validator,
+    /// so a value the configuration accepts is never refused by the engine.
+    /// </summary>
+    public static bool IsValidFlushThreshold(long bytes) => bytes is >= MinFlushThresholdBytes and <= MaxFlushThresholdBytes;
+
+    /// <summary>
+    /// Memtable size that triggers a flush to an SSTable (origin: <c>FLUSH_THRESHOLD_BYTES</c>). Default 4 MiB;
+    /// <see cref="MinFlushThresholdBytes"/> to <see cref="MaxFlushThresholdBytes"/>. Small values give small L0 tables that
+    /// compaction merges as usual (L0 is bounded by <see cref="Level0StopTrigger"/>).
+    /// </summary>
     public long FlushThresholdBytes { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Target false-positive rate of each table's Bloom filter (origin: <c>BLOOM_FPP</c>). Default 0.02; (0, 0.5].</summary>
@@ -95,7 +111,7 @@ public sealed record LsmOptions
     /// <summary>Throws <see cref="InvalidOptionException"/> naming the first invalid option.</summary>
     public void Validate()
     {
-        Check(FlushThresholdBytes is >= 64 * 1024 and <= 1L << 30, nameof(FlushThresholdBytes), "must be between 65536 and 1073741824 bytes");
+        Check(IsValidFlushThreshold(FlushThresholdBytes), nameof(FlushThresholdBytes), $"must be between {MinFlushThresholdBytes} and {MaxFlushThresholdBytes} bytes");
         Check(BloomFalsePositiveRate > 0 && BloomFalsePositiveRate <= 0.5 && double.IsFinite(BloomFalsePositiveRate), nameof(BloomFalsePositiveRate), "must be greater than 0 and at most 0.5");
         Check(BloomHashFunctions is null or (>= 1 and <= 30), nameof(BloomHashFunctions), "must be between 1 and 30, or unset for the optimal count");
         Check(BlockSize is >= 1024 and <= 1 << 20, nameof(BlockSize), "must be between 1024 and 1048576 bytes");

@@ -3,7 +3,11 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using LsmRaft.Bench.Cli;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using LsmRaft.Bench.Metrics;
+using LsmRaft.Protocol.Api.V1;
 
 namespace LsmRaft.Bench.Cluster;
 
@@ -11,7 +15,8 @@ namespace LsmRaft.Bench.Cluster;
 /// The <c>cluster</c> command: one closed-loop HTTP load generator for both LsmRaft (REST <c>/v1/kv</c>) and etcd
 /// (its v3 JSON gateway, <c>/v3/kv/put</c> and <c>/v3/kv/range</c>), so the two systems see the same client.
 /// C concurrent workers spread round-robin over the endpoints each loop "send one request, wait for the
-/// answer" for a fixed time. Writes put random keys of a fixed key space; reads get keys of that space
+/// answer" for a fixed time. For LsmRaft, <c>--protocol=grpc</c> sends the same operations over its gRPC API
+/// (<c>lsmraft.v1.Kv</c>, HTTP/2 on the same port) instead of REST, so the two protocols can be compared on one cluster. Writes put random keys of a fixed key space; reads get keys of that space
 /// (linearizable on both systems: LsmRaft's default ReadIndex, etcd's default serializable=false).
 /// </summary>
 internal static class ClusterLoad
@@ -21,6 +26,7 @@ internal static class ClusterLoad
         "--target=KIND        lsmraft | etcd",
         "--endpoints=URLS     comma-separated base URLs (HTTP API of each node / etcd client URL)",
         "--op=OP              put | get (default put)",
+        "--protocol=P         rest | grpc (default rest; grpc only for --target=lsmraft)",
         "--connections=N      concurrent closed-loop workers (default 16)",
         "--seconds=N          measured seconds (default 30)",
         "--warmup=N           seconds of the same load before measuring, excluded from the figures (default 5): connections, JIT tiers and caches settle",
@@ -41,6 +47,9 @@ internal static class ClusterLoad
         string op = flags.GetString("op", "put");
         if (op is not ("put" or "get"))
             throw new FlagException("op", $"'{op}' is not one of put, get");
+        string protocol = flags.GetString("protocol", "rest");
+        if (protocol is not ("rest" or "grpc") || (protocol == "grpc" && target != "lsmraft"))
+            throw new FlagException("protocol", $"'{protocol}' is not one of rest, grpc (grpc only with --target=lsmraft)");
         int connections = flags.GetInt32("connections", 16, 1, 4096);
         int seconds = flags.GetInt32("seconds", 30, 1, 3600);
         int warmup = flags.GetInt32("warmup", 5, 0, 600);
@@ -51,6 +60,14 @@ internal static class ClusterLoad
 
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        // gRPC: one channel per node (HTTP/2, requests multiplexed; more connections once one's streams are all in use).
+        var channels = protocol == "grpc"
+            ? endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = TimeSpan.FromMinutes(10) },
+                DisposeHttpClient = true,
+            })).ToArray()
+            : [];
         var value = Encoding.ASCII.GetBytes(new string('v', valueSize));
         var histograms = new LatencyHistogram[connections];
         var counts = new long[connections];
@@ -63,17 +80,19 @@ internal static class ClusterLoad
             var histogram = histograms[w] = new LatencyHistogram();
             var random = new Random(w * 7919 + 1);
             var endpoint = endpoints[w % endpoints.Length];
+            var kv = channels.Length > 0 ? new Kv.KvClient(channels[w % channels.Length]) : null;
+            var grpcValue = ByteString.CopyFrom(value);
             while (clock.Elapsed < deadline)
             {
                 string key = random.Next(keys).ToString("D" + keySize, CultureInfo.InvariantCulture);
-                using var request = Build(target, op, endpoint, key, value);
                 long start = Stopwatch.GetTimestamp();
-                using var response = await http.SendAsync(request).ConfigureAwait(false);
-                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                bool ok = kv is not null
+                    ? await GrpcAsync(kv, op, key, grpcValue).ConfigureAwait(false)
+                    : await HttpAsync(http, target, op, endpoint, key, value).ConfigureAwait(false);
                 long end = Stopwatch.GetTimestamp();
                 if (clock.Elapsed < measureFrom)
                     continue;
-                if (response.IsSuccessStatusCode || (op == "get" && (int)response.StatusCode == 404))
+                if (ok)
                 {
                     histogram.RecordTicks(end - start);
                     counts[w]++;
@@ -85,14 +104,43 @@ internal static class ClusterLoad
             }
         })).ToArray();
         Task.WaitAll(workers);
+        foreach (var channel in channels)
+            channel.Dispose();
         double elapsed = (clock.Elapsed - measureFrom).TotalSeconds;
         var merged = new LatencyHistogram();
         foreach (var h in histograms)
             merged.Merge(h);
         output.WriteLine(string.Format(CultureInfo.InvariantCulture,
-            "cluster target={0} op={1} connections={2}: {3:F0} ops/sec  p50 {4:F0} micros  p99 {5:F0} micros  errors {6}",
-            target, op, connections, counts.Sum() / elapsed, merged.PercentileNanos(50) / 1000, merged.PercentileNanos(99) / 1000, errors.Sum()));
+            "cluster target={0}{7} op={1} connections={2}: {3:F0} ops/sec  p50 {4:F0} micros  p99 {5:F0} micros  errors {6}",
+            target, op, connections, counts.Sum() / elapsed, merged.PercentileNanos(50) / 1000, merged.PercentileNanos(99) / 1000, errors.Sum(), protocol == "grpc" ? " protocol=grpc" : ""));
         return errors.Sum() > counts.Sum() / 100 ? 1 : 0;
+    }
+
+    /// <summary>One REST request; true when it succeeded (a get of a missing key, 404, counts: it was served).</summary>
+    private static async Task<bool> HttpAsync(HttpClient http, string target, string op, Uri endpoint, string key, byte[] value)
+    {
+        using var request = Build(target, op, endpoint, key, value);
+        using var response = await http.SendAsync(request).ConfigureAwait(false);
+        await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+        return response.IsSuccessStatusCode || (op == "get" && (int)response.StatusCode == 404);
+    }
+
+    /// <summary>The same operation over gRPC; NOT_FOUND on a get counts as served, as REST's 404 does.</summary>
+    private static async Task<bool> GrpcAsync(Kv.KvClient kv, string op, string key, ByteString value)
+    {
+        var keyBytes = ByteString.CopyFromUtf8(key);
+        try
+        {
+            if (op == "put")
+                await kv.PutAsync(new PutRequest { Key = keyBytes, Value = value }).ConfigureAwait(false);
+            else
+                await kv.GetAsync(new GetRequest { Key = keyBytes }).ConfigureAwait(false);
+            return true;
+        }
+        catch (RpcException e)
+        {
+            return op == "get" && e.StatusCode == StatusCode.NotFound;
+        }
     }
 
     private static HttpRequestMessage Build(string target, string op, Uri endpoint, string key, byte[] value)

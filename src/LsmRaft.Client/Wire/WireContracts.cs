@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using LsmRaft.Protocol.Cluster;
+
 namespace LsmRaft.Client.Wire;
 
 // The JSON bodies of the HTTP API (docs/api.md). The server (LsmRaft.Host) serializes these same types, so the
@@ -31,11 +34,16 @@ public sealed record BatchResult(int Applied);
 /// </summary>
 public sealed record CompareAndSetRequest(ulong ExpectedVersion, string? Value = null, string? Encoding = null);
 
-/// <summary>The body of <c>POST /v1/admin/shards/{id}/move</c>.</summary>
-public sealed record MoveReplicaRequest(ulong From, ulong To);
+/// <summary>The body of <c>POST /v1/admin/shards/{id}/move</c>; node ids as numbers or as names (<c>"to": "n2"</c>).</summary>
+public sealed record MoveReplicaRequest(
+    [property: JsonConverter(typeof(NodeIdJsonConverter))] ulong From,
+    [property: JsonConverter(typeof(NodeIdJsonConverter))] ulong To);
 
-/// <summary>The body of <c>POST /v1/admin/shards/{id}/transfer-leader</c>.</summary>
-public sealed record TransferLeaderRequest(ulong To);
+/// <summary>The body of <c>POST /v1/admin/shards/{id}/transfer-leader</c>; the node id as a number or a name.</summary>
+public sealed record TransferLeaderRequest([property: JsonConverter(typeof(NodeIdJsonConverter))] ulong To);
+
+/// <summary>The body of <c>POST /v1/admin/nodes/join</c>: the peer address (host:port) of the node to admit.</summary>
+public sealed record JoinNodeRequest(string Address);
 
 /// <summary>The answer of <c>GET /readyz</c> when the node is ready.</summary>
 public sealed record ReadinessResult(bool Ready, string? Reason);

@@ -44,7 +44,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> SplitAsync(string shardId, HttpContext context, ApiOptions options)
     {
-        if (await AdminOrProblemAsync(context, options) is not { } admin)
+        if (await AdminOrProblemAsync<IClusterAdmin>(context, options) is not { } admin)
             return Results.Empty;
         var view = await admin.SplitShardAsync(RequestReader.Id(shardId, "shard id"), context.RequestAborted);
         return Accepted(view);
@@ -52,7 +52,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> MoveAsync(string shardId, HttpContext context, ApiOptions options)
     {
-        if (await AdminOrProblemAsync(context, options) is not { } admin)
+        if (await AdminOrProblemAsync<IClusterAdmin>(context, options) is not { } admin)
             return Results.Empty;
         ulong shard = RequestReader.Id(shardId, "shard id");
         var body = await RequestReader.JsonAsync<MoveReplicaRequest>(context.Request, options, "{\"from\": 1, \"to\": 4}", context.RequestAborted);
@@ -63,7 +63,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> TransferLeaderAsync(string shardId, HttpContext context, ApiOptions options)
     {
-        if (await AdminOrProblemAsync(context, options) is not { } admin)
+        if (await AdminOrProblemAsync<IClusterAdmin>(context, options) is not { } admin)
             return Results.Empty;
         ulong shard = RequestReader.Id(shardId, "shard id");
         var body = await RequestReader.JsonAsync<TransferLeaderRequest>(context.Request, options, "{\"to\": 2}", context.RequestAborted);
@@ -85,12 +85,13 @@ internal static class AdminEndpoints
         return true;
     }
 
-    /// <summary>The admin service when the caller may use it; otherwise writes the 401 or 501 problem and returns null.</summary>
-    private static async Task<IClusterAdmin?> AdminOrProblemAsync(HttpContext context, ApiOptions options)
+    /// <summary>The admin service <typeparamref name="T"/> when the caller may use it; otherwise writes the 401 or 501 problem and returns null.</summary>
+    internal static async Task<T?> AdminOrProblemAsync<T>(HttpContext context, ApiOptions options)
+        where T : class
     {
         if (!await AuthorizedAsync(context, options))
             return null;
-        var admin = context.RequestServices.GetService<IClusterAdmin>();
+        var admin = context.RequestServices.GetService<T>();
         if (admin is null)
             await ProblemMapping.WriteAsync(context, new ApiProblem(501, "not-implemented", "Not implemented",
                 "This node does not offer admin operations."));

@@ -41,6 +41,9 @@ public static class ApiServer
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<GrpcErrorInterceptor>();
+            // No catch-all route for unknown gRPC services: its "{service}/{method}" pattern also matches the origin's
+            // /v0/entity, which then answered 404 to a PUT without a Content-Type. Unknown services get the API's 404.
+            grpc.IgnoreUnknownServices = true;
             // gRPC bypasses Kestrel's body limit; the same limit holds per message.
             grpc.MaxReceiveMessageSize = (int)Math.Min(options.MaxBodyBytes, int.MaxValue);
             grpc.MaxSendMessageSize = null;
@@ -82,6 +85,7 @@ public static class ApiServer
         EntityEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         AdminEndpoints.Map(app);
+        NodeAdminEndpoints.Map(app);
         app.MapGrpcService<KvGrpcService>();
         app.MapGrpcService<ClusterGrpcService>();
         MonitorEndpoints.Map(app);

@@ -1,3 +1,4 @@
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Protocol.Monitoring;
 
 namespace LsmRaft.Host.Api;
@@ -16,6 +17,9 @@ internal interface INodeMonitor
 
     /// <summary>Every node's status, fetched from each node's <c>/v1/node</c> (this node's without a request); a node that does not answer in time has an error instead.</summary>
     Task<IReadOnlyList<NodeReport>> GetAllAsync(CancellationToken cancellationToken);
+
+    /// <summary>The cluster view joined with every node's status: per node uptime and version, per shard the replicas' Raft position, lag and size.</summary>
+    Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken);
 
     /// <summary>Every reachable node's traffic history.</summary>
     Task<IReadOnlyList<TrafficHistory>> GetAllTrafficAsync(CancellationToken cancellationToken);

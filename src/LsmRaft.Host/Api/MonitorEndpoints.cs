@@ -9,6 +9,7 @@ namespace LsmRaft.Host.Api;
 
 /// <summary>
 /// Read endpoints for operators and the admin UI: <c>/v1/node</c> (this node), <c>/v1/nodes</c> (every node),
+/// <c>/v1/cluster/status</c> (the cluster view joined with every node's status, for the CLI's cluster commands),
 /// their traffic, <c>/v1/locate/{key}</c>, and <c>/v1/events</c>, a server-sent-events stream of membership and
 /// leadership changes (and, with <c>?traffic=true</c>, every node's traffic sample each second).
 /// </summary>
@@ -31,6 +32,10 @@ internal static class MonitorEndpoints
                 Results.Json(await m.GetAllAsync(context.RequestAborted), WireJson.Lenient))))
             .WithName("GetNodes").WithSummary("Every node's /v1/node, gathered by this node; a node that does not answer within 1.5 s has an error instead.")
             .Produces<NodeReport[]>(200).ProducesProblem(501);
+        group.MapGet("/cluster/status", Handler(context => WithMonitor(context, async m =>
+                Results.Json(await m.GetClusterStatusAsync(context.RequestAborted), WireJson.Lenient))))
+            .WithName("GetClusterStatus").WithSummary("The cluster view joined with every node's status: uptime and version per node; term, commit/applied, lag and size per shard and replica.")
+            .Produces<ClusterStatus>(200).ProducesProblem(501);
         group.MapGet("/nodes/traffic", Handler(context => WithMonitor(context, async m =>
                 Results.Json(await m.GetAllTrafficAsync(context.RequestAborted), WireJson.Lenient))))
             .WithName("GetNodesTraffic").WithSummary("Every reachable node's traffic history.")

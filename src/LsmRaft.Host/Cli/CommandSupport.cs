@@ -36,7 +36,8 @@ internal sealed class ClientCommandOptions
         command.Options.Add(Token);
     }
 
-    public LsmRaftClient CreateClient(ParseResult parseResult, CliContext context)
+    /// <summary>A client for <c>--endpoint</c> with the <c>--timeout</c> deadline, raised to <paramref name="minimumTimeout"/> for actions known to take longer.</summary>
+    public LsmRaftClient CreateClient(ParseResult parseResult, CliContext context, TimeSpan? minimumTimeout = null)
     {
         string endpoint = parseResult.GetValue(Endpoint)!;
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
@@ -47,7 +48,7 @@ internal sealed class ClientCommandOptions
         return new LsmRaftClient(new LsmRaftClientOptions
         {
             Endpoints = [uri],
-            Timeout = TimeSpan.FromSeconds(seconds),
+            Timeout = minimumTimeout is { } minimum && minimum > TimeSpan.FromSeconds(seconds) ? minimum : TimeSpan.FromSeconds(seconds),
             Handler = context.HttpHandler,
             AdminToken = parseResult.GetValue(Token) ?? context.Environment.GetValueOrDefault("LSMRAFT_ADMIN_TOKEN"),
         });

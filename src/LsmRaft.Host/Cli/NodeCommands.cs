@@ -105,8 +105,8 @@ internal static class NodeCommands
         };
         return JsonSerializer.Serialize(new
         {
-            shown.PeerId, shown.Port, shown.HttpPort, shown.GroupId,
-            Peers = shown.Peers.Select(p => p.ToString()).ToList(),
+            PeerId = shown.NodeName, NodeId = shown.PeerId, shown.Port, shown.HttpPort, shown.GroupId,
+            Peers = shown.Peers.Select(p => p.ToString()).ToList(), shown.Hosts,
             shown.DataDir, shown.FlushThresholdBytes, shown.BloomFpp, shown.BloomHashFuncs, shown.Shards,
             shown.ReplicationFactor, shown.EffectiveReplicationFactor, shown.ClusterSecret, shown.InsecureDev, shown.Join,
             shown.MaxInFlightRequests, shown.MaxKeyBytes, shown.MaxValueBytes, shown.MaxBodyBytes,

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace LsmRaft.Host.Cli;
 
 /// <summary>
-/// The <c>lsmraft</c> command line: <c>start</c>, <c>demo</c>, <c>kv</c>, <c>cluster</c>, <c>shards</c>, <c>leader</c>.
+/// The <c>lsmraft</c> command line: <c>start</c>, <c>demo</c>, <c>ready</c>, <c>kv</c>, <c>cluster</c>, <c>shards</c>, <c>leader</c>.
 /// Exit codes are <see cref="ExitCodes"/>; parse errors (unknown flags, missing arguments) exit with 2.
 /// </summary>
 internal static class RootCommandFactory
@@ -17,6 +17,7 @@ internal static class RootCommandFactory
         var root = new RootCommand("LsmRaft: a distributed, replicated, sharded key-value store. Docs: docs/api.md, docs/configuration.md.");
         root.Subcommands.Add(NodeCommands.Start(context));
         root.Subcommands.Add(NodeCommands.Demo(context));
+        root.Subcommands.Add(ReadyCommand.Create(context));
         root.Subcommands.Add(KvCommands.Create(context));
         root.Subcommands.Add(ClusterCommands.Cluster(context));
         root.Subcommands.Add(ClusterCommands.Shards(context));

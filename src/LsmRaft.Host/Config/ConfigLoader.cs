@@ -3,6 +3,8 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LsmRaft.Actors.Background;
+using LsmRaft.Protocol.Cluster;
+using LsmRaft.Storage;
 
 namespace LsmRaft.Host.Config;
 
@@ -52,19 +54,19 @@ internal static partial class ConfigLoader
     /// <summary>Every setting the loader knows, in the order docs/configuration.md lists them.</summary>
     public static IReadOnlyList<SettingSpec> Settings { get; } =
     [
-        new("PeerId", "PEER_ID", "--peer-id", "peerId", "an integer from 1 to 18446744073709551615",
-            (c, s) => ParseULong(s) is { } v ? c with { PeerId = v } : null),
+        new("PeerId", "PEER_ID", "--peer-id", "peerId", NodeIds.Accepted,
+            (c, s) => NodeIds.TryParse(s, out ulong id) ? c with { PeerId = id, PeerName = NodeIds.IsValidName(s) ? s : null } : null),
         new("Port", "PORT", "--port", "port", "a port from 1 to 65535",
             (c, s) => ParseInt(s) is { } v ? c with { Port = v } : null),
         new("HttpPort", "HTTP_PORT", "--http-port", "httpPort", "a port from 1 to 65535",
             (c, s) => ParseInt(s) is { } v ? c with { HttpPort = v } : null),
         new("GroupId", "GROUP_ID", "--group-id", "groupId", "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
             (c, s) => c with { GroupId = s }),
-        new("Peers", "PEERS", "--peers", "peers", "comma-separated id:host:port entries, e.g. 1:10.0.0.1:8080,2:10.0.0.2:8080",
+        new("Peers", "PEERS", "--peers", "peers", "comma-separated id:host:port entries (id an integer or a name), e.g. 1:10.0.0.1:8080,2:10.0.0.2:8080 or n1:n1:8761,n2:n2:8762",
             (c, s) => c with { Peers = ParsePeersLenient(s) }),
         new("DataDir", "DATA_DIR", "--data-dir", "dataDir", "a directory path",
             (c, s) => c with { DataDir = s }),
-        new("FlushThresholdBytes", "FLUSH_THRESHOLD_BYTES", "--flush-threshold-bytes", "flushThresholdBytes", "a byte count from 4096 to 1073741824",
+        new("FlushThresholdBytes", "FLUSH_THRESHOLD_BYTES", "--flush-threshold-bytes", "flushThresholdBytes", $"a byte count from {LsmOptions.MinFlushThresholdBytes} to {LsmOptions.MaxFlushThresholdBytes}",
             (c, s) => ParseLong(s) is { } v ? c with { FlushThresholdBytes = v } : null),
         new("BloomFpp", "BLOOM_FPP", "--bloom-fpp", "bloomFpp", "a number in (0, 0.5], e.g. 0.01",
             (c, s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? c with { BloomFpp = v } : null),
@@ -78,6 +80,8 @@ internal static partial class ConfigLoader
             (c, s) => c with { ClusterSecret = s.Length == 0 ? null : s }),
         new("InsecureDev", "LSMRAFT_INSECURE_DEV", "--insecure-dev", "insecureDev", "true or false",
             (c, s) => ParseBool(s) is { } v ? c with { InsecureDev = v } : null, IsSwitch: true),
+        new("Hosts", "LSMRAFT_HOSTS", "--hosts", "hosts", "comma-separated host=IP entries, e.g. n1=127.0.0.1,n2=127.0.0.1, or empty",
+            (c, s) => ParseHosts(s) is { } hosts ? c with { Hosts = hosts } : null),
         new("Join", "LSMRAFT_JOIN", "--join", "join", "host:port of a running member's peer port, e.g. 10.0.0.1:8080",
             (c, s) => c with { Join = s.Length == 0 ? null : s }),
         new("MaxInFlightRequests", "LSMRAFT_MAX_IN_FLIGHT_REQUESTS", "--max-in-flight-requests", "maxInFlightRequests", "an integer from 1 to 1000000",
@@ -241,14 +245,14 @@ internal static partial class ConfigLoader
             }
         }
 
-        Check(c.PeerId >= 1, "PeerId", c.PeerId);
+        Check(c.PeerId is >= 1 and <= NodeIds.MaxNumericId || (NodeIds.IsNameId(c.PeerId) && c.PeerName is not null), "PeerId", c.NodeName);
         Check(c.Port is >= 1 and <= 65535, "Port", c.Port);
         Check(c.HttpPort is >= 1 and <= 65535, "HttpPort", c.HttpPort);
         if (c.Port == c.HttpPort)
             errors.Add($"PORT (--port) and HTTP_PORT (--http-port) are both {c.Port}: the peer protocol and the HTTP API need different ports.");
         Check(GroupIdPattern().IsMatch(c.GroupId), "GroupId", c.GroupId);
         Check(!string.IsNullOrWhiteSpace(c.DataDir), "DataDir", c.DataDir);
-        Check(c.FlushThresholdBytes is >= 4096 and <= 1L << 30, "FlushThresholdBytes", c.FlushThresholdBytes);
+        Check(LsmOptions.IsValidFlushThreshold(c.FlushThresholdBytes), "FlushThresholdBytes", c.FlushThresholdBytes);
         Check(c.BloomFpp is > 0 and <= 0.5, "BloomFpp", c.BloomFpp);
         Check(c.BloomHashFuncs is null or (>= 1 and <= 30), "BloomHashFuncs", c.BloomHashFuncs);
         Check(c.Shards is >= 1 and <= 4096, "Shards", c.Shards);
@@ -277,25 +281,28 @@ internal static partial class ConfigLoader
         foreach (var peer in c.Peers)
         {
             if (peer.Id == 0 || peer.Port is < 1 or > 65535 || peer.Host.Length == 0)
-                errors.Add($"PEERS entry '{peer}' is invalid: expected id:host:port with id ≥ 1 and port 1–65535, e.g. 2:10.0.0.2:8080.");
+                errors.Add($"PEERS entry '{peer}' is invalid: expected id:host:port with id {NodeIds.Accepted} and port 1–65535, e.g. 2:10.0.0.2:8080.");
         }
         foreach (var group in c.Peers.GroupBy(p => p.Id).Where(g => g.Count() > 1))
-            errors.Add($"PEERS lists id {group.Key} {group.Count()} times ({string.Join(", ", group)}): each node needs its own id.");
+        {
+            var names = group.Select(p => p.Name).Distinct().ToList();
+            errors.Add(names.Count == 1
+                ? $"PEERS lists id {names[0]} {group.Count()} times ({string.Join(", ", group)}): each node needs its own id."
+                : $"PEERS names {string.Join(" and ", names.Select(n => $"'{n}'"))} map to the same node id {group.Key} (a hash collision of names): rename one of them.");
+        }
         foreach (var group in c.Peers.GroupBy(p => (Host: p.Host.ToLowerInvariant(), p.Port)).Where(g => g.Count() > 1))
-            errors.Add($"PEERS lists {group.Key.Host}:{group.Key.Port} for ids {string.Join(", ", group.Select(p => p.Id))}: each node needs its own address.");
+            errors.Add($"PEERS lists {group.Key.Host}:{group.Key.Port} for ids {string.Join(", ", group.Select(p => p.Name))}: each node needs its own address.");
         if (c.Peers.Count > 0)
         {
             var self = c.Peers.FirstOrDefault(p => p.Id == c.PeerId);
             if (self is null)
-                errors.Add($"PEER_ID (--peer-id) is {c.PeerId}, which PEERS does not list; PEERS has ids {string.Join(", ", c.Peers.Select(p => p.Id))}. Add this node to PEERS or fix PEER_ID.");
+                errors.Add($"PEER_ID (--peer-id) is {c.NodeName}, which PEERS does not list; PEERS has ids {string.Join(", ", c.Peers.Select(p => p.Name))}. Add this node to PEERS or fix PEER_ID.");
             else if (self.Port != c.Port)
-                errors.Add($"PEERS gives node {c.PeerId} peer port {self.Port} but PORT (--port) is {c.Port}: they must agree so other nodes can reach this one.");
+                errors.Add($"PEERS gives node {c.NodeName} peer port {self.Port} but PORT (--port) is {c.Port}: they must agree so other nodes can reach this one.");
         }
         int nodes = c.EffectivePeers.Count;
         if (c.ReplicationFactor is { } rf && (rf < 1 || rf > Math.Min(nodes, 7)))
             errors.Add($"LSMRAFT_REPLICATION_FACTOR (--replication-factor) is {rf}: expected an integer from 1 to {Math.Min(nodes, 7)} (the cluster starts with {nodes} node(s)).");
-        if (c.ClusterSecret is null && nodes > 1 && !c.InsecureDev)
-            errors.Add($"LSMRAFT_CLUSTER_SECRET (--cluster-secret) is required when PEERS lists {nodes} nodes: peers authenticate with it. Set the same secret of at least 16 characters on every node, or pass --insecure-dev on a trusted development machine.");
         if (c.ClusterSecret is { Length: < 16 })
             errors.Add("LSMRAFT_CLUSTER_SECRET (--cluster-secret) is too short: expected at least 16 characters.");
     }
@@ -312,7 +319,7 @@ internal static partial class ConfigLoader
             if (TryParsePeer(raw, out var peer))
                 peers.Add(peer);
             else
-                errors.Add($"{source} entry '{raw}' is invalid: expected id:host:port, e.g. 2:10.0.0.2:8080.");
+                errors.Add($"{source} entry '{raw}' is invalid: expected id:host:port with id {NodeIds.Accepted}, e.g. 2:10.0.0.2:8080 or n2:n2:8762.");
         }
         return errors;
     }
@@ -327,10 +334,26 @@ internal static partial class ConfigLoader
     {
         peer = null!;
         int colon = text.IndexOf(':');
-        if (colon <= 0 || ParseULong(text[..colon]) is not { } id || !TryParseHostPort(text[(colon + 1)..], out var host, out var port))
+        if (colon <= 0 || !NodeIds.TryParse(text[..colon], out ulong id) || !TryParseHostPort(text[(colon + 1)..], out var host, out var port))
             return false;
-        peer = new PeerAddress(id, host, port);
+        peer = new PeerAddress(id, host, port) { Name = text[..colon] };
         return true;
+    }
+
+    /// <summary>LSMRAFT_HOSTS: <c>host=IP,...</c>; null when an entry is malformed, its address is not an IP or a host repeats.</summary>
+    private static IReadOnlyDictionary<string, string>? ParseHosts(string text)
+    {
+        if (text.Length == 0)
+            return NodeConfig.NoHosts;
+        var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            int equals = entry.IndexOf('=');
+            if (equals <= 0 || entry[..equals].Trim() is not { Length: > 0 } host || host.Any(char.IsWhiteSpace)
+                || !IPAddress.TryParse(entry[(equals + 1)..].Trim(), out var address) || !hosts.TryAdd(host, address.ToString()))
+                return null;
+        }
+        return hosts;
     }
 
     /// <summary>host:port or [ipv6]:port with a port in 1..65535.</summary>
@@ -350,9 +373,6 @@ internal static partial class ConfigLoader
         port = p;
         return true;
     }
-
-    private static ulong? ParseULong(string s) =>
-        ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
 
     private static int? ParseInt(string s) =>
         int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null;

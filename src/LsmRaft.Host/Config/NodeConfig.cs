@@ -1,11 +1,19 @@
+using System.Globalization;
 using LsmRaft.Host.Api;
+using LsmRaft.Protocol.Cluster;
 
 namespace LsmRaft.Host.Config;
 
-/// <summary>A member of the initial cluster as <c>PEERS</c> lists it: <c>id:host:port</c> (the peer port).</summary>
+/// <summary>
+/// A member of the initial cluster as <c>PEERS</c> lists it: <c>id:host:port</c> (the peer port), where the id is an
+/// integer or a name (see <see cref="NodeIds"/>); <see cref="Id"/> is the number either maps to.
+/// </summary>
 public sealed record PeerAddress(ulong Id, string Host, int Port)
 {
-    public override string ToString() => $"{Id}:{Host}:{Port}";
+    /// <summary>The id as PEERS writes it: a name (<c>n1</c>) or the integer.</summary>
+    public string Name { get; init; } = Id.ToString(CultureInfo.InvariantCulture);
+
+    public override string ToString() => $"{Name}:{Host}:{Port}";
 }
 
 /// <summary>
@@ -16,8 +24,14 @@ public sealed record NodeConfig
 {
     public const string DefaultGroupId = "lsmraft";
 
-    /// <summary>This node's id; must appear in <see cref="Peers"/> when that is not empty. PEER_ID.</summary>
+    /// <summary>This node's id (a name's id when PEER_ID is a name, see <see cref="NodeIds"/>); must appear in <see cref="Peers"/> when that is not empty. PEER_ID.</summary>
     public ulong PeerId { get; init; } = 1;
+
+    /// <summary>PEER_ID when it is a name (<c>n1</c>); null when it is an integer.</summary>
+    public string? PeerName { get; init; }
+
+    /// <summary>How logs, the CLI and <c>/v1/cluster</c> name this node: its name, or its integer id.</summary>
+    public string NodeName => PeerName ?? PeerId.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Port of the peer protocol. PORT.</summary>
     public int Port { get; init; } = 8080;
@@ -49,11 +63,20 @@ public sealed record NodeConfig
     /// <summary>Replicas per shard; null = min(3, nodes).</summary>
     public int? ReplicationFactor { get; init; }
 
-    /// <summary>Shared secret that authenticates peers; required with more than one node unless <see cref="InsecureDev"/>.</summary>
+    /// <summary>Shared secret that authenticates peers; without one, peers authenticate by <see cref="GroupId"/> alone (a warning at start).</summary>
     public string? ClusterSecret { get; init; }
 
-    /// <summary>Allows a multi-node cluster without a secret, for development on a trusted machine.</summary>
+    /// <summary>Acknowledges running without a secret on a trusted machine: the start-up warning about it is not logged.</summary>
     public bool InsecureDev { get; init; }
+
+    /// <summary>
+    /// Host names mapped to IP addresses for dialling peers (LSMRAFT_HOSTS, e.g. <c>n1=127.0.0.1</c>), consulted before
+    /// DNS, so the origin's <c>PEERS=n1:n1:8761,...</c> runs verbatim outside a container network. Keys ignore case.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Hosts { get; init; } = NoHosts;
+
+    /// <summary>The empty <see cref="Hosts"/> (one instance, never changed, so configurations compare equal).</summary>
+    internal static readonly IReadOnlyDictionary<string, string> NoHosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary><c>host:port</c> (peer port) of a running member to join through, instead of bootstrapping from <see cref="Peers"/>.</summary>
     public string? Join { get; init; }
@@ -100,7 +123,10 @@ public sealed record NodeConfig
     internal LsmRaft.Actors.Replica.RestartPolicy StorageRestarts { get; init; } = LsmRaft.Actors.Replica.RestartPolicy.Default;
 
     /// <summary>The initial members, this node alone (on loopback) when <see cref="Peers"/> is empty.</summary>
-    public IReadOnlyList<PeerAddress> EffectivePeers => Peers.Count > 0 ? Peers : [new PeerAddress(PeerId, "127.0.0.1", Port)];
+    public IReadOnlyList<PeerAddress> EffectivePeers => Peers.Count > 0 ? Peers : [new PeerAddress(PeerId, "127.0.0.1", Port) { Name = NodeName }];
+
+    /// <summary>The address to dial for <paramref name="host"/>: its <see cref="Hosts"/> entry, else the host itself (DNS resolves it).</summary>
+    public string DialHost(string host) => Hosts.TryGetValue(host, out var address) ? address : host;
 
     public int EffectiveReplicationFactor => ReplicationFactor ?? Math.Min(3, EffectivePeers.Count);
 

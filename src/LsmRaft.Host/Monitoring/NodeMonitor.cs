@@ -83,6 +83,12 @@ internal sealed class NodeMonitor : INodeMonitor, IAsyncDisposable
         return reports;
     }
 
+    public async Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken)
+    {
+        var reports = await GetAllAsync(cancellationToken).ConfigureAwait(false);
+        return ClusterStatusBuilder.Build(_runtime.BuildClusterView(), reports, _time.GetUtcNow());
+    }
+
     public async Task<IReadOnlyList<TrafficHistory>> GetAllTrafficAsync(CancellationToken cancellationToken)
     {
         var nodes = _runtime.BuildClusterView().Nodes;
@@ -98,6 +104,9 @@ internal sealed class NodeMonitor : INodeMonitor, IAsyncDisposable
 
     public async IAsyncEnumerable<MonitorItem> StreamAsync(long? afterSequence, bool traffic, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // Observe first: the snapshot the new reader starts from is the view now, not the last tick's.
+        if (_runtime.ShardMaps?.TryLookup is not null)
+            _feed.Observe(_runtime.BuildClusterView(), _time.GetUtcNow());
         using var events = _feed.Subscribe(afterSequence, _time.GetUtcNow());
         // Samples may be dropped (the oldest first) when a reader is slow; events never are (the feed ends the stream instead).
         var samples = traffic ? Channel.CreateBounded<TrafficSample>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true }) : null;

@@ -93,12 +93,21 @@ internal sealed class TrafficMeter : IDisposable
             _recorders[op].RecordValue(Math.Clamp((long)(seconds * 1_000_000), 1, MaxMicros));
     }
 
-    /// <summary>The operation a request to <paramref name="route"/> with <paramref name="method"/> performs; null when it is not a data operation.</summary>
+    /// <summary>
+    /// The operation a request to <paramref name="route"/> with <paramref name="method"/> performs (REST, the origin's
+    /// /v0/entity, or gRPC's lsmraft.v1.Kv); null when it is not a data operation.
+    /// </summary>
     internal static string? OperationOf(string? route, string? method)
     {
         if (route is null || method is null)
             return null;
         route = route.TrimEnd('/');
+        const string grpcKv = "/lsmraft.v1.Kv/"; // gRPC methods share the port; their status is always 200 (errors travel in trailers)
+        if (route.StartsWith(grpcKv, StringComparison.Ordinal))
+            return route[grpcKv.Length..] switch
+            {
+                "Get" => "get", "Put" => "put", "Delete" => "delete", "CompareAndSet" => "cas", "Scan" => "scan", "Batch" => "batch", _ => null,
+            };
         if (route.EndsWith("/kv/{key}/cas", StringComparison.Ordinal))
             return method == "POST" ? "cas" : null;
         if (route.EndsWith("/kv/{key}", StringComparison.Ordinal) || route.EndsWith("/v0/entity", StringComparison.Ordinal))

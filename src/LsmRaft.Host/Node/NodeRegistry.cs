@@ -81,5 +81,6 @@ internal sealed class NodeRegistry : IAsyncDisposable
     }
 
     /// <summary>What a node says about itself in the registry.</summary>
-    internal sealed record NodeRecord(ulong Id, string PeerAddress, string HttpAddress, DateTimeOffset Heartbeat);
+    /// <param name="Name">PEER_ID when it is a name; null for an integer id (and from nodes of earlier versions).</param>
+    internal sealed record NodeRecord(ulong Id, string PeerAddress, string HttpAddress, DateTimeOffset Heartbeat, string? Name = null);
 }

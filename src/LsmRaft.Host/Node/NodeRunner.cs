@@ -28,7 +28,7 @@ public sealed class NodeRunner : INodeRunner
         }
         catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"lsmraft: node {config.PeerId} cannot start: {ReplicaHealth.Describe(e)}");
+            Console.Error.WriteLine($"lsmraft: node {config.NodeName} cannot start: {ReplicaHealth.Describe(e)}");
             return ExitCodes.Unavailable;
         }
         await using var node = started;
@@ -44,12 +44,12 @@ public sealed class NodeRunner : INodeRunner
         }
         if (failed && runtime.Fatal is { } fatal)
         {
-            Console.Error.WriteLine($"lsmraft: node {config.PeerId} cannot serve: {fatal.Reason}");
+            Console.Error.WriteLine($"lsmraft: node {config.NodeName} cannot serve: {fatal.Reason}");
             if (fatal.EngineRefusedOptions)
                 Console.Error.WriteLine("lsmraft: the storage engine refuses the configuration; fix the setting it names (docs/configuration.md) and start again.");
             return fatal.EngineRefusedOptions ? ExitCodes.BadInput : ExitCodes.Unavailable;
         }
-        Console.Out.WriteLine($"lsmraft: node {config.PeerId} shutting down");
+        Console.Out.WriteLine($"lsmraft: node {config.NodeName} shutting down");
         return 0;
     }
 
@@ -81,13 +81,13 @@ public sealed class NodeRunner : INodeRunner
                 }
                 catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
                 {
-                    Console.Error.WriteLine($"lsmraft: demo node {config.PeerId} cannot start: {ReplicaHealth.Describe(e)}");
+                    Console.Error.WriteLine($"lsmraft: demo node {config.NodeName} cannot start: {ReplicaHealth.Describe(e)}");
                     return ExitCodes.Unavailable;
                 }
             }
             Console.Out.WriteLine($"LsmRaft demo cluster: {configs.Count} nodes on {options.BindAddress}, data under {Path.GetFullPath(options.DataDir)}");
             foreach (var config in configs)
-                Console.Out.WriteLine($"  node {config.PeerId}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
+                Console.Out.WriteLine($"  node {config.NodeName}: http://{config.BindAddress}:{config.HttpPort}  (peer port {config.Port}, data {config.DataDir})");
             Console.Out.WriteLine($"Try: curl -X PUT --data-binary hello http://{configs[0].BindAddress}:{configs[0].HttpPort}/v1/kv/greeting");
             Console.Out.WriteLine($"     curl http://{configs[^1].BindAddress}:{configs[^1].HttpPort}/v1/kv/greeting");
             Console.Out.WriteLine("Press Ctrl-C to stop.");
@@ -164,6 +164,7 @@ public sealed class NodeRunner : INodeRunner
         });
         builder.Services.AddSingleton<INodeMonitor>(services => new Monitoring.NodeMonitor(RuntimeOf(services), services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             TimeProvider.System, loggers.CreateLogger("lsmraft.monitor")));
+        builder.Services.AddSingleton<INodeAdmin>(sp => new NodeAdmin(RuntimeOf(sp), RuntimeOf(sp).ShardMaps!));
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
@@ -191,8 +192,8 @@ public sealed class NodeRunner : INodeRunner
             loggers.Dispose();
             throw;
         }
+        output.WriteLine($"lsmraft: node {config.NodeName} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
         app.Services.GetRequiredService<INodeMonitor>(); // now, with the runtime started: it measures traffic from here on
-        output.WriteLine($"lsmraft: node {config.PeerId} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
         return new RunningNode(RuntimeOf(app.Services), app, loggers, config.ShutdownTimeout, telemetry);
     }
 

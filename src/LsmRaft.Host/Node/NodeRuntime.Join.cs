@@ -24,6 +24,7 @@ internal sealed partial class NodeRuntime
     {
         var target = PeerEndpoint.TryParse(_config.Join!)
             ?? throw new InvalidDataException($"Join address '{_config.Join}' is not host:port.");
+        target = target with { Host = _config.DialHost(target.Host) };
         var options = new PeerOptions(_config.PeerId, _config.GroupId, secret, members)
         {
             Joining = true,
@@ -46,7 +47,7 @@ internal sealed partial class NodeRuntime
                 members[member.Id] = endpoint;
         SaveLayout(new PersistedLayout([.. ack.MetaVoters], []));
         WriteKnownPeers(members.Where(m => m.Key != _config.PeerId));
-        _logger.LogInformation("Node {Node} joined the cluster through {Target}: {Members} members", _config.PeerId, target, members.Count);
+        _logger.LogInformation("Node {Node} joined the cluster through {Target}: {Members} members", _config.NodeName, target, members.Count);
     }
 
     /// <summary>The host other nodes dial for this node when PEERS does not name it: the bind address, or this machine's name.</summary>
@@ -57,9 +58,11 @@ internal sealed partial class NodeRuntime
     private void LearnPeers(IReadOnlyDictionary<ulong, NodeRegistry.NodeRecord> records)
     {
         foreach (var record in records.Values)
+            Names.Learn(record.Id, record.Name);
+        foreach (var record in records.Values)
             if (!PeerOptions!.IsKnown(record.Id) && record.Id != _config.PeerId && PeerEndpoint.TryParse(record.PeerAddress) is { } endpoint
                 && PeerOptions.AddJoined(record.Id, endpoint))
-                _logger.LogInformation("Learned node {Node} at {Address} from the node registry", record.Id, endpoint);
+                _logger.LogInformation("Learned node {Node} at {Address} from the node registry", Names.NameOf(record.Id), endpoint);
     }
 
     private IEnumerable<(ulong Id, PeerEndpoint Endpoint)> LoadKnownPeers()

@@ -153,8 +153,12 @@ internal sealed partial class NodeRuntime
         // The cluster-wide settings from the meta group, so the outcome does not depend on which node leads it.
         var settings = _maps!.Settings;
         var downTimeout = settings is null ? _config.DownReplicaTimeout : TimeSpan.FromSeconds(settings.DownReplicaTimeoutSeconds);
-        var down = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Down && now - r.Heartbeat > downTimeout).Select(r => r.Id).ToHashSet();
-        var up = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Up).Select(r => r.Id).ToList();
+        // A node an operator removed counts as down at once; a marked node (removed or draining) is never a target.
+        var marks = _maps.Marks;
+        var down = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Down && now - r.Heartbeat > downTimeout).Select(r => r.Id)
+            .Concat(marks.Values.Where(m => m.State == NodeState.Removed).Select(m => m.Node))
+            .ToHashSet();
+        var up = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Up && !marks.ContainsKey(r.Id)).Select(r => r.Id).ToList();
         var shards = _maps.Lookup.Shards;
         foreach (var shard in shards)
         {
@@ -173,8 +177,68 @@ internal sealed partial class NodeRuntime
             await Mover!.MoveAsync(shard.Id, lost, target, deadline.Token).ConfigureAwait(false);
             return; // one move per round; the next round sees the new map
         }
-        if ((settings?.Rebalance ?? _config.Rebalance) && down.Count == 0)
+        foreach (var draining in marks.Values.Where(m => m.State == NodeState.Draining).Select(m => m.Node).Order())
+        {
+            if (await DrainOnceAsync(draining, up, token).ConfigureAwait(false))
+                return;
+        }
+        if (await HandMetaLeadershipAwayIfMarkedAsync(marks, token).ConfigureAwait(false))
+            return;
+        bool repairPending = shards.Any(s => s.Replicas.Concat(s.Learners).Any(down.Contains));
+        if ((settings?.Rebalance ?? _config.Rebalance) && !repairPending)
             await RebalanceOnceAsync(up, shards, token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One step of a drain (<c>cluster leave</c>): moves the node's replicas, one shard after another, each to the up
+    /// unmarked node with the fewest replicas that holds none of that shard; once it holds none (and does not lead
+    /// the meta group), marks it removed. True when it did something.
+    /// </summary>
+    private async Task<bool> DrainOnceAsync(ulong node, IReadOnlyList<ulong> up, CancellationToken token)
+    {
+        bool moved = false;
+        foreach (var shard in _maps!.Lookup.Shards.Where(s => s.Replicas.Contains(node) || s.Learners.Contains(node)).OrderBy(s => s.Id).ToList())
+        {
+            var shards = _maps.Lookup.Shards;
+            var target = up.Where(n => n != node && !shard.Replicas.Contains(n) && !shard.Learners.Contains(n))
+                .OrderBy(n => shards.Count(s => s.Replicas.Contains(n)))
+                .ThenBy(n => n)
+                .FirstOrDefault();
+            if (target == 0)
+                continue; // blocked: GET /v1/admin/nodes/{id}/drain says why
+            _logger.LogInformation("Draining node {Node}: moving its replica of shard {Shard} to node {Target}", node, shard.Id, target);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+            deadline.CancelAfter(ClusterAdmin.MoveTimeout);
+            await Mover!.MoveAsync(shard.Id, node, target, deadline.Token).ConfigureAwait(false);
+            moved = true;
+        }
+        if (moved || _maps.Lookup.Shards.Any(s => s.Replicas.Contains(node) || s.Learners.Contains(node)))
+            return moved;
+        if (node == _config.PeerId)
+            return false; // this node leads the meta group: it hands that leadership away first (the next leader marks it removed)
+        _logger.LogInformation("Node {Node} holds no replica any more: marking it removed", node);
+        await _maps.UpdateAsync(map => map.Marks?.Any(m => m.Node == node && m.State == NodeState.Draining) == true
+            ? map.WithMark(node, NodeState.Removed, DateTimeOffset.UtcNow) : null, token).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// A drained or removed node that leads the meta group (so runs placement) hands that leadership to an up, unmarked
+    /// meta voter once it holds no shard replica. True when it asked for the transfer.
+    /// </summary>
+    private async Task<bool> HandMetaLeadershipAwayIfMarkedAsync(IReadOnlyDictionary<ulong, NodeMark> marks, CancellationToken token)
+    {
+        ulong self = _config.PeerId;
+        if (!marks.ContainsKey(self) || _maps!.Lookup.Shards.Any(s => s.Replicas.Contains(self) || s.Learners.Contains(self))
+            || !_replicas.TryGet(ClusterLayout.MetaGroupId, out var meta) || meta.Status is not { Role: RaftRole.Leader } status)
+            return false;
+        var now = DateTimeOffset.UtcNow;
+        ulong target = status.Members.Voters.Where(v => v != self && !marks.ContainsKey(v) && LivenessOf(v, now) == NodeState.Up).Order().FirstOrDefault();
+        if (target == 0)
+            return false;
+        _logger.LogInformation("Node {Node} is {State}: handing the meta group's leadership to node {Target}", self, marks[self].State, target);
+        await meta.Ref.AskAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), TimeSpan.FromSeconds(5), token).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>

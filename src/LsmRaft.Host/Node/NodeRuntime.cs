@@ -75,6 +75,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
 
     public ulong NodeId => _config.PeerId;
 
+    /// <summary>Node names by id, for the cluster view and logs.</summary>
+    public NodeNames Names { get; } = new();
+
     public bool IsReady => Reason is null;
 
     public Task<bool> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -112,11 +115,11 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                 if (replica.Status is not { Leader: not 0 } status)
                     return $"group {replica.GroupId} has no leader yet";
                 if (!IsReachable(status.Leader))
-                    return $"the leader of group {replica.GroupId}, node {status.Leader}, is not reachable from this node";
+                    return $"the leader of group {replica.GroupId}, node {Names.NameOf(status.Leader)}, is not reachable from this node";
             }
             foreach (var shard in map.Shards.OrderBy(s => s.Id))
                 if (!_replicas.TryGet(shard.Id, out _) && !shard.Replicas.Any(IsReachable))
-                    return $"shard {shard.Id} has no replica on a node reachable from this node (replicas on nodes {string.Join(", ", shard.Replicas)})";
+                    return $"shard {shard.Id} has no replica on a node reachable from this node (replicas on nodes {string.Join(", ", shard.Replicas.Select(Names.NameOf))})";
             return null;
         }
     }
@@ -142,7 +145,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             }
             var distinct = causes.Select(ReplicaHealth.Describe).Distinct().ToList();
             return new FatalFailure(causes.All(c => c is InvalidOptionException),
-                $"every replica on node {_config.PeerId} ({replicas.Count}) stopped for good: {string.Join("; ", distinct)}");
+                $"every replica on node {_config.NodeName} ({replicas.Count}) stopped for good: {string.Join("; ", distinct)}");
         }
     }
 
@@ -154,18 +157,22 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     public void Start()
     {
         StartedAt = DateTimeOffset.UtcNow;
+        // Peers are dialled at their PEERS host, or at its LSMRAFT_HOSTS address when it has one.
         var members = _config.Peers.Count > 0
-            ? _config.Peers.ToDictionary(p => p.Id, p => new PeerEndpoint(p.Host, p.Port))
+            ? _config.Peers.ToDictionary(p => p.Id, p => new PeerEndpoint(_config.DialHost(p.Host), p.Port))
             : new Dictionary<ulong, PeerEndpoint> { [_config.PeerId] = new PeerEndpoint(AdvertisedHost(), _config.Port) };
+        foreach (var peer in _config.EffectivePeers)
+            Names.Learn(peer.Id, peer.Name);
         _fs.CreateDirectory(_config.DataDir);
-        string secret = _config.ClusterSecret ?? $"insecure-dev:{_config.GroupId}";
+        byte[] secret = PeerSecret();
         bool joining = _config.Join is not null;
         if (joining && !_fs.FileExists(Path.Combine(_config.DataDir, LayoutFileName)))
-            JoinCluster(members, Encoding.UTF8.GetBytes(secret));
+            JoinCluster(members, secret);
         _layout = LoadOrCreateLayout(members.Keys.ToArray());
 
-        PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, Encoding.UTF8.GetBytes(secret), members)
+        PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, secret, members)
         {
+            Names = Names,
             HttpAddress = OwnHttpAddress(members),
             Joining = joining,
             OwnPeerAddress = members[_config.PeerId].ToString(),
@@ -208,12 +215,27 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         StartPlacement();
         _maps.Start();
         _registry = new NodeRegistry(_config.PeerId,
-            () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow),
+            () => new NodeRegistry.NodeRecord(_config.PeerId, members[_config.PeerId].ToString(), PeerOptions.HttpAddress, DateTimeOffset.UtcNow, _config.PeerName),
             Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _changed, _loggers.CreateLogger("lsmraft.registry"));
         _registry.Updated += LearnPeers;
         if (_telemetry is not null)
             _ = new ClusterMetrics(_telemetry.MeterFactory, () => _stopping ? null : BuildClusterView());
-        _logger.LogInformation("Node {Node} started {Replicas} replicas", _config.PeerId, _replicas.All.Count);
+        _logger.LogInformation("Node {Node} started {Replicas} replicas", _config.NodeName, _replicas.All.Count);
+    }
+
+    /// <summary>
+    /// The key peers prove in the handshake: the cluster secret, or without one a key derived from GROUP_ID (the origin's
+    /// way: it sets no secret), announced by one warning unless the operator acknowledged it with --insecure-dev.
+    /// </summary>
+    private byte[] PeerSecret()
+    {
+        if (_config.ClusterSecret is { } configured)
+            return Encoding.UTF8.GetBytes(configured);
+        if ((_config.EffectivePeers.Count > 1 || _config.Join is not null) && !_config.InsecureDev)
+            _logger.LogWarning("No cluster secret is set: the peer port {Port} accepts any node that presents the group id '{Group}', which is no secret. " +
+                "Set LSMRAFT_CLUSTER_SECRET (--cluster-secret) to the same secret of at least 16 characters on every node to protect it (docs/configuration.md, Security).",
+                _config.Port, _config.GroupId);
+        return PeerAuthentication.GroupIdKey(_config.GroupId);
     }
 
     private string GroupsDirectory => Path.Combine(_config.DataDir, "groups");
@@ -371,7 +393,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     public async Task<LsmRaft.Actors.Replica.SnapshotChunkAck> HandleSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken)
     {
         if (!_replicas.TryGet(chunk.GroupId, out var replica))
-            return new LsmRaft.Actors.Replica.SnapshotChunkAck(false, 0, false, $"node {_config.PeerId} holds no replica of group {chunk.GroupId}");
+            return new LsmRaft.Actors.Replica.SnapshotChunkAck(false, 0, false, $"node {_config.NodeName} holds no replica of group {chunk.GroupId}");
         return await replica.Ref.AskAsync<LsmRaft.Actors.Replica.SnapshotChunkAck>(r => new ReplicaMessage.SnapshotChunk(chunk, r), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
     }
 
@@ -381,25 +403,31 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     public ClusterView BuildClusterView()
     {
         // Liveness comes from the meta group's registry (the same answer on every node); until the first
-        // registry read, from this node's own connections.
+        // registry read, from this node's own connections. An operator's mark (draining, removed) overrides it.
         var now = DateTimeOffset.UtcNow;
         var known = _registry?.Known ?? new Dictionary<ulong, NodeRegistry.NodeRecord>();
+        var marks = _maps!.Marks;
         var nodes = PeerOptions!.AllPeers
             .OrderBy(p => p.Key)
             .Select(p =>
             {
                 var record = known.GetValueOrDefault(p.Key);
-                var state = known.Count > 0 ? _registry!.StateOf(p.Key, now)
-                    : p.Key == _config.PeerId || _transport!.IsConnected(p.Key) ? NodeState.Up : NodeState.Down;
+                var state = marks.TryGetValue(p.Key, out var mark) ? mark.State : LivenessOf(p.Key, now);
                 string http = record?.HttpAddress is { Length: > 0 } h ? h : HttpAddressOf(p.Key);
-                return new NodeInfo(p.Key, p.Value.ToString(), http, state, record?.Heartbeat);
+                return new NodeInfo(p.Key, p.Value.ToString(), http, state, record?.Heartbeat, Names.NameOf(p.Key));
             })
             .ToList();
-        var shards = (_maps!.TryLookup?.Shards ?? []).OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
+        var shards = (_maps.TryLookup?.Shards ?? []).OrderBy(s => s.Id).Select(s => s with { Leader = LeaderOf(s.Id) }).ToList();
         return new ClusterView(_config.GroupId, _maps.Version, nodes, shards, _maps.Settings, _health.Failed());
     }
 
-    private ulong? LeaderOf(ulong shardId)
+    /// <summary>Up or Down from the node registry's heartbeats (before the first registry read: from this node's connections); marks aside.</summary>
+    public NodeState LivenessOf(ulong nodeId, DateTimeOffset now) =>
+        _registry is { Known.Count: > 0 } registry ? registry.StateOf(nodeId, now)
+        : nodeId == _config.PeerId || _transport!.IsConnected(nodeId) ? NodeState.Up : NodeState.Down;
+
+    /// <summary>The group's leader as this node knows it (its own replica's view, else the last leader it routed to).</summary>
+    public ulong? LeaderOf(ulong shardId)
     {
         if (_replicas.TryGet(shardId, out var replica) && _health.Of(shardId)?.Stopped is null && replica.Status is { Leader: not 0 } status)
             return status.Leader;

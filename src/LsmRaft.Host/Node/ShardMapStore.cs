@@ -45,7 +45,7 @@ internal sealed class ShardMapStore : IAsyncDisposable
         _persist = persist;
         _changed = changed;
         _logger = logger;
-        _current = new Snapshot(0, lastKnown.Count == 0 ? null : new ShardMapLookup(lastKnown), _bootstrap?.NextShardId ?? 0, null);
+        _current = new Snapshot(0, lastKnown.Count == 0 ? null : new ShardMapLookup(lastKnown), _bootstrap?.NextShardId ?? 0, null, NoMarks);
     }
 
     /// <summary>Raised (on a background thread) after the map changed; the node reconciles its replicas.</summary>
@@ -57,6 +57,9 @@ internal sealed class ShardMapStore : IAsyncDisposable
 
     /// <summary>The cluster-wide settings as last read from the meta group; null until then.</summary>
     public ClusterSettings? Settings => Volatile.Read(ref _current).Settings;
+
+    /// <summary>Nodes an operator is draining or removed, as last read from the meta group.</summary>
+    public IReadOnlyDictionary<ulong, NodeMark> Marks => Volatile.Read(ref _current).Marks;
 
     /// <summary>The latest map, or null before this node first read one (a node that just joined).</summary>
     public ShardMapLookup? TryLookup => Volatile.Read(ref _current).Lookup;
@@ -151,7 +154,7 @@ internal sealed class ShardMapStore : IAsyncDisposable
         if (version <= current.Version)
             return;
         var map = Parse(encoded);
-        var next = new Snapshot(version, new ShardMapLookup(map.Shards), map.NextShardId, map.Settings);
+        var next = new Snapshot(version, new ShardMapLookup(map.Shards), map.NextShardId, map.Settings, (map.Marks ?? []).ToDictionary(m => m.Node));
         if (Interlocked.CompareExchange(ref _current, next, current) != current)
             return; // a concurrent adopter won; the loop adopts the newest on its next read
         try
@@ -184,8 +187,24 @@ internal sealed class ShardMapStore : IAsyncDisposable
         }
     }
 
-    /// <summary>The map as stored in the meta group, with the cluster-wide settings (null in maps written before settings existed).</summary>
-    internal sealed record StoredMap(ulong NextShardId, ShardInfo[] Shards, ClusterSettings? Settings = null);
+    /// <summary>
+    /// The map as stored in the meta group, with the cluster-wide settings (null in maps written before settings
+    /// existed) and the operator's marks on nodes (null before any).
+    /// </summary>
+    internal sealed record StoredMap(ulong NextShardId, ShardInfo[] Shards, ClusterSettings? Settings = null, NodeMark[]? Marks = null)
+    {
+        /// <summary>The map with <paramref name="node"/> marked <paramref name="state"/> (null: unmarked), or null when it already is.</summary>
+        public StoredMap? WithMark(ulong node, NodeState? state, DateTimeOffset now)
+        {
+            var current = Marks?.FirstOrDefault(m => m.Node == node);
+            if (current?.State == state)
+                return null;
+            var others = (Marks ?? []).Where(m => m.Node != node);
+            return this with { Marks = [.. state is { } s ? others.Append(new NodeMark(node, s, now)) : others] };
+        }
+    }
 
-    private sealed record Snapshot(ulong Version, ShardMapLookup? Lookup, ulong NextShardId, ClusterSettings? Settings);
+    private static readonly IReadOnlyDictionary<ulong, NodeMark> NoMarks = new Dictionary<ulong, NodeMark>();
+
+    private sealed record Snapshot(ulong Version, ShardMapLookup? Lookup, ulong NextShardId, ClusterSettings? Settings, IReadOnlyDictionary<ulong, NodeMark> Marks);
 }

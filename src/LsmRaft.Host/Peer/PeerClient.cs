@@ -105,9 +105,9 @@ internal sealed class PeerClient : IAsyncDisposable
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or PeerRejectedException or InvalidDataException)
             {
                 if (e is PeerRejectedException)
-                    _logger.LogError("Node {Peer} at {Address} refused this node: {Message}", _peerId, _address, e.Message);
+                    _logger.LogError("Node {Peer} at {Address} refused this node: {Message}", _options.Names.NameOf(_peerId), _address, e.Message);
                 else if (!_stop.IsCancellationRequested)
-                    _logger.LogDebug("Connection to node {Peer} at {Address} failed: {Message}", _peerId, _address, e.Message);
+                    _logger.LogDebug("Connection to node {Peer} at {Address} failed: {Message}", _options.Names.NameOf(_peerId), _address, e.Message);
             }
             if (Connected)
             {

@@ -146,7 +146,7 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
         {
             // Admitted by the secret: remember the joiner, and tell it who the members are.
             if (options.AddJoined(hello.NodeId, joiningAt))
-                logger.LogInformation("Node {Node} joined from {Address}", hello.NodeId, joiningAt);
+                logger.LogInformation("Node {Node} joined from {Address}", options.Names.NameOf(hello.NodeId), joiningAt);
             ack.Members.Add(new NodeAddress { Id = options.NodeId, PeerAddress = options.OwnPeerAddress });
             foreach (var (id, endpoint) in options.AllPeers)
                 if (id != options.NodeId)

@@ -32,6 +32,9 @@ internal sealed record PeerOptions(ulong NodeId, string ClusterId, byte[] Secret
     /// <summary>This node's peer address (host:port) as other nodes should dial it.</summary>
     public string OwnPeerAddress { get; init; } = "";
 
+    /// <summary>Node names for logs (see <see cref="LsmRaft.Host.Node.NodeNames"/>).</summary>
+    public LsmRaft.Host.Node.NodeNames Names { get; init; } = new();
+
     /// <summary>The meta group's voters, told to joining nodes.</summary>
     public IReadOnlyList<ulong> MetaVoters { get; init; } = [];
 

@@ -16,8 +16,14 @@ public enum NodeState
     Removed,
 }
 
-/// <summary>A node of the cluster: its id, where peers and clients reach it, and its state.</summary>
-public sealed record NodeInfo(ulong Id, string PeerAddress, string HttpAddress, NodeState State, DateTimeOffset? LastHeartbeat);
+/// <summary>A node of the cluster: its id, where peers and clients reach it, its state, and its name.</summary>
+/// <param name="Name">The node's name as PEER_ID and PEERS give it (<c>n1</c>), or its id in decimal for an integer id (see <see cref="NodeIds"/>).</param>
+public sealed record NodeInfo(ulong Id, string PeerAddress, string HttpAddress, NodeState State, DateTimeOffset? LastHeartbeat, string? Name = null)
+{
+    /// <summary>The name, or the id in decimal when a view (of an earlier version) carries none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string DisplayName => Name ?? Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
 
 /// <summary>
 /// A shard: the keys whose 64-bit hash (see <c>KeyHash</c>) lies in [<see cref="RangeStart"/>, <see cref="RangeEnd"/>]

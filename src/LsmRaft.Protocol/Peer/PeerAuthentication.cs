@@ -24,6 +24,17 @@ public static class PeerAuthentication
     /// <summary>The secret must be at least this long: a short secret can be brute-forced from one observed proof.</summary>
     public const int MinSecretLength = 16;
 
+    /// <summary>What <see cref="GroupIdKey"/> hashes before the group id; changing it splits clusters of mixed versions.</summary>
+    public const string GroupIdKeyPrefix = "lsmraft-peer-key-from-group-id-v1:";
+
+    /// <summary>
+    /// The key a node proves when no cluster secret is configured (the origin sets none): SHA-256 of
+    /// <see cref="GroupIdKeyPrefix"/> + the group id. It keeps nodes of other groups (and anything that does not know the
+    /// group id) out, but the group id is not a secret — it appears in configuration and compose files — so the peer port
+    /// is then only as private as the group id. A configured secret replaces it.
+    /// </summary>
+    public static byte[] GroupIdKey(string groupId) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(GroupIdKeyPrefix + groupId));
+
     /// <summary>A fresh nonce from the OS cryptographic generator (never a seeded one: predictability defeats it).</summary>
     public static byte[] CreateNonce() => RandomNumberGenerator.GetBytes(NonceLength);
 

@@ -33,6 +33,21 @@ public sealed class AdminEndpointTests
     }
 
     [Fact]
+    public async Task Node_ids_in_admin_bodies_may_be_names_or_numbers_in_strings()
+    {
+        var (host, admin) = await StartAsync();
+        await using var _ = host;
+
+        // The recording admin knows nodes 1-3 only, so the named node is unknown (409), but it arrives as its id.
+        await (await host.Client.PostAsync("/v1/admin/shards/1/transfer-leader", Http.Json("""{"to":"n2"}"""))).ProblemAsync(HttpStatusCode.Conflict);
+        await (await host.Client.PostAsync("/v1/admin/shards/1/transfer-leader", Http.Json("""{"to":"2"}"""))).JsonAsync(HttpStatusCode.Accepted);
+        await (await host.Client.PostAsync("/v1/admin/shards/1/transfer-leader", Http.Json("""{"to":"2n"}"""))).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await host.Client.PostAsync("/v1/admin/shards/1/transfer-leader", Http.Json("""{"to":9007199254740993}"""))).ProblemAsync(HttpStatusCode.BadRequest);
+
+        admin.Calls.Should().Equal($"transfer 1 ->{LsmRaft.Protocol.Cluster.NodeIds.FromName("n2")}", "transfer 1 ->2");
+    }
+
+    [Fact]
     public async Task Admin_errors_map_to_404_409_and_400()
     {
         var (host, _) = await StartAsync();

@@ -45,6 +45,16 @@ public sealed class CliTests : IAsyncLifetime
         }
     }
 
+    /// <summary>A transport whose peer never answers (until the request is cancelled).</summary>
+    private sealed class SilentHandler : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable: the delay above ends only by cancellation");
+        }
+    }
+
     /// <summary>A transport with nobody listening.</summary>
     private sealed class RefusingHandler : HttpMessageHandler
     {
@@ -187,7 +197,7 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Kv_bad_input_exits_2_with_the_servers_or_clients_explanation()
+    public async Task Kv_bad_input_exits_2_and_a_version_conflict_4_with_the_servers_or_clients_explanation()
     {
         var badKey = await RunAsync(["kv", "get", "***", "--encoding", "base64url"]);
         badKey.ExitCode.Should().Be(2);
@@ -195,7 +205,7 @@ public sealed class CliTests : IAsyncLifetime
 
         (await RunAsync(["kv", "put", "k", "v1"])).ExitCode.Should().Be(0);
         var conflict = await RunAsync(["kv", "put", "k", "v2", "--if-version", "42"]);
-        conflict.ExitCode.Should().Be(2);
+        conflict.ExitCode.Should().Be(4, "a version conflict is the cluster refusing the write");
         conflict.Error.Should().Contain("current version is 1");
 
         (await RunAsync(["kv", "put", "k", "v2", "--if-version", "1"])).Out.Should().Be("version 2\n");
@@ -223,13 +233,31 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cluster_show_prints_nodes_and_shards_tables()
+    public async Task Shards_list_prints_the_shard_map()
+    {
+        var result = await RunAsync(["shards", "list"]);
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().Contain("7fffffffffffffff").And.Contain("none");
+    }
+
+    [Fact]
+    public async Task Status_commands_against_a_node_without_a_runtime_exit_3_naming_the_reason()
     {
         var result = await RunAsync(["cluster", "show"]);
 
-        result.ExitCode.Should().Be(0, result.Error);
-        result.Out.Should().Contain("Cluster 'test-cluster', shard map version 3: 3 node(s), 2 shard(s)");
-        result.Out.Should().Contain("http://127.0.0.1:8081").And.Contain("Down").And.Contain("7fffffffffffffff").And.Contain("none");
+        result.ExitCode.Should().Be(3);
+        result.Error.Should().Contain("does not offer monitoring");
+    }
+
+    [Fact]
+    public async Task A_missing_deadline_answer_exits_5()
+    {
+        using var silent = new SilentHandler();
+        var result = await RunAsync(["cluster", "show", "--timeout", "0.2"], handler: silent);
+
+        result.ExitCode.Should().Be(5);
+        result.Error.Should().Contain("deadline");
     }
 
     [Fact]
@@ -249,7 +277,50 @@ public sealed class CliTests : IAsyncLifetime
         missing.Error.Should().Contain("Shard 77 does not exist");
 
         var conflict = await RunAsync(["leader", "transfer", "1", "--to", "9"]);
-        conflict.ExitCode.Should().Be(2);
+        conflict.ExitCode.Should().Be(4);
         conflict.Error.Should().Contain("holds no replica");
+    }
+
+    /// <summary>Answers every request with one status and body (a node that is not ready).</summary>
+    private sealed class FixedAnswerHandler(HttpStatusCode status, string body) : HttpMessageHandler
+    {
+        public List<Uri> Requests { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requests.Add(request.RequestUri!);
+            return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body) });
+        }
+    }
+
+    [Fact]
+    public async Task Ready_exits_0_for_a_ready_node_and_1_with_the_reason_otherwise()
+    {
+        var ready = await RunAsync(["ready", "--endpoint", "http://127.0.0.1:8081"]);
+        ready.ExitCode.Should().Be(0, ready.Error);
+
+        var notReady = new FixedAnswerHandler(HttpStatusCode.ServiceUnavailable, """{"status":503,"detail":"group 3 has no leader yet"}""");
+        var unready = await RunAsync(["ready"], env: new() { ["HTTP_PORT"] = "8083" }, handler: notReady);
+        unready.ExitCode.Should().Be(1);
+        unready.Error.Should().Contain("not ready (503): group 3 has no leader yet");
+        notReady.Requests.Should().ContainSingle().Which.Should().Be(new Uri("http://127.0.0.1:8083/readyz"), "without --endpoint it asks the node of its own container, on HTTP_PORT");
+
+        var unreachable = await RunAsync(["ready"], handler: new RefusingHandler());
+        unreachable.ExitCode.Should().Be(1);
+        unreachable.Error.Should().Contain("http://127.0.0.1:8081/ does not answer");
+
+        (await RunAsync(["ready", "--endpoint", "ftp://x"])).ExitCode.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Node_options_take_names_or_integers()
+    {
+        var named = await RunAsync(["leader", "transfer", "1", "--to", "n2"]);
+        named.ExitCode.Should().Be(4, "the recording admin has no replica on node n2: a refusal (409)");
+        named.Error.Should().Contain($"Node {LsmRaft.Protocol.Cluster.NodeIds.FromName("n2")} holds no replica");
+
+        var bad = await RunAsync(["shards", "move", "1", "--from", "1", "--to", "2x"]);
+        bad.ExitCode.Should().Be(2);
+        bad.Error.Should().Contain("--to is '2x': expected an integer from 1 to 4503599627370495, or a name");
     }
 }

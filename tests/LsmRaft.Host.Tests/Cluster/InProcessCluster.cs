@@ -26,15 +26,24 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
     public string Root { get; }
 
+    /// <summary>
+    /// Starts <paramref name="nodes"/> nodes with ids 1..n, or named <paramref name="names"/> (then PEERS lists each name as
+    /// its host too, as the origin's <c>n1:n1:8761</c> does, and <see cref="NodeConfig.Hosts"/> maps the names to 127.0.0.1).
+    /// </summary>
     public static async Task<InProcessCluster> StartAsync(int nodes, int shardsPerNode = 2, Func<NodeConfig, NodeConfig>? configure = null,
-        Func<ulong, LsmRaft.Storage.IO.IFileSystem?>? fileSystemOf = null)
+        Func<ulong, LsmRaft.Storage.IO.IFileSystem?>? fileSystemOf = null, IReadOnlyList<string>? names = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "lsmraft-cluster-" + Guid.NewGuid().ToString("N"));
         var ports = LoopbackPorts.Free(nodes * 2);
-        var peers = Enumerable.Range(0, nodes).Select(i => new PeerAddress((ulong)i + 1, "127.0.0.1", ports[2 * i])).ToList();
+        var peers = Enumerable.Range(0, nodes).Select(i => names is null
+            ? new PeerAddress((ulong)i + 1, "127.0.0.1", ports[2 * i])
+            : new PeerAddress(LsmRaft.Protocol.Cluster.NodeIds.FromName(names[i]), names[i], ports[2 * i]) { Name = names[i] }).ToList();
+        var hosts = names?.ToDictionary(n => n, _ => "127.0.0.1", StringComparer.OrdinalIgnoreCase) ?? NodeConfig.NoHosts;
         var configs = peers.Select((p, i) => new NodeConfig
         {
             PeerId = p.Id,
+            PeerName = names?[i],
+            Hosts = hosts,
             Port = p.Port,
             HttpPort = ports[2 * i + 1],
             Peers = peers,
@@ -65,6 +74,13 @@ internal sealed class InProcessCluster : IAsyncDisposable
             Join = $"127.0.0.1:{template.Port}",
         });
         await StartNodeAsync(id);
+    }
+
+    /// <summary>Changes a stopped node's configuration for its next start.</summary>
+    public void Reconfigure(ulong id, Func<NodeConfig, NodeConfig> change)
+    {
+        int index = _configs.FindIndex(c => c.PeerId == id);
+        _configs[index] = change(_configs[index]);
     }
 
     /// <summary>Starts node <paramref name="id"/>, on the disk or, when given, on <paramref name="fileSystem"/> (e.g. a crash copy).</summary>

@@ -28,9 +28,16 @@ public sealed class PeerHandshakeTests(PeerHandshakeTests.ClusterFixture fixture
     [InlineData("lsmraft", "test-cluster-secret-0123456789", 1UL, HelloRejectCode.UnknownNode, "127.0.0.1:1")]
     public async Task A_peer_with_the_wrong_identity_is_refused(string clusterId, string secret, ulong nodeId, HelloRejectCode expected, string? joiningFrom)
     {
-        var cluster = fixture.Cluster;
+        var answer = await HelloAsync(fixture.Cluster.Configs[0].Port, clusterId, System.Text.Encoding.UTF8.GetBytes(secret), nodeId, joiningFrom);
+        answer.KindCase.Should().Be(Envelope.KindOneofCase.HelloReject);
+        answer.HelloReject.Code.Should().Be(expected, answer.HelloReject.Reason);
+    }
+
+    /// <summary>Connects to a peer port, answers its challenge with a Hello made of these values, and returns its answer.</summary>
+    internal static async Task<Envelope> HelloAsync(int port, string clusterId, byte[] secret, ulong nodeId, string? joiningFrom = null)
+    {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync("127.0.0.1", cluster.Configs[0].Port);
+        await socket.ConnectAsync("127.0.0.1", port);
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         var reader = PipeReader.Create(stream);
         var writer = PipeWriter.Create(stream);
@@ -44,16 +51,14 @@ public sealed class PeerHandshakeTests(PeerHandshakeTests.ClusterFixture fixture
                 ClusterId = clusterId,
                 NodeId = nodeId,
                 ProtocolVersion = PeerAuthentication.ProtocolVersion,
-                SecretProof = ByteString.CopyFrom(PeerAuthentication.ComputeProof(System.Text.Encoding.UTF8.GetBytes(secret), challenge.Challenge.Nonce.Span)),
+                SecretProof = ByteString.CopyFrom(PeerAuthentication.ComputeProof(secret, challenge.Challenge.Nonce.Span)),
                 ClientNonce = ByteString.CopyFrom(PeerAuthentication.CreateNonce()),
                 Joining = joiningFrom is not null,
                 PeerAddress = joiningFrom ?? "",
             },
         });
         await writer.FlushAsync();
-        var answer = await ReadAsync(reader);
-        answer.KindCase.Should().Be(Envelope.KindOneofCase.HelloReject);
-        answer.HelloReject.Code.Should().Be(expected, answer.HelloReject.Reason);
+        return await ReadAsync(reader);
     }
 
     private static async Task<Envelope> ReadAsync(PipeReader reader)

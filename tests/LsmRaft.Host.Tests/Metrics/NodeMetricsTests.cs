@@ -62,5 +62,23 @@ public sealed class NodeMetricsTests
         after[1].Sum("http_server_request_duration_seconds_count", ("http_route", "/v1/kv/{key}"), ("http_request_method", "PUT"), ("http_response_status_code", "200"))
             .Should().BeGreaterThanOrEqualTo(writes);
         after[1].Find("http_server_request_duration_seconds_bucket", ("http_route", "/v1/kv/{key}"), ("http_request_method", "GET")).Should().NotBeEmpty();
+
+        // The Grafana dashboard queries only metrics the nodes export (those counted on rare events aside: no snapshot
+        // was sent and no request refused in this run, and a counter's series appears with its first event).
+        var exported = after.Values.SelectMany(s => s.Samples).Select(s => s.Name).ToHashSet();
+        string[] eventOnly = ["lsmraft_raft_snapshots_total", "lsmraft_api_rejections_total"];
+        var queried = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(DashboardPath()), @"\b(lsmraft|http_server)_[a-z0-9_]+")
+            .Select(m => m.Value).Distinct().ToList();
+        queried.Should().HaveCountGreaterThan(20);
+        queried.Except(eventOnly).Should().OnlyContain(name => exported.Contains(name), "every metric the dashboard queries is exported");
+    }
+
+    private static string DashboardPath()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LsmRaft.sln")))
+            dir = dir.Parent;
+        dir.Should().NotBeNull("the tests run inside the repository");
+        return Path.Combine(dir!.FullName, "deploy", "grafana", "lsmraft-dashboard.json");
     }
 }

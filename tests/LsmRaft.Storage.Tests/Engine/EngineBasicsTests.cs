@@ -141,7 +141,7 @@ public sealed class EngineBasicsTests : EngineTestBase
     {
         var act = () => LsmEngine.Open(Dir, SmallOptions() with { BloomFalsePositiveRate = 0 });
         act.Should().Throw<InvalidOptionException>().Which.Option.Should().Be("BloomFalsePositiveRate");
-        act = () => LsmEngine.Open(Dir, SmallOptions() with { FlushThresholdBytes = 10 });
+        act = () => LsmEngine.Open(Dir, SmallOptions() with { FlushThresholdBytes = 0 });
         act.Should().Throw<InvalidOptionException>().Which.Option.Should().Be("FlushThresholdBytes");
     }
 
