@@ -74,11 +74,11 @@ public sealed class BackgroundPipelinesTests : Akka.TestKit.Xunit2.TestKit
         // Open the jobs one at a time in the order they started; each time one ends another may start, never a third at once.
         for (int opened = 0; opened < jobs.Count; opened++)
         {
+            // The pipeline counts a job as running just before the job's own code starts: wait for the code.
+            AwaitCondition(() => jobs.Any(j => j.Gate.HasStarted && !j.Gate.Done.IsCompleted), Deadline);
             var next = jobs.First(j => j.Gate.HasStarted && !j.Gate.Done.IsCompleted);
             next.Gate.Open();
             await next.Gate.Done.WaitAsync(Deadline);
-            if (opened < jobs.Count - 1)
-                AwaitCondition(() => jobs.Any(j => j.Gate.HasStarted && !j.Gate.Done.IsCompleted), Deadline);
         }
         AwaitAssert(() => pipelines.GetState().Compaction.Completed.Should().Be(6), Deadline);
         concurrency.Max.Should().Be(2);
