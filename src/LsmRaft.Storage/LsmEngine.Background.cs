@@ -7,28 +7,16 @@ using LsmRaft.Storage.Versions;
 
 namespace LsmRaft.Storage;
 
-// Background pipelines: a flush stage (immutable memtables → L0 tables) and a compaction stage
-// (leveled merges, limited process-wide by the CompactionLimiter). Each stage is one long-running
-// loop woken by a semaphore; flushes never wait behind a compaction.
+// Background work: flushes (immutable memtables → L0 tables) and compactions (leveled merges). The
+// engine only says when there is work (LsmEngine.Jobs.cs); a scheduler decides when it runs.
 public sealed partial class LsmEngine
 {
     /// <summary>Flush output may be pushed at most this deep when it overlaps nothing (as LevelDB's kMaxMemCompactLevel).</summary>
     private const int MaxFlushPushLevel = 2;
 
-    private readonly SemaphoreSlim _flushSignal;
-    private readonly SemaphoreSlim _compactionSignal;
     private readonly SemaphoreSlim _compactionMutex = new(1, 1);
     private readonly HashSet<ulong> _pendingOutputs = new();
-    private Task? _flushTask;
-    private Task? _compactionTask;
     private bool _compactionInFlight; // guarded by _versionLock
-
-    private void StartBackgroundWork()
-    {
-        _flushTask = Task.Factory.StartNew(FlushLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        _compactionTask = Task.Run(CompactionLoopAsync);
-        _compactionSignal.Release();
-    }
 
     private void SetBackgroundError(Exception error)
     {
@@ -39,36 +27,34 @@ public sealed partial class LsmEngine
         }
     }
 
-    private void FlushLoop()
+    /// <summary>Flushes the immutable memtables, oldest first, until none is left or one fails. Returns the bytes written.</summary>
+    private long FlushImmutables()
     {
-        var token = _closing.Token;
+        long written = 0;
         while (true)
         {
-            _flushSignal.Wait(token);
-            while (true)
+            MemTable? imm;
+            lock (_stateLock)
             {
-                MemTable? imm;
-                lock (_stateLock)
-                {
-                    if (_backgroundError is not null || _immutables.Count == 0)
-                        break;
-                    imm = _immutables[0];
-                }
-                try
-                {
-                    FlushMemTable(imm);
-                }
-                catch (Exception e)
-                {
-                    SetBackgroundError(e);
-                    break;
-                }
-                _compactionSignal.Release();
+                if (_backgroundError is not null || _immutables.Count == 0)
+                    return written;
+                imm = _immutables[0];
             }
+            try
+            {
+                written += FlushMemTable(imm);
+            }
+            catch (Exception e)
+            {
+                SetBackgroundError(e);
+                return written;
+            }
+            RequestCompaction();
         }
     }
 
-    private void FlushMemTable(MemTable imm)
+    /// <summary>Writes <paramref name="imm"/> to a table and installs it; returns the table's size (0 for an empty memtable).</summary>
+    private long FlushMemTable(MemTable imm)
     {
         FileMetadata? table = imm.IsEmpty ? null : WriteLevel0Table(imm);
         try
@@ -103,6 +89,7 @@ public sealed partial class LsmEngine
                 lock (_pendingOutputs) _pendingOutputs.Remove(table.Number);
         }
         DeleteObsoleteFiles();
+        return table?.Size ?? 0;
     }
 
     /// <summary>Writes a memtable to a new table; the number stays in <see cref="_pendingOutputs"/> until the caller installs it.</summary>
@@ -190,38 +177,11 @@ public sealed partial class LsmEngine
         return level;
     }
 
-    private async Task CompactionLoopAsync()
-    {
-        var token = _closing.Token;
-        try
-        {
-            while (true)
-            {
-                await _compactionSignal.WaitAsync(token).ConfigureAwait(false);
-                while (!token.IsCancellationRequested && Volatile.Read(ref _backgroundError) is null)
-                {
-                    bool worked;
-                    await _compactionMutex.WaitAsync(token).ConfigureAwait(false);
-                    try
-                    {
-                        worked = await RunOneCompactionAsync(null, token).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        _compactionMutex.Release();
-                    }
-                    if (!worked)
-                        break;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
-    }
-
-    /// <summary>Picks (with <paramref name="manual"/> when given) and runs one compaction. Caller holds _compactionMutex. False when there was nothing to do.</summary>
-    private async Task<bool> RunOneCompactionAsync(Func<Version, CompactionPlan?>? manual, CancellationToken token)
+    /// <summary>
+    /// Picks (with <paramref name="manual"/> when given) and runs one compaction. Caller holds _compactionMutex.
+    /// Returns the bytes of the tables written, or null when there was nothing to do.
+    /// </summary>
+    private long? RunOneCompaction(Func<Version, CompactionPlan?>? manual, CancellationToken token)
     {
         CompactionPlan? plan;
         Version version;
@@ -233,19 +193,17 @@ public sealed partial class LsmEngine
                 ? manual(_versions.Current)
                 : CompactionPicker.Pick(_versions.Current, _options, _versions.CompactPointers, new HashSet<ulong>());
             if (plan is null)
-                return false;
+                return null;
             _compactionInFlight = true;
             version = _versions.Current;
             version.Ref();
         }
-        var limiter = _options.CompactionLimiter ?? CompactionLimiter.ProcessWide;
-        await limiter.AcquireAsync(token).ConfigureAwait(false);
+        long written;
         try
         {
-            if (plan.IsTrivialMove)
-                ApplyCompaction(plan, Array.Empty<FileMetadata>());
-            else
-                ApplyCompaction(plan, MergeInputs(plan, version, token));
+            IReadOnlyList<FileMetadata> outputs = plan.IsTrivialMove ? [] : MergeInputs(plan, version, token);
+            ApplyCompaction(plan, outputs);
+            written = outputs.Sum(f => f.Size);
             Interlocked.Increment(ref _counters.Compactions);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -255,13 +213,12 @@ public sealed partial class LsmEngine
         }
         finally
         {
-            limiter.Release();
             lock (_versionLock) _compactionInFlight = false;
             version.Unref();
         }
         DeleteObsoleteFiles();
         lock (_stateLock) Monitor.PulseAll(_stateLock); // L0 may have shrunk: stalled writers re-check
-        return true;
+        return written;
     }
 
     private void ApplyCompaction(CompactionPlan plan, IReadOnlyList<FileMetadata> outputs)
@@ -366,7 +323,7 @@ public sealed partial class LsmEngine
             try
             {
                 int source = level;
-                RunOneCompactionAsync(v => CompactionPicker.PickRange(v, source, start, end), _closing.Token).GetAwaiter().GetResult();
+                RunOneCompaction(v => CompactionPicker.PickRange(v, source, start, end), _closing.Token);
             }
             finally
             {

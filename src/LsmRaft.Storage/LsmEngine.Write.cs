@@ -307,7 +307,7 @@ public sealed partial class LsmEngine
                         stallStart = Stopwatch.GetTimestamp();
                         Interlocked.Increment(ref _counters.WriteStops);
                     }
-                    _compactionSignal.Release();
+                    RequestCompaction();
                     Monitor.Wait(_stateLock);
                     continue;
                 }
@@ -351,7 +351,7 @@ public sealed partial class LsmEngine
         _immutables.Add(_mem);
         _mem = new MemTable(walNumber);
         InstallSuperVersion();
-        _flushSignal.Release();
+        RequestFlush();
     }
 
     internal static string WalFileName(ulong number) => $"{number:D6}.log";

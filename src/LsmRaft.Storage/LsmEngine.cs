@@ -59,8 +59,6 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
         _versions = new VersionSet(_fs, directory, options.NumLevels);
         _mem = new MemTable(0);
         _super = new SuperVersion(_mem, Array.Empty<MemTable>(), _versions.Current);
-        _flushSignal = new SemaphoreSlim(0);
-        _compactionSignal = new SemaphoreSlim(0);
     }
 
     /// <summary>The directory this engine owns.</summary>
@@ -91,7 +89,12 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
         }
         catch
         {
-            engine?.ReleaseResources();
+            if (engine is not null)
+            {
+                engine._closing.Cancel();
+                engine.StopBackgroundWorkAsync().GetAwaiter().GetResult();
+                engine.ReleaseResources();
+            }
             fileLock.Dispose();
             throw;
         }
@@ -171,15 +174,7 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
             failure = e;
         }
         _closing.Cancel();
-        _flushSignal.Release();
-        _compactionSignal.Release();
-        try
-        {
-            await Task.WhenAll(_flushTask ?? Task.CompletedTask, _compactionTask ?? Task.CompletedTask).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await StopBackgroundWorkAsync().ConfigureAwait(false);
         _options.Metrics?.Detach(this);
         ReleaseResources();
         _fileLock.Dispose();

@@ -93,7 +93,16 @@ public sealed record LsmOptions
     /// <summary>Where files live; default the real disk.</summary>
     public IFileSystem FileSystem { get; init; } = PhysicalFileSystem.Instance;
 
-    /// <summary>Limits concurrent compactions across engines; null uses <see cref="CompactionLimiter.ProcessWide"/>.</summary>
+    /// <summary>
+    /// Runs the engine's flushes and compactions; several engines may share one (a node's pipelines). Null (the
+    /// default) gives the engine its own: a flush thread and a compaction loop limited by <see cref="CompactionLimiter"/>.
+    /// </summary>
+    public IBackgroundScheduler? BackgroundScheduler { get; init; }
+
+    /// <summary>
+    /// With the engine's own scheduler: limits concurrent compactions across engines; null uses
+    /// <see cref="CompactionLimiter.ProcessWide"/>. A shared <see cref="BackgroundScheduler"/> sets its own limit.
+    /// </summary>
     public CompactionLimiter? CompactionLimiter { get; init; }
 
     /// <summary>Instruments that observe this engine (shared by the engines of a node, like the block cache); null: none.</summary>

@@ -21,6 +21,8 @@ internal sealed class StorageBenchmark : IDisposable
     private readonly byte[] _valueData;
     private readonly ulong _seedBase;
     private LsmEngine? _engine;
+    private readonly Akka.Actor.ActorSystem? _akka;
+    private readonly LsmRaft.Actors.Background.BackgroundPipelines? _pipelines;
 
     // db_bench seeds each thread with seed base + the number of threads started so far in this
     // process (counting from 1), so the n-th thread of a run always draws the same keys.
@@ -31,6 +33,12 @@ internal sealed class StorageBenchmark : IDisposable
         _settings = settings;
         _out = output;
         _valueData = DbBenchData.CompressibleValueData(settings.ValueSize, settings.CompressionRatio);
+        if (settings.Scheduler == SchedulerKind.Akka)
+        {
+            // As a node runs it: default pipeline settings (compaction parallelism = the engine's process-wide limiter).
+            _akka = Akka.Actor.ActorSystem.Create("bench", "akka.loglevel = WARNING");
+            _pipelines = new LsmRaft.Actors.Background.BackgroundPipelines(_akka, new LsmRaft.Actors.Background.BackgroundSettings());
+        }
         if (settings.Seed != 0)
         {
             _seedBase = (ulong)settings.Seed;
@@ -78,6 +86,8 @@ internal sealed class StorageBenchmark : IDisposable
     {
         _engine?.Dispose();
         _engine = null;
+        _pipelines?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _akka?.Terminate().GetAwaiter().GetResult();
     }
 
     private BenchmarkReport RunOne(string name, BenchmarkKind kind)
@@ -158,7 +168,7 @@ internal sealed class StorageBenchmark : IDisposable
     {
         Directory.CreateDirectory(_settings.Db);
         bool fresh = Directory.GetFileSystemEntries(_settings.Db).Length == 0;
-        _engine = LsmEngine.Open(_settings.Db, _settings.EngineOptions());
+        _engine = LsmEngine.Open(_settings.Db, _settings.EngineOptions(_pipelines));
         if (fresh)
             File.WriteAllText(Path.Combine(_settings.Db, MarkerFile), "created by LsmRaft.Bench; deleted with the database\n");
         _out.WriteLine($"DB path: [{_settings.Db}]");
@@ -190,6 +200,7 @@ internal sealed class StorageBenchmark : IDisposable
         _out.WriteLine("Compression: NoCompression");
         _out.WriteLine($"Sync:       {(s.Sync ? "1 (SyncMode.GroupCommit: every write fsynced)" : "0 (SyncMode.None)")}");
         _out.WriteLine($"Threads:    {s.Threads}");
+        _out.WriteLine($"Background: {(s.Scheduler == SchedulerKind.Akka ? "Akka.Streams pipelines (LsmRaft.Actors.Background)" : "the engine's own flush thread and compaction loop")}");
         _out.WriteLine($"Memtable:   {s.WriteBufferSize} bytes (FlushThresholdBytes)");
         _out.WriteLine($"BlockCache: {s.CacheSize} bytes");
         _out.WriteLine(string.Format(CultureInfo.InvariantCulture, "Bloom:      false-positive rate {0:G4}{1}", s.BloomFpp, s.BloomBits is int b ? $" (from --bloom_bits={b})" : ""));

@@ -4,6 +4,16 @@ using LsmRaft.Storage.Cache;
 
 namespace LsmRaft.Bench.Storage;
 
+/// <summary>Who runs the engine's flushes and compactions.</summary>
+internal enum SchedulerKind
+{
+    /// <summary>The engine's own: a flush thread and a compaction loop (LsmOptions.BackgroundScheduler = null).</summary>
+    Engine,
+
+    /// <summary>A node's Akka.Streams pipelines (LsmRaft.Actors.Background) on an actor system of this process.</summary>
+    Akka,
+}
+
 internal enum BenchmarkKind
 {
     FillSeq,
@@ -43,6 +53,7 @@ internal sealed record StorageSettings
     public required int SeekNexts { get; init; }
     public required double CompressionRatio { get; init; }
     public required string Db { get; init; }
+    public SchedulerKind Scheduler { get; init; } = SchedulerKind.Engine;
 
     public static IReadOnlyList<string> Help { get; } =
     [
@@ -63,6 +74,7 @@ internal sealed record StorageSettings
         "--seek_nexts=N           Next() calls after each Seek() in seekrandom (default 0)",
         "--compression_ratio=R    make values db_bench-compressible to R (default 0.5; stored uncompressed)",
         "--db=DIR                 database directory (default ./data/bench)",
+        "--scheduler=engine|akka  who runs flushes and compactions: the engine's own threads, or the node's Akka.Streams pipelines (default engine)",
     ];
 
     public static StorageSettings Parse(Flags flags)
@@ -113,6 +125,12 @@ internal sealed record StorageSettings
             SeekNexts = flags.GetInt32("seek_nexts", 0, 0, int.MaxValue),
             CompressionRatio = flags.GetDouble("compression_ratio", 0, 1) ?? 0.5,
             Db = flags.GetString("db", DefaultDb),
+            Scheduler = flags.GetString("scheduler", "engine") switch
+            {
+                "engine" => SchedulerKind.Engine,
+                "akka" => SchedulerKind.Akka,
+                var other => throw new FlagException("scheduler", $"is '{other}': expected engine or akka"),
+            },
         };
         flags.RejectUnknown("storage");
 
@@ -137,8 +155,9 @@ internal sealed record StorageSettings
     /// <c>--sync=1</c> maps to group commit: every acknowledged write is fsynced, and concurrent writers
     /// share fsyncs, which is what RocksDB does with <c>WriteOptions.sync</c> and several writer threads.
     /// </summary>
-    public LsmOptions EngineOptions() => new()
+    public LsmOptions EngineOptions(IBackgroundScheduler? scheduler = null) => new()
     {
+        BackgroundScheduler = scheduler,
         FlushThresholdBytes = WriteBufferSize,
         BloomFalsePositiveRate = BloomFpp,
         BlockCache = new BlockCache(CacheSize),

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using LsmRaft.Actors.Background;
 using LsmRaft.Client.Wire;
 using LsmRaft.Protocol.Cluster;
 
@@ -16,6 +17,8 @@ internal static class AdminEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/v1/admin").WithTags("admin");
+        admin.MapGet("/background", BackgroundAsync).WithName("BackgroundPipelines")
+            .Produces<BackgroundState>(200).ProducesProblem(401).ProducesProblem(501);
         admin.MapPost("/shards/{shardId}/split", SplitAsync).WithName("SplitShard")
             .Produces<ClusterView>(202).ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(501).ProducesProblem(503);
         admin.MapPost("/shards/{shardId}/move", MoveAsync).WithName("MoveReplica")
@@ -24,6 +27,19 @@ internal static class AdminEndpoints
         admin.MapPost("/shards/{shardId}/transfer-leader", TransferLeaderAsync).WithName("TransferLeader")
             .Accepts<TransferLeaderRequest>("application/json")
             .Produces<ClusterView>(202).ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(501).ProducesProblem(503);
+    }
+
+    /// <summary>The flush and compaction pipelines of this node: queued, running, completed, failed jobs and bytes written per second.</summary>
+    private static async Task<IResult> BackgroundAsync(HttpContext context, ApiOptions options)
+    {
+        if (!await AuthorizedAsync(context, options))
+            return Results.Empty;
+        if (context.RequestServices.GetService<IBackgroundStatus>() is not { } status)
+        {
+            await ProblemMapping.WriteAsync(context, new ApiProblem(501, "not-implemented", "Not implemented", "This node does not report background pipelines."));
+            return Results.Empty;
+        }
+        return Results.Json(status.BackgroundState, WireJson.Lenient);
     }
 
     private static async Task<IResult> SplitAsync(string shardId, HttpContext context, ApiOptions options)
@@ -56,17 +72,25 @@ internal static class AdminEndpoints
 
     private static IResult Accepted(ClusterView view) => Results.Json(view, WireJson.Lenient, statusCode: StatusCodes.Status202Accepted);
 
-    /// <summary>The admin service <typeparamref name="T"/> when the caller may use it; otherwise writes the 401 or 501 problem and returns null.</summary>
-    internal static async Task<T?> AdminOrProblemAsync<T>(HttpContext context, ApiOptions options)
-        where T : class
+    /// <summary>True when the caller may use admin endpoints; otherwise writes the 401 problem.</summary>
+    private static async Task<bool> AuthorizedAsync(HttpContext context, ApiOptions options)
     {
         if (options.AdminToken is { } token && !HasBearer(context.Request, token))
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await ProblemMapping.WriteAsync(context, new ApiProblem(401, "unauthorized", "Unauthorized",
                 "Admin operations need 'Authorization: Bearer <token>' with the node's admin token (setting AdminToken; CLI --token)."));
-            return null;
+            return false;
         }
+        return true;
+    }
+
+    /// <summary>The admin service <typeparamref name="T"/> when the caller may use it; otherwise writes the 401 or 501 problem and returns null.</summary>
+    internal static async Task<T?> AdminOrProblemAsync<T>(HttpContext context, ApiOptions options)
+        where T : class
+    {
+        if (!await AuthorizedAsync(context, options))
+            return null;
         var admin = context.RequestServices.GetService<T>();
         if (admin is null)
             await ProblemMapping.WriteAsync(context, new ApiProblem(501, "not-implemented", "Not implemented",

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using LsmRaft.Actors.Background;
 using LsmRaft.Protocol.Cluster;
 using LsmRaft.Storage;
 
@@ -105,6 +106,10 @@ internal static partial class ConfigLoader
             (c, s) => c with { AdminToken = s.Length == 0 ? null : s }),
         new("ShutdownTimeout", "LSMRAFT_SHUTDOWN_TIMEOUT", "--shutdown-timeout", "shutdownTimeout", "a duration from 1s to 10m, e.g. 30s",
             (c, s) => ParseDuration(s) is { } v ? c with { ShutdownTimeout = v } : null),
+        new("CompactionParallelism", "LSMRAFT_COMPACTION_PARALLELISM", "--compaction-parallelism", "compactionParallelism", "an integer from 1 to 64, or empty for the HOCON value",
+            (c, s) => s.Length == 0 ? c with { CompactionParallelism = null } : ParseInt(s) is { } v ? c with { CompactionParallelism = v } : null),
+        new("CompactionBytesPerSecond", "LSMRAFT_COMPACTION_BYTES_PER_SECOND", "--compaction-bytes-per-second", "compactionBytesPerSecond", "0 (unlimited) or a byte rate from 1024 to 10240000000, or empty for the HOCON value",
+            (c, s) => s.Length == 0 ? c with { CompactionBytesPerSecond = null } : ParseLong(s) is { } v ? c with { CompactionBytesPerSecond = v } : null),
         new("Metrics", "LSMRAFT_METRICS", "--metrics", "metrics", "true or false",
             (c, s) => ParseBool(s) is { } v ? c with { Metrics = v } : null),
     ];
@@ -261,6 +266,9 @@ internal static partial class ConfigLoader
         Check(c.RetryAfterSeconds is >= 1 and <= 3600, "RetryAfterSeconds", c.RetryAfterSeconds);
         Check(c.AdminToken is null || c.AdminToken.Length >= 16, "AdminToken", c.AdminToken is null ? null : "(hidden)");
         Check(c.ShutdownTimeout >= TimeSpan.FromSeconds(1) && c.ShutdownTimeout <= TimeSpan.FromMinutes(10), "ShutdownTimeout", c.ShutdownTimeout);
+        // The pipelines' own limits (BackgroundSettings), so the configuration and the pipelines agree.
+        Check(c.CompactionParallelism is null or (>= 1 and <= BackgroundSettings.MaxParallelism), "CompactionParallelism", c.CompactionParallelism);
+        Check(c.CompactionBytesPerSecond is null or 0 or (>= BackgroundSettings.MinBytesPerSecond and <= BackgroundSettings.MaxBytesPerSecond), "CompactionBytesPerSecond", c.CompactionBytesPerSecond);
         if (c.Join is not null && !TryParseHostPort(c.Join, out _, out _))
             Check(false, "Join", c.Join);
 

@@ -110,6 +110,12 @@ public sealed record NodeConfig
     /// <summary>Longest graceful shutdown (leadership transfer, draining, flush) before the process exits anyway.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Compactions running at once on this node; null = HOCON <c>lsmraft.background.compaction-parallelism</c>.</summary>
+    public int? CompactionParallelism { get; init; }
+
+    /// <summary>Compaction input bytes per second on this node, 0 = unlimited; null = HOCON <c>lsmraft.background.compaction-bytes-per-second</c>.</summary>
+    public long? CompactionBytesPerSecond { get; init; }
+
     /// <summary>Keep metrics and serve them on <c>GET /metrics</c> (Prometheus); off, the endpoint answers 404.</summary>
     public bool Metrics { get; init; } = true;
 

@@ -6,7 +6,9 @@ using LsmRaft.Host.Cli;
 using LsmRaft.Host.Config;
 using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
+using Akka.Hosting;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting.Server;
 
 namespace LsmRaft.Host.Node;
 
@@ -111,62 +113,67 @@ public sealed class NodeRunner : INodeRunner
     }
 
     /// <summary>
-    /// Starts one node (runtime + Kestrel) keeping every file under DATA_DIR on <paramref name="fileSystem"/> (null: the
-    /// real disk). Dispose the result to stop it gracefully.
+    /// Starts one node in one generic host: Akka.Hosting's actor system (hocon/lsmraft.conf with the node's settings in
+    /// front), the node runtime on it (<see cref="NodeRuntimeService"/>) keeping every file under DATA_DIR on
+    /// <paramref name="fileSystem"/> (null: the real disk), and Kestrel. Dispose the result to stop it gracefully.
     /// </summary>
     internal static async Task<RunningNode> StartNodeAsync(NodeConfig config, TextWriter output, LsmRaft.Storage.IO.IFileSystem? fileSystem, CancellationToken cancellationToken)
     {
+        AkkaConfig.RequireFiles();
         bool debugLog = Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null;
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
         var telemetry = config.Metrics ? new NodeTelemetry(config.PeerId) : null;
-        var system = NodeActorSystem.Create($"lsmraft-{config.PeerId}", debugLog);
-        var runtime = new NodeRuntime(config, loggers, system, fileSystem, telemetry);
-        try
-        {
-            return await StartServingAsync(config, runtime, system, loggers, telemetry, output, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await runtime.DisposeAsync().ConfigureAwait(false);
-            await system.Terminate().ConfigureAwait(false);
-            telemetry?.Dispose();
-            loggers.Dispose();
-            throw;
-        }
-    }
-
-    private static async Task<RunningNode> StartServingAsync(NodeConfig config, NodeRuntime runtime, Akka.Actor.ActorSystem system, ILoggerFactory loggers, NodeTelemetry? telemetry, TextWriter output, CancellationToken cancellationToken)
-    {
-        runtime.Start();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        // Registration order is start order: Akka's hosted service, then the runtime on its system, then Kestrel
+        // (WebApplication adds the server's hosted service after these). Stopping runs in reverse.
+        builder.Services.AddAkka(AkkaConfig.SystemName, (akka, _) => akka
+            .AddHoconFile(AkkaConfig.MainFile, HoconAddMode.Append)
+            .AddHocon(AkkaConfig.Overrides(config, debugLog), HoconAddMode.Prepend)
+            .ConfigureLoggers(logging =>
+            {
+                logging.ClearLoggers();
+                logging.AddLoggerFactory(loggers);
+            }));
+        builder.Services.AddSingleton(sp => new NodeRuntimeService(config, loggers, fileSystem, telemetry, sp));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeRuntimeService>());
 
         var bind = IPAddress.Parse(config.BindAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(bind, config.Port, listen => listen.UseConnectionHandler<PeerConnectionHandler>());
+            // The handler is resolved on the first peer connection, not when the host is built: it needs the runtime,
+            // which exists only once the actor system has started.
+            kestrel.Listen(bind, config.Port, listen => listen.Run(connection =>
+                listen.ApplicationServices.GetRequiredService<PeerConnectionHandler>().OnConnectedAsync(connection)));
             kestrel.ListenApi(new IPEndPoint(bind, config.HttpPort));
         });
-        builder.Services.AddSingleton(runtime.PeerOptions!);
-        builder.Services.AddSingleton<IPeerDispatcher>(runtime);
+        // Resolved on first use, after the runtime has started (Kestrel starts last).
+        builder.Services.AddSingleton(sp => RuntimeOf(sp).PeerOptions!);
+        builder.Services.AddSingleton<IPeerDispatcher>(sp => RuntimeOf(sp));
+        builder.Services.AddSingleton<PeerConnectionHandler>();
         builder.Services.AddLsmRaftApi(config.ToApiOptions());
         if (telemetry is not null)
             builder.Services.AddLsmRaftMetrics(telemetry);
-        builder.Services.AddSingleton<IKvService>(runtime.Router!);
-        builder.Services.AddSingleton<IReadiness>(runtime);
-        builder.Services.AddSingleton<IClusterAdmin>(new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView));
-        builder.Services.AddSingleton<INodeMonitor>(services => new Monitoring.NodeMonitor(runtime, services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+        builder.Services.AddSingleton<IKvService>(sp => RuntimeOf(sp).Router!);
+        builder.Services.AddSingleton<IReadiness>(sp => RuntimeOf(sp));
+        builder.Services.AddSingleton<IBackgroundStatus>(sp => RuntimeOf(sp));
+        builder.Services.AddSingleton<IClusterAdmin>(sp =>
+        {
+            var runtime = RuntimeOf(sp);
+            return new ClusterAdmin(runtime.Router!, runtime.ShardMaps!, runtime.Mover!, runtime.BuildClusterView);
+        });
+        builder.Services.AddSingleton<INodeMonitor>(services => new Monitoring.NodeMonitor(RuntimeOf(services), services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             TimeProvider.System, loggers.CreateLogger("lsmraft.monitor")));
-        builder.Services.AddSingleton<INodeAdmin>(new NodeAdmin(runtime, runtime.ShardMaps!));
+        builder.Services.AddSingleton<INodeAdmin>(sp => new NodeAdmin(RuntimeOf(sp), RuntimeOf(sp).ShardMaps!));
         var app = builder.Build();
-        app.Services.GetRequiredService<INodeMonitor>(); // now: it measures traffic from the first request on
         app.Use(async (context, next) =>
         {
             // A request this node forwarded to another node's leader tells the client where the leader is.
             var trace = RouteTrace.Begin();
             context.Response.OnStarting(() =>
             {
-                if (trace.ForwardedTo != 0 && runtime.HttpAddressOf(trace.ForwardedTo) is { Length: > 0 } leader)
+                if (trace.ForwardedTo != 0 && RuntimeOf(context.RequestServices).HttpAddressOf(trace.ForwardedTo) is { Length: > 0 } leader)
                     context.Response.Headers[LsmRaft.Client.Wire.WireNames.LeaderHintHeader] = leader;
                 return Task.CompletedTask;
             });
@@ -179,14 +186,21 @@ public sealed class NodeRunner : INodeRunner
         }
         catch
         {
+            // Stops what started (the runtime, if its start got that far, and the actor system).
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+            telemetry?.Dispose();
+            loggers.Dispose();
             throw;
         }
         output.WriteLine($"lsmraft: node {config.NodeName} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
-        return new RunningNode(runtime, app, system, loggers, config.ShutdownTimeout, telemetry);
+        app.Services.GetRequiredService<INodeMonitor>(); // now, with the runtime started: it measures traffic from here on
+        return new RunningNode(RuntimeOf(app.Services), app, loggers, config.ShutdownTimeout, telemetry);
     }
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, Akka.Actor.ActorSystem system, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
+    private static NodeRuntime RuntimeOf(IServiceProvider services) => services.GetRequiredService<NodeRuntimeService>().Runtime;
+
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -211,13 +225,15 @@ public sealed class NodeRunner : INodeRunner
             bool drained;
             using (var graceEnd = new CancellationTokenSource(grace > TimeSpan.Zero ? grace : TimeSpan.Zero))
             {
-                await App.StopAsync(graceEnd.Token).ConfigureAwait(false);
+                // As the host's own stop does first: ApplicationStopping ends the peer connections at once.
+                App.Lifetime.StopApplication();
+                await App.Services.GetRequiredService<IServer>().StopAsync(graceEnd.Token).ConfigureAwait(false);
                 drained = !graceEnd.IsCancellationRequested;
             }
             if (!drained)
                 loggers.CreateLogger("lsmraft.node").LogWarning("Connections still open when the shutdown timeout ({Timeout}) ran out were aborted", shutdownTimeout);
-            await Runtime.DisposeAsync().ConfigureAwait(false);
-            await system.Terminate().ConfigureAwait(false);
+            // The rest of the host, in reverse start order: the runtime (replicas stopped, engines flushed, logs closed), then Akka.
+            await App.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
             telemetry?.Dispose();
             loggers.Dispose();

@@ -237,7 +237,7 @@ internal sealed partial class NodeRuntime
         if (target == 0)
             return false;
         _logger.LogInformation("Node {Node} is {State}: handing the meta group's leadership to node {Target}", self, marks[self].State, target);
-        await meta.Ref.AskAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), TimeSpan.FromSeconds(5), token).ConfigureAwait(false);
+        await meta.Ref.RequestAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), TimeSpan.FromSeconds(5), token).ConfigureAwait(false);
         return true;
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;
+using LsmRaft.Actors.Background;
 using LsmRaft.Actors.Log;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
@@ -22,7 +23,7 @@ namespace LsmRaft.Host.Node;
 /// stop with <see cref="DisposeAsync"/> (graceful: leadership handed away, replicas stopped, engines
 /// flushed, the node log closed).
 /// </summary>
-internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncDisposable
+internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgroundStatus, IAsyncDisposable
 {
     private const string LayoutFileName = "cluster.json";
     private const string MapCopyFileName = "shard-map.json";
@@ -34,7 +35,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private readonly ReplicaRegistry _replicas = new();
     private readonly IFileSystem _fs;
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
-    private readonly CompactionLimiter _compactions = new(Math.Max(1, Environment.ProcessorCount / 2));
+    private readonly BackgroundPipelines _background;
     private readonly ActorSystem _system;
     private NodeLog? _log;
     private PeerTransport? _transport;
@@ -46,10 +47,10 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
     private NodeRegistry? _registry;
     private readonly ReplicaHealth _health;
 
-    /// <param name="actorSystem">Runs this node's replicas; owned by the caller (it must include <see cref="ReplicaDispatcher.Hocon"/>).</param>
+    /// <param name="actorSystem">The node's Akka system, created by the host (Akka.Hosting, HOCON in hocon/); not owned.</param>
     /// <param name="fs">Every file of the node (host state, Raft log, engines) goes through it; the real disk by default.</param>
     /// <param name="telemetry">The node's metrics; null: none are kept.</param>
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, ActorSystem actorSystem, IFileSystem? fs = null, NodeTelemetry? telemetry = null)
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, Akka.Actor.ActorSystem actorSystem, IFileSystem? fs = null, NodeTelemetry? telemetry = null)
     {
         _config = config;
         _fs = fs ?? PhysicalFileSystem.Instance;
@@ -58,7 +59,13 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
         _telemetry = telemetry;
         _logger = loggers.CreateLogger("lsmraft.node");
         _health = new ReplicaHealth(config.PeerId, _changed, _logger, TimeProvider.System);
+        _background = new BackgroundPipelines(actorSystem, BackgroundSettings.FromConfig(actorSystem.Settings.Config));
     }
+
+    /// <summary>The node-wide flush and compaction pipelines every replica's engine runs its background work on.</summary>
+    public BackgroundPipelines Background => _background;
+
+    public BackgroundState BackgroundState => _background.GetState();
 
     public RequestRouter? Router { get; private set; }
 
@@ -315,7 +322,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
                 BloomHashFunctions = _config.BloomHashFuncs,
                 BlockCache = _blockCache,
                 FileSystem = _fs,
-                CompactionLimiter = _compactions,
+                BackgroundScheduler = _background,
                 Metrics = _telemetry?.Storage,
                 EnableWal = false,
             },
@@ -461,6 +468,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IAsyncD
             await _transport.DisposeAsync().ConfigureAwait(false);
         if (_log is not null)
             await _log.DisposeAsync().ConfigureAwait(false);
+        // Last: the engines closed above may have needed their final flushes.
+        await _background.DisposeAsync().ConfigureAwait(false);
     }
 
     private PersistedLayout LoadOrCreateLayout(IReadOnlyList<ulong> nodes)

@@ -103,6 +103,9 @@ internal sealed class InProcessCluster : IAsyncDisposable
     public async Task<bool> StopNodeWithoutHandOverAsync(ulong id) =>
         _nodes.Remove(id, out var node) && await node.StopAsync(handOverLeadership: false);
 
+    /// <summary>The running node's services (its hosted runtime, monitor, API services).</summary>
+    public IServiceProvider Services(ulong id) => _nodes[id].App.Services;
+
     /// <summary>The running node's runtime (its replicas, map and state).</summary>
     public NodeRuntime Runtime(ulong id) => _nodes[id].Runtime;
 
