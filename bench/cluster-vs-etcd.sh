@@ -20,41 +20,16 @@ dotnet build -c Release src/LsmRaft.Host >/dev/null
 BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
 LSMRAFT="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll"
 rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR"
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+source bench/lib/clusters.sh
 
 row() { # target endpoints op connections
   $BENCH cluster --target="$1" --endpoints="$2" --op="$3" --connections="$4" --seconds="$SECONDS_PER_LOAD" --warmup="$WARMUP"
 }
-etcd_endpoints="http://127.0.0.1:23791,http://127.0.0.1:23793,http://127.0.0.1:23795"
-lsm_endpoints="http://127.0.0.1:28082,http://127.0.0.1:28084,http://127.0.0.1:28086"
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
-# --- etcd ---
-cluster="e1=http://127.0.0.1:23792,e2=http://127.0.0.1:23794,e3=http://127.0.0.1:23796"
-for i in 1 2 3; do
-  c=$((23789 + 2 * i)); p=$((23790 + 2 * i))
-  etcd --name "e$i" --data-dir "$WORK_DIR/etcd$i" \
-    --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
-    --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
-    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token bench \
-    > "$WORK_DIR/etcd$i.log" 2>&1 &
-  pids+=($!)
-done
-for attempt in $(seq 1 100); do curl -sf http://127.0.0.1:23791/health >/dev/null && break; sleep 0.2; done
-
-# --- LsmRaft ---
-peers="1:127.0.0.1:28081,2:127.0.0.1:28083,3:127.0.0.1:28085"
-for i in 1 2 3; do
-  PEER_ID=$i PORT=$((28079 + 2 * i)) HTTP_PORT=$((28080 + 2 * i)) GROUP_ID=bench PEERS=$peers DATA_DIR="$WORK_DIR/lsmraft$i" \
-  LSMRAFT_CLUSTER_SECRET=bench-secret-0123456789abcdef LSMRAFT_BIND_ADDRESS=127.0.0.1 \
-    dotnet "$LSMRAFT" start > "$WORK_DIR/lsmraft$i.log" 2>&1 &
-  pids+=($!)
-done
-for i in 1 2 3; do
-  for attempt in $(seq 1 150); do curl -sf "http://127.0.0.1:$((28080 + 2 * i))/readyz" >/dev/null && break; sleep 0.2; done
-done
+etcd_start
+lsmraft_start "$LSMRAFT" 28080 lsmraft
+lsm_endpoints=$(lsmraft_endpoints 28080)
 
 etcd_out=""; lsm_out=""
 for op in put get; do
@@ -65,7 +40,7 @@ for op in put get; do
     done
   done
 done
-cleanup; pids=()
+bench_stop_all
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 python3 - "$DOC" "$etcd_out" "$lsm_out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$(etcd --version | head -1)" "$WARMUP" "$ROUNDS" <<'PY'

@@ -19,22 +19,11 @@ dotnet build -c Release src/LsmRaft.Host >/dev/null
 BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
 LSMRAFT="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll"
 rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR"
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+source bench/lib/clusters.sh
 
-endpoints="http://127.0.0.1:28182,http://127.0.0.1:28184,http://127.0.0.1:28186"
-peers="1:127.0.0.1:28181,2:127.0.0.1:28183,3:127.0.0.1:28185"
+endpoints=$(lsmraft_endpoints 28180)
 load_start=$(cut -d' ' -f1 /proc/loadavg)
-for i in 1 2 3; do
-  PEER_ID=$i PORT=$((28179 + 2 * i)) HTTP_PORT=$((28180 + 2 * i)) GROUP_ID=bench PEERS=$peers DATA_DIR="$WORK_DIR/lsmraft$i" \
-  LSMRAFT_CLUSTER_SECRET=bench-secret-0123456789abcdef LSMRAFT_BIND_ADDRESS=127.0.0.1 \
-    dotnet "$LSMRAFT" start > "$WORK_DIR/lsmraft$i.log" 2>&1 &
-  pids+=($!)
-done
-for i in 1 2 3; do
-  for attempt in $(seq 1 150); do curl -sf "http://127.0.0.1:$((28180 + 2 * i))/readyz" >/dev/null && break; sleep 0.2; done
-done
+lsmraft_start "$LSMRAFT" 28180 lsmraft
 
 out=""
 for op in put get; do
@@ -46,7 +35,7 @@ for op in put get; do
     done
   done
 done
-cleanup; pids=()
+bench_stop_all
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 python3 - "$DOC" "$out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$WARMUP" "$ROUNDS" <<'PY'

@@ -38,59 +38,32 @@ BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
 declare -A DLL=([current]="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll" [base]="$WORK_DIR/base-src/src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll")
 declare -A PORT_BASE=([current]=28080 [base]=28180)
 
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
-trap cleanup EXIT
+source bench/lib/clusters.sh
 
 start_lsmraft() { # which shards -> sets node_pids
-  local which=$1 shards=$2 b=${PORT_BASE[$1]} peers="" i
-  for i in 1 2 3; do peers+="${peers:+,}$i:127.0.0.1:$((b - 1 + 2 * i))"; done
-  node_pids=()
-  for i in 1 2 3; do
-    PEER_ID=$i PORT=$((b - 1 + 2 * i)) HTTP_PORT=$((b + 2 * i)) GROUP_ID=bench PEERS=$peers \
-    DATA_DIR="$WORK_DIR/$which-$shards-$i" LSMRAFT_SHARDS=$shards \
-    LSMRAFT_CLUSTER_SECRET=bench-secret-0123456789abcdef LSMRAFT_BIND_ADDRESS=127.0.0.1 \
-      dotnet "${DLL[$which]}" start > "$WORK_DIR/$which-$shards-$i.log" 2>&1 &
-    pids+=($!); node_pids+=($!)
-  done
-  local deadline=$((SECONDS + 600))
-  for i in 1 2 3; do
-    until curl -sf --max-time 65 "http://127.0.0.1:$((b + 2 * i))/readyz?wait=60" >/dev/null; do
-      [ $SECONDS -lt $deadline ] || { echo "$which node $i not ready; see $WORK_DIR/$which-$shards-$i.log" >&2; exit 1; }
-      sleep 1
-    done
-  done
+  lsmraft_start "${DLL[$1]}" "${PORT_BASE[$1]}" "$1-$2" LSMRAFT_SHARDS="$2"
+  node_pids=("${lsmraft_pids[@]}")
 }
-endpoints() { local b=${PORT_BASE[$1]}; echo "http://127.0.0.1:$((b + 2)),http://127.0.0.1:$((b + 4)),http://127.0.0.1:$((b + 6))"; }
+endpoints() { lsmraft_endpoints "${PORT_BASE[$1]}"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 load_out=""
 if [ -z "${SKIP_LOAD:-}" ]; then
-  cluster="e1=http://127.0.0.1:23792,e2=http://127.0.0.1:23794,e3=http://127.0.0.1:23796"
-  for i in 1 2 3; do
-    c=$((23789 + 2 * i)); p=$((23790 + 2 * i))
-    etcd --name "e$i" --data-dir "$WORK_DIR/etcd$i" \
-      --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
-      --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
-      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token bench \
-      > "$WORK_DIR/etcd$i.log" 2>&1 &
-    pids+=($!)
-  done
-  for attempt in $(seq 1 100); do curl -sf http://127.0.0.1:23791/health >/dev/null && break; sleep 0.2; done
+  etcd_start
   start_lsmraft base 4
   start_lsmraft current 4
   for op in put get; do
     for c in 16 64; do
       for round in $(seq 1 "$ROUNDS"); do
-        load_out+="etcd $($BENCH cluster --target=etcd --endpoints=http://127.0.0.1:23791,http://127.0.0.1:23793,http://127.0.0.1:23795 --op=$op --connections=$c --seconds=$SECONDS_PER_LOAD --warmup=$WARMUP)"$'\n'
+        load_out+="etcd $($BENCH cluster --target=etcd --endpoints="$etcd_endpoints" --op=$op --connections=$c --seconds=$SECONDS_PER_LOAD --warmup=$WARMUP)"$'\n'
         for which in base current; do
           load_out+="$which $($BENCH cluster --target=lsmraft --endpoints="$(endpoints $which)" --op=$op --connections=$c --seconds=$SECONDS_PER_LOAD --warmup=$WARMUP)"$'\n'
         done
       done
     done
   done
-  cleanup
+  bench_stop_all
 fi
 
 idle_out=""
@@ -107,7 +80,7 @@ if [ -z "${SKIP_IDLE:-}" ]; then
         line+=" $(python3 -c "print(f'{($after - ${before[$k]}) * 100 / ($(getconf CLK_TCK) * $IDLE_SECONDS):.1f}')")"
       done
       idle_out+="$line"$'\n'
-      cleanup
+      bench_stop_all
     done
   done
 fi
