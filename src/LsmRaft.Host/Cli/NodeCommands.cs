@@ -112,7 +112,7 @@ internal static class NodeCommands
             shown.MaxInFlightRequests, shown.MaxKeyBytes, shown.MaxValueBytes, shown.MaxBodyBytes,
             DownReplicaTimeout = shown.DownReplicaTimeout.ToString(), shown.BindAddress,
             RequestTimeout = shown.RequestTimeout.ToString(), shown.RetryAfterSeconds, shown.AdminToken,
-            ShutdownTimeout = shown.ShutdownTimeout.ToString(),
+            ShutdownTimeout = shown.ShutdownTimeout.ToString(), DataPlane = shown.DataPlane.ToString().ToLowerInvariant(),
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
     }
 }

@@ -112,6 +112,8 @@ internal static partial class ConfigLoader
             (c, s) => s.Length == 0 ? c with { CompactionBytesPerSecond = null } : ParseLong(s) is { } v ? c with { CompactionBytesPerSecond = v } : null),
         new("Metrics", "LSMRAFT_METRICS", "--metrics", "metrics", "true or false",
             (c, s) => ParseBool(s) is { } v ? c with { Metrics = v } : null),
+        new("DataPlane", "LSMRAFT_DATA_PLANE", "--data-plane", "dataPlane", "kestrel or akka",
+            (c, s) => Enum.TryParse<DataPlaneKind>(s, ignoreCase: true, out var v) && !int.TryParse(s, out _) ? c with { DataPlane = v } : null),
     ];
 
     /// <summary>The environment variable naming a config file when <c>--config</c> is not given.</summary>

@@ -95,6 +95,9 @@ public sealed record NodeConfig
     /// <summary>Move replicas from the live node holding the most to the one holding the fewest when they differ by two or more (e.g. after a node joined).</summary>
     public bool Rebalance { get; init; } = true;
 
+    /// <summary>What carries Raft traffic and forwarded operations between nodes (docs/configuration.md, "Data plane").</summary>
+    public DataPlaneKind DataPlane { get; init; } = DataPlaneKind.Kestrel;
+
     /// <summary>The address both ports listen on: 0.0.0.0 for <c>start</c>, 127.0.0.1 for <c>demo</c>.</summary>
     public string BindAddress { get; init; } = "0.0.0.0";
 

@@ -13,5 +13,5 @@ internal sealed partial class NodeRuntime
     /// can fall behind on a loaded machine while the node is alive).
     /// </summary>
     public bool SeemsAlive(ulong nodeId, DateTimeOffset now) =>
-        nodeId == _config.PeerId || LivenessOf(nodeId, now) == NodeState.Up || _transport!.IsConnected(nodeId);
+        nodeId == _config.PeerId || LivenessOf(nodeId, now) == NodeState.Up || _dataPlane!.IsConnected(nodeId);
 }

@@ -7,6 +7,7 @@ using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Api;
 using LsmRaft.Host.Config;
+using LsmRaft.Host.DataPlane;
 using LsmRaft.Host.Metrics;
 using LsmRaft.Host.Peer;
 using LsmRaft.Protocol.Cluster;
@@ -39,6 +40,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     private readonly ActorSystem _system;
     private NodeLog? _log;
     private PeerTransport? _transport;
+    private IDataPlane? _dataPlane; // _transport, or PeerLink with LSMRAFT_DATA_PLANE=akka (snapshots still over _transport)
     private LocalExecutor? _local;
     private PersistedLayout? _layout;
     private ShardMapStore? _maps;
@@ -153,7 +155,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     /// <summary>Why a node cannot run at all (see <see cref="Fatal"/>).</summary>
     internal sealed record FatalFailure(bool EngineRefusedOptions, string Reason);
 
-    private bool IsReachable(ulong nodeId) => nodeId == _config.PeerId || _transport!.IsConnected(nodeId);
+    private bool IsReachable(ulong nodeId) => nodeId == _config.PeerId || _dataPlane!.IsConnected(nodeId);
 
     public void Start()
     {
@@ -185,9 +187,10 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
         PeerOptions.ConnectionChanged += (_, _) => _changed.Notify(); // readiness depends on which leaders are reachable
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
+        _dataPlane = _config.DataPlane == DataPlaneKind.Akka ? StartPeerLink(PeerOptions) : _transport;
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions { Metrics = _telemetry?.Raft });
         _local = new LocalExecutor(_replicas, _config.RequestTimeout);
-        Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _transport, _config.RequestTimeout, BuildClusterView)
+        Router = new RequestRouter(_config.PeerId, () => _maps!.Lookup, _local, _dataPlane, _config.RequestTimeout, BuildClusterView)
         {
             RefreshMap = ct => _maps!.RefreshAsync(stale: false, ct),
         };
@@ -210,6 +213,21 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         if (_telemetry is not null)
             _ = new ClusterMetrics(_telemetry.MeterFactory, () => _stopping ? null : BuildClusterView());
         _logger.LogInformation("Node {Node} started {Replicas} replicas", _config.NodeName, _replicas.All.Count);
+    }
+
+    /// <summary>
+    /// The Akka data plane (<c>LSMRAFT_DATA_PLANE=akka</c>): PeerLink over this node's Akka.Remote association, told every
+    /// peer's remoting address (and each node that joins later); snapshot chunks keep going over the peer port.
+    /// </summary>
+    private PeerLink StartPeerLink(PeerOptions peers)
+    {
+        var link = new PeerLink(_system, new PeerLinkOptions(_config.PeerId), this, _transport!, _loggers.CreateLogger<PeerLink>());
+        link.ConnectionChanged += (_, _) => _changed.Notify(); // readiness depends on which leaders are reachable
+        foreach (var (id, endpoint) in peers.AllPeers)
+            link.AddPeer(id, AkkaAddressOf(link.Address, id, endpoint));
+        peers.PeerAdded += (id, endpoint) => link.AddPeer(id, AkkaAddressOf(link.Address, id, endpoint));
+        _logger.LogInformation("Raft traffic and forwarded requests travel over Akka.Remote (LSMRAFT_DATA_PLANE=akka) from {Address}", link.Address);
+        return link;
     }
 
     /// <summary>
@@ -331,11 +349,11 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             EngineChanged = OnEngineChanged,
             HealthObserver = _health,
             StorageRestarts = _config.StorageRestarts,
-            IsNodeLive = id => id == _config.PeerId || _transport!.IsConnected(id),
+            IsNodeLive = id => id == _config.PeerId || _dataPlane!.IsConnected(id),
         };
         var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
         var monitor = new ReplicaMonitor();
-        var actor = _system.ActorOf(ReplicaActor.Props(options, replicaLog, _transport!, monitor), $"replica-{groupId}");
+        var actor = _system.ActorOf(ReplicaActor.Props(options, replicaLog, _dataPlane!, monitor), $"replica-{groupId}");
         _replicas.Add(new ReplicaHandle(groupId, actor, monitor));
         return true;
     }
@@ -464,6 +482,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         if (_maps is not null)
             await _maps.DisposeAsync().ConfigureAwait(false);
         await StopReplicasAsync().ConfigureAwait(false);
+        if (_dataPlane is PeerLink link)
+            await link.DisposeAsync().ConfigureAwait(false);
         if (_transport is not null)
             await _transport.DisposeAsync().ConfigureAwait(false);
         if (_log is not null)

@@ -21,12 +21,12 @@ internal sealed class RequestRouter : IKvService
     private readonly ulong _self;
     private readonly Func<ShardMapLookup> _map;
     private readonly LocalExecutor _local;
-    private readonly PeerTransport? _transport;
+    private readonly LsmRaft.Host.DataPlane.IDataPlane? _transport;
     private readonly TimeSpan _timeout;
     private readonly Func<ClusterView> _view;
     private readonly ConcurrentDictionary<ulong, ulong> _leaders = new();
 
-    public RequestRouter(ulong self, Func<ShardMapLookup> map, LocalExecutor local, PeerTransport? transport, TimeSpan timeout, Func<ClusterView> view)
+    public RequestRouter(ulong self, Func<ShardMapLookup> map, LocalExecutor local, LsmRaft.Host.DataPlane.IDataPlane? transport, TimeSpan timeout, Func<ClusterView> view)
     {
         _self = self;
         _map = map;
