@@ -73,6 +73,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
 
     public PeerOptions? PeerOptions { get; private set; }
 
+    /// <summary>What carries this node's Raft traffic and forwarded requests (LSMRAFT_DATA_PLANE).</summary>
+    internal IDataPlane? DataPlane => _dataPlane;
+
     /// <summary>The shard map as this node knows it (owned by the meta group).</summary>
     public ShardMapStore? ShardMaps => _maps;
 
