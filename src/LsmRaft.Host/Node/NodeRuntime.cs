@@ -234,6 +234,15 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     }
 
     /// <summary>
+    /// A peer's canonical Akka.Remote address, by the rule its own node uses for itself (AkkaConfig.PublicHost and the
+    /// Akka port): the host this node dials it at, and its PEERS Akka port (for a node that joined later: the default
+    /// for its peer port). Akka drops messages addressed to any other name of a node.
+    /// </summary>
+    private Akka.Actor.Address AkkaAddressOf(Akka.Actor.Address self, ulong nodeId, PeerEndpoint endpoint) =>
+        new(self.Protocol, self.System, endpoint.Host,
+            _config.Peers.FirstOrDefault(p => p.Id == nodeId)?.AkkaPort ?? LsmRaft.Protocol.Cluster.AkkaPorts.DefaultFor(endpoint.Port));
+
+    /// <summary>
     /// The key peers prove in the handshake: the cluster secret, or without one a key derived from GROUP_ID (the origin's
     /// way: it sets no secret), announced by one warning unless the operator acknowledged it with --insecure-dev.
     /// </summary>
