@@ -66,7 +66,7 @@ for op in ("put", "get"):
 verdict = ("Akka passes in every row: PeerLink may carry the data plane." if rows and not failed else
            f"Akka fails the gate ({'; '.join(failed) if failed else 'no rows measured'}): the data plane stays on Kestrel (the default), Akka.Remote carries membership only.")
 lines = ["## Data plane: Kestrel peer transport vs PeerLink over Akka.Remote (issue 11 gate)", "",
- f"{measured('bench/data-plane-gate.sh', l0, l1)}",
+ f"{measured('bench/data-plane-gate.sh', l0, l1)} Command: `SECONDS_PER_LOAD={secs} WARMUP={warm} ROUNDS={rounds} bench/data-plane-gate.sh`.",
  f"Two 3-node LsmRaft clusters on 127.0.0.1 with fsync on, side by side for the whole run, identical but for `LSMRAFT_DATA_PLANE` (`kestrel`: the framed TCP peer transport; `akka`: PeerLink, one coalesced `PeerBatch` Akka.Remote message per flush per node pair; snapshots on the peer port in both); the same closed-loop load generator (`LsmRaft.Bench cluster`) drives one of them at a time, alternating {rounds} times per row (figures: the median of each metric over the rounds), {secs} s per run after {warm} s of unmeasured load, connections spread over the three nodes; 16-byte keys from a 100,000-key space, 100-byte values; reads are linearizable.",
  "Rule: Akka must reach at least 0.90 of Kestrel's throughput and at most 1.20 of its p99 in every row.", "",
  "| load | Kestrel ops/s | Akka ops/s | Akka/Kestrel | Kestrel p50 / p99 µs | Akka p50 / p99 µs | p99 Akka/Kestrel | errors (Kestrel / Akka) | gate |",
