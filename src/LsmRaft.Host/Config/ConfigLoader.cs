@@ -326,7 +326,7 @@ internal static partial class ConfigLoader
             if (TryParsePeer(raw, out var peer))
                 peers.Add(peer);
             else
-                errors.Add($"{source} entry '{raw}' is invalid: expected id:host:port with id {NodeIds.Accepted}, e.g. 2:10.0.0.2:8080 or n2:n2:8762, optionally followed by :akkaPort (the node's AKKA_PORT when not PORT + 10000).");
+                errors.Add($"{source} entry '{raw}' is invalid: expected id:host:port with id {NodeIds.Accepted}, e.g. 2:10.0.0.2:8080 or n2:n2:8762.");
         }
         return errors;
     }
@@ -344,14 +344,22 @@ internal static partial class ConfigLoader
         if (colon <= 0 || !NodeIds.TryParse(text[..colon], out ulong id))
             return false;
         string rest = text[(colon + 1)..];
-        if (TryParseHostPort(rest, out var host, out var port))
+        // host:port:akkaPort has two colons outside an IPv6 address's brackets (an unbracketed IPv6 host has more).
+        int outside = 0, depth = 0;
+        foreach (char c in rest)
         {
-            peer = new PeerAddress(id, host, port) { Name = text[..colon] };
+            depth += c == '[' ? 1 : c == ']' ? -1 : 0;
+            outside += c == ':' && depth == 0 ? 1 : 0;
+        }
+        int last = rest.LastIndexOf(':');
+        if (outside != 2 || rest.StartsWith(':'))
+        {
+            if (!TryParseHostPort(rest, out var plainHost, out var plainPort))
+                return false;
+            peer = new PeerAddress(id, plainHost, plainPort) { Name = text[..colon] };
             return true;
         }
-        // id:host:port:akkaPort
-        int last = rest.LastIndexOf(':');
-        if (last <= 0 || ParseInt(rest[(last + 1)..]) is not (>= 1 and <= 65535 and var akkaPort) || !TryParseHostPort(rest[..last], out host, out port))
+        if (ParseInt(rest[(last + 1)..]) is not (>= 1 and <= 65535 and var akkaPort) || !TryParseHostPort(rest[..last], out var host, out var port))
             return false;
         peer = new PeerAddress(id, host, port) { Name = text[..colon], ExplicitAkkaPort = akkaPort };
         return true;

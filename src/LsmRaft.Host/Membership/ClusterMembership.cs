@@ -29,8 +29,6 @@ internal sealed class ClusterMembership : IAsyncDisposable
     private Dictionary<UniqueAddress, (Member Member, bool Reachable)> _members = new();
     private IReadOnlySet<ulong> _up = new HashSet<ulong>();
     private readonly Dictionary<ulong, DateTimeOffset> _downSince = new();
-    private volatile bool _selfRemoved;
-    private volatile bool _leaving;
 
     public ClusterMembership(ActorSystem system, ulong self, Action changed, TimeProvider time)
     {
@@ -41,11 +39,10 @@ internal sealed class ClusterMembership : IAsyncDisposable
         _time = time;
         _startedAt = time.GetUtcNow();
         _watcher = system.ActorOf(Props.Create(() => new MembershipWatcher(this)), "lsmraft-membership");
-        _cluster.RegisterOnMemberRemoved(() =>
-        {
-            _selfRemoved = true;
-            _changed();
-        });
+        // Downing removes this node and stops its actor system (run-coordinated-shutdown-when-down); either, while the
+        // node is not stopping on its own, means the cluster put it out.
+        _cluster.RegisterOnMemberRemoved(OnPutOut);
+        system.WhenTerminated.ContinueWith(_ => OnPutOut(), TaskScheduler.Default);
     }
 
     /// <summary>The role naming node <paramref name="nodeId"/> (set in its HOCON by <c>AkkaConfig</c>).</summary>
@@ -55,10 +52,23 @@ internal sealed class ClusterMembership : IAsyncDisposable
     public Address SelfAddress => _cluster.SelfAddress;
 
     /// <summary>
-    /// True once this node was removed from the cluster while it was not leaving on its own: the split-brain resolver
-    /// (or an operator's Akka down) downed it. Its actor system then shuts down; the node must exit.
+    /// True once the cluster downed this node (the split-brain resolver, or an operator's Akka down): its actor system is
+    /// shutting down for that reason, and the node must exit. A node that stops on its own leaves instead: never Downed.
     /// </summary>
-    public bool Downed => _selfRemoved && !_leaving;
+    public bool Downed => _downed;
+
+    private volatile bool _downed;
+    private volatile bool _leaving;
+
+    private void OnPutOut()
+    {
+        if (!_leaving)
+            _downed = true;
+        _changed();
+    }
+
+    /// <summary>The node is stopping on its own: its removal from the cluster from now on is no downing.</summary>
+    public void Leaving() => _leaving = true;
 
     /// <summary>Joins the cluster through <paramref name="seeds"/> (host, Akka port), in order: a node that is the first seed forms the cluster when no other seed answers.</summary>
     public void Join(IEnumerable<(string Host, int Port)> seeds)
@@ -114,10 +124,8 @@ internal sealed class ClusterMembership : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Leaves the cluster (the node is stopping): being removed afterwards is not a downing.</summary>
     public async ValueTask DisposeAsync()
     {
-        _leaving = true;
         await _watcher.GracefulStop(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 

@@ -135,7 +135,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     {
         get
         {
-            if (_membership is { Downed: true } && !_stopping)
+            if (_membership is { Downed: true })
                 return new FatalFailure(false, $"node {_config.NodeName} was downed by the cluster's split-brain resolver (it was on the minority side of a partition, " +
                     "or unreachable for longer than akka.cluster.split-brain-resolver.stable-after); its actor system has stopped. Restart it: it rejoins as a new incarnation.", Downed: true);
             var replicas = _replicas.All;
@@ -479,6 +479,19 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
+        _membership?.Leaving();
+        if (_membership is { Downed: true })
+        {
+            // Downed: the actor system is stopping on its own (replicas, pipelines); wait for it, then close what is left.
+            try
+            {
+                await _system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _logger.LogWarning("The actor system of downed node {Node} did not stop within 30 s", _config.NodeName);
+            }
+        }
         await StopPlacementAsync().ConfigureAwait(false);
         if (_registry is not null)
             await _registry.DisposeAsync().ConfigureAwait(false);
@@ -491,8 +504,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             await _transport.DisposeAsync().ConfigureAwait(false);
         if (_log is not null)
             await _log.DisposeAsync().ConfigureAwait(false);
-        // Last: the engines closed above may have needed their final flushes.
-        await _background.DisposeAsync().ConfigureAwait(false);
+        // Last: the engines closed above may have needed their final flushes. (A stopped actor system ended the pipelines.)
+        if (!_system.WhenTerminated.IsCompleted)
+            await _background.DisposeAsync().ConfigureAwait(false);
     }
 
     private PersistedLayout LoadOrCreateLayout(IReadOnlyList<ulong> nodes)
