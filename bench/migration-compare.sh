@@ -38,59 +38,32 @@ BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
 declare -A DLL=([current]="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll" [base]="$WORK_DIR/base-src/src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll")
 declare -A PORT_BASE=([current]=28080 [base]=28180)
 
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
-trap cleanup EXIT
+source bench/lib/clusters.sh
 
 start_lsmraft() { # which shards -> sets node_pids
-  local which=$1 shards=$2 b=${PORT_BASE[$1]} peers="" i
-  for i in 1 2 3; do peers+="${peers:+,}$i:127.0.0.1:$((b - 1 + 2 * i))"; done
-  node_pids=()
-  for i in 1 2 3; do
-    PEER_ID=$i PORT=$((b - 1 + 2 * i)) HTTP_PORT=$((b + 2 * i)) GROUP_ID=bench PEERS=$peers \
-    DATA_DIR="$WORK_DIR/$which-$shards-$i" LSMRAFT_SHARDS=$shards \
-    LSMRAFT_CLUSTER_SECRET=bench-secret-0123456789abcdef LSMRAFT_BIND_ADDRESS=127.0.0.1 \
-      dotnet "${DLL[$which]}" start > "$WORK_DIR/$which-$shards-$i.log" 2>&1 &
-    pids+=($!); node_pids+=($!)
-  done
-  local deadline=$((SECONDS + 600))
-  for i in 1 2 3; do
-    until curl -sf --max-time 65 "http://127.0.0.1:$((b + 2 * i))/readyz?wait=60" >/dev/null; do
-      [ $SECONDS -lt $deadline ] || { echo "$which node $i not ready; see $WORK_DIR/$which-$shards-$i.log" >&2; exit 1; }
-      sleep 1
-    done
-  done
+  lsmraft_start "${DLL[$1]}" "${PORT_BASE[$1]}" "$1-$2" LSMRAFT_SHARDS="$2"
+  node_pids=("${lsmraft_pids[@]}")
 }
-endpoints() { local b=${PORT_BASE[$1]}; echo "http://127.0.0.1:$((b + 2)),http://127.0.0.1:$((b + 4)),http://127.0.0.1:$((b + 6))"; }
+endpoints() { lsmraft_endpoints "${PORT_BASE[$1]}"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 load_out=""
 if [ -z "${SKIP_LOAD:-}" ]; then
-  cluster="e1=http://127.0.0.1:23792,e2=http://127.0.0.1:23794,e3=http://127.0.0.1:23796"
-  for i in 1 2 3; do
-    c=$((23789 + 2 * i)); p=$((23790 + 2 * i))
-    etcd --name "e$i" --data-dir "$WORK_DIR/etcd$i" \
-      --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
-      --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
-      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token bench \
-      > "$WORK_DIR/etcd$i.log" 2>&1 &
-    pids+=($!)
-  done
-  for attempt in $(seq 1 100); do curl -sf http://127.0.0.1:23791/health >/dev/null && break; sleep 0.2; done
+  etcd_start
   start_lsmraft base 4
   start_lsmraft current 4
   for op in put get; do
     for c in 16 64; do
       for round in $(seq 1 "$ROUNDS"); do
-        load_out+="etcd $($BENCH cluster --target=etcd --endpoints=http://127.0.0.1:23791,http://127.0.0.1:23793,http://127.0.0.1:23795 --op=$op --connections=$c --seconds=$SECONDS_PER_LOAD --warmup=$WARMUP)"$'\n'
+        load_out+="etcd $($BENCH cluster --target=etcd --endpoints="$etcd_endpoints" --op=$op --connections=$c --seconds=$SECONDS_PER_LOAD --warmup=$WARMUP)"$'\n'
         for which in base current; do
           load_out+="$which $($BENCH cluster --target=lsmraft --endpoints="$(endpoints $which)" --op=$op --connections=$c --seconds=$SECONDS_PER_LOAD --warmup=$WARMUP)"$'\n'
         done
       done
     done
   done
-  cleanup
+  bench_stop_all
 fi
 
 idle_out=""
@@ -107,24 +80,20 @@ if [ -z "${SKIP_IDLE:-}" ]; then
         line+=" $(python3 -c "print(f'{($after - ${before[$k]}) * 100 / ($(getconf CLK_TCK) * $IDLE_SECONDS):.1f}')")"
       done
       idle_out+="$line"$'\n'
-      cleanup
+      bench_stop_all
     done
   done
 fi
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 python3 - "$DOC" "$load_out" "$idle_out" "$base_commit" "$current_commit" "$SECONDS_PER_LOAD" "$WARMUP" "$ROUNDS" "$load_start" "$load_end" "$IDLE_SETTLE" "$IDLE_SECONDS" <<'PY'
-import sys, re, os, datetime, statistics, subprocess
+import sys
+sys.path.insert(0, "bench/lib")
+from report import cluster_medians, measured, write_section
 doc, load_out, idle_out, base, cur, secs, warm, rounds, l0, l1, settle, idle_secs = sys.argv[1:13]
-runs = {}
-for line in load_out.splitlines():
-    m = re.match(r"(\w+) cluster target=\w+ op=(\w+) connections=(\d+): (\d+) ops/sec\s+p50 (\d+) micros\s+p99 (\d+) micros\s+errors (\d+)", line)
-    if m:
-        runs.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(tuple(int(x) for x in m.groups()[3:]))
-med = {k: (int(statistics.median(r[0] for r in v)), int(statistics.median(r[1] for r in v)), int(statistics.median(r[2] for r in v)), sum(r[3] for r in v)) for k, v in runs.items()}
-cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p' | head -1", shell=True, capture_output=True, text=True).stdout.strip()
-lines = ["<!-- migration-compare:begin -->", "## Before and after the Akka.NET migration", "",
-  f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC by `bench/migration-compare.sh` on {os.cpu_count()} cores ({cpu}); load average {l0} at start, {l1} at end. Base: `{base}` (before the migration), current: `{cur}`.", ""]
+med = cluster_medians(load_out, lambda label, target, protocol, op, c: (label, op, c))
+lines = ["## Before and after the Akka.NET migration", "",
+  f"{measured('bench/migration-compare.sh', l0, l1)} Base: `{base}` (before the migration), current: `{cur}`.", ""]
 if med:
     lines += [f"Three 3-node clusters side by side on 127.0.0.1 (etcd, LsmRaft base, LsmRaft current), fsync on; rows alternate etcd / base / current {rounds} times (medians), {secs} s per run after {warm} s of unmeasured load; 16-byte keys, 100-byte values, linearizable reads.", "",
       "| load | etcd ops/s | base ops/s | current ops/s | current/base | current/etcd | p99 µs etcd / base / current | errors |",
@@ -145,11 +114,7 @@ if idle_out.strip():
     for shards in dict.fromkeys(k[1] for k in idle):
         lines.append(f"| {shards} ({int(shards) * 3}) | {idle.get(('base', shards), '-')} | {idle.get(('current', shards), '-')} |")
     lines.append("")
-lines += ["Raw output:", "", "```", load_out.rstrip(), idle_out.rstrip(), "```", "<!-- migration-compare:end -->"]
-section = "\n".join(lines)
-text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-pat = re.compile(r"<!-- migration-compare:begin -->.*?<!-- migration-compare:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
-open(doc, "w").write(text)
+lines += ["Raw output:", "", "```", load_out.rstrip(), idle_out.rstrip(), "```"]
+write_section(doc, "migration-compare", lines)
 PY
 echo "wrote $DOC"

@@ -15,12 +15,8 @@ namespace LsmRaft.MultiNode.Tests;
 public sealed class OriginComposeTests : IDisposable
 {
     private const string NoSecretWarning = "No cluster secret is set";
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "lsmraft-origin-" + Guid.NewGuid().ToString("N"));
-    private readonly string _dll = LsmraftBinary.Locate();
+    private readonly ProcessCluster<string> _cluster = new("lsmraft-origin", name => name);
     private readonly IReadOnlyList<ComposeService> _services;
-    private readonly Dictionary<string, Dictionary<string, string>> _env = new();
-    private readonly Dictionary<string, int> _httpPorts = new();
-    private readonly Dictionary<string, NodeProcess> _nodes = new();
 
     public OriginComposeTests()
     {
@@ -41,10 +37,9 @@ public sealed class OriginComposeTests : IDisposable
                 return $"{entry[..colon]}:{portMap[int.Parse(entry[(colon + 1)..])]}";
             }));
             env["LSMRAFT_HOSTS"] = hosts;
-            env["DATA_DIR"] = Path.Combine(_root, service.Name);
+            env["DATA_DIR"] = Path.Combine(_cluster.Root, service.Name);
             env["DOTNET_gcServer"] = "0"; // a shared 2-core test machine; not a setting of the node
-            _env[service.Name] = env;
-            _httpPorts[service.Name] = int.Parse(env["HTTP_PORT"]);
+            _cluster.Configure(service.Name, env);
         }
     }
 
@@ -73,10 +68,10 @@ public sealed class OriginComposeTests : IDisposable
     [Fact]
     public async Task The_origins_three_nodes_serve_survive_kill_9_of_n1_and_n1_serves_everything_after_its_restart()
     {
-        foreach (var name in _env.Keys)
-            Start(name);
-        await WaitReadyAsync("n1", "n2", "n3");
-        foreach (var (name, node) in _nodes)
+        foreach (var service in _services)
+            _cluster.Start(service.Name);
+        await _cluster.WaitReadyAsync("n1", "n2", "n3");
+        foreach (var (name, node) in _cluster.Nodes)
             node.CountLines(NoSecretWarning).Should().Be(1, $"{name} warns once that the peer port is protected by the group id only\n{Diagnostics()}");
 
         using (var n1 = Client("n1"))
@@ -96,7 +91,7 @@ public sealed class OriginComposeTests : IDisposable
                 .Should().BeEquivalentTo(new[] { ("n1", NodeIds.FromName("n1")), ("n2", NodeIds.FromName("n2")), ("n3", NodeIds.FromName("n3")) });
         }
 
-        _nodes["n1"].Kill();
+        _cluster["n1"].Kill();
         await ExpectAsync("n3", Enumerable.Range(0, 90).Select(i => ($"origin-{i}", $"value-{i}")));
         using (var n2 = Client("n2"))
             for (int i = 0; i < 10; i++)
@@ -105,39 +100,34 @@ public sealed class OriginComposeTests : IDisposable
                 put.StatusCode.Should().Be(HttpStatusCode.Created, $"PUT after-{i} through n2 with n1 down: {await put.Content.ReadAsStringAsync()}\n{Diagnostics()}");
             }
 
-        Start("n1");
-        await WaitReadyAsync("n1");
+        _cluster.Start("n1");
+        await _cluster.WaitReadyAsync("n1");
         await ExpectAsync("n1", Enumerable.Range(0, 90).Select(i => ($"origin-{i}", $"value-{i}"))
             .Concat(Enumerable.Range(0, 10).Select(i => ($"after-{i}", $"later-{i}"))));
 
         // docker stop: SIGTERM, and the node exits 0 after its graceful stop.
         foreach (var name in new[] { "n3", "n2", "n1" })
         {
-            _nodes[name].Terminate();
-            (await _nodes[name].WaitForExitAsync(TimeSpan.FromSeconds(45))).Should().BeTrue($"{name} stops within its shutdown timeout\n{Diagnostics()}");
-            _nodes[name].ExitCode.Should().Be(0, $"{name} stopped gracefully on SIGTERM\n{Diagnostics()}");
+            _cluster[name].Terminate();
+            (await _cluster[name].WaitForExitAsync(TimeSpan.FromSeconds(45))).Should().BeTrue($"{name} stops within its shutdown timeout\n{Diagnostics()}");
+            _cluster[name].ExitCode.Should().Be(0, $"{name} stopped gracefully on SIGTERM\n{Diagnostics()}");
         }
     }
 
     [Fact]
     public async Task A_bad_configuration_makes_start_exit_non_zero_naming_the_setting()
     {
-        var env = new Dictionary<string, string>(_env["n1"]) { ["FLUSH_THRESHOLD_BYTES"] = "0", ["PEER_ID"] = "n4" };
-        using var node = new NodeProcess(_dll, env);
+        var env = new Dictionary<string, string>(_cluster.Environment("n1")) { ["FLUSH_THRESHOLD_BYTES"] = "0", ["PEER_ID"] = "n4" };
+        using var node = new NodeProcess(_cluster.Dll, env);
         (await node.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().BeTrue("an invalid configuration stops the node before it starts");
         node.ExitCode.Should().Be(2, node.Output);
         node.CountLines("FLUSH_THRESHOLD_BYTES (--flush-threshold-bytes) is 0: expected a byte count from 1 to").Should().Be(1, node.Output);
         node.CountLines("PEER_ID (--peer-id) is n4, which PEERS does not list; PEERS has ids n1, n2, n3").Should().Be(1, node.Output);
     }
 
-    private void Start(string name)
-    {
-        if (_nodes.Remove(name, out var old))
-            old.Dispose();
-        _nodes[name] = new NodeProcess(_dll, _env[name]);
-    }
+    private HttpClient Client(string name) => _cluster.Client(name);
 
-    private HttpClient Client(string name) => new() { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts[name]}"), Timeout = TimeSpan.FromSeconds(20) };
+    private string Diagnostics() => _cluster.Diagnostics();
 
     /// <summary>
     /// GET /v0/entity of each key once: the node routes to the shard's leader and, while one is being elected, retries
@@ -154,31 +144,5 @@ public sealed class OriginComposeTests : IDisposable
         }
     }
 
-    /// <summary>Waits for each node's "serving" line, then for readiness with a server-side wait (<c>/readyz?wait=30</c>).</summary>
-    private async Task WaitReadyAsync(params string[] names)
-    {
-        foreach (var name in names)
-        {
-            (await _nodes[name].WaitServingAsync(TimeSpan.FromSeconds(60))).Should().BeTrue($"{name} must start listening\n{Diagnostics()}");
-            using var client = Client(name);
-            client.Timeout = TimeSpan.FromSeconds(45);
-            var response = await client.GetAsync("/readyz?wait=30");
-            response.StatusCode.Should().Be(HttpStatusCode.OK, $"{name} must become ready: {await response.Content.ReadAsStringAsync()}\n{Diagnostics()}");
-        }
-    }
-
-    private string Diagnostics() => string.Join("\n", _nodes.Select(n => $"--- {n.Key} ---\n{n.Value.Output}"));
-
-    public void Dispose()
-    {
-        foreach (var node in _nodes.Values)
-            node.Dispose();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _cluster.Dispose();
 }

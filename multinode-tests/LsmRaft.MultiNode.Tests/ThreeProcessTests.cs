@@ -15,33 +15,27 @@ namespace LsmRaft.MultiNode.Tests;
 /// </summary>
 public sealed class ThreeProcessTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "lsmraft-multinode-" + Guid.NewGuid().ToString("N"));
-    private readonly Dictionary<ulong, NodeProcess> _nodes = new();
-    private readonly Dictionary<ulong, Dictionary<string, string>> _env = new();
-    private readonly Dictionary<ulong, int> _httpPorts = new();
-    private readonly string _dll;
+    private readonly ProcessCluster<ulong> _cluster = new("lsmraft-multinode", id => $"node {id}");
 
     public ThreeProcessTests()
     {
-        _dll = LsmraftBinary.Locate();
         var ports = LoopbackPorts.Free(6);
         string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
         for (ulong id = 1; id <= 3; id++)
         {
             int peerPort = ports[2 * (int)(id - 1)], httpPort = ports[2 * (int)(id - 1) + 1];
-            _httpPorts[id] = httpPort;
-            _env[id] = new Dictionary<string, string>
+            _cluster.Configure(id, new Dictionary<string, string>
             {
                 ["PEER_ID"] = id.ToString(),
                 ["PORT"] = peerPort.ToString(),
                 ["HTTP_PORT"] = httpPort.ToString(),
                 ["GROUP_ID"] = "lsmraft-multinode",
                 ["PEERS"] = peers,
-                ["DATA_DIR"] = Path.Combine(_root, $"n{id}"),
+                ["DATA_DIR"] = Path.Combine(_cluster.Root, $"n{id}"),
                 ["LSMRAFT_CLUSTER_SECRET"] = "multinode-test-secret-0123456789",
                 ["LSMRAFT_BIND_ADDRESS"] = "127.0.0.1",
                 ["DOTNET_gcServer"] = "0",
-            };
+            });
         }
     }
 
@@ -49,8 +43,8 @@ public sealed class ThreeProcessTests : IDisposable
     public async Task A_write_through_n1_is_read_through_n3_and_survives_kill_9_of_the_shard_leader_and_its_restart()
     {
         for (ulong id = 1; id <= 3; id++)
-            Start(id);
-        await WaitReadyAsync([1, 2, 3]);
+            _cluster.Start(id);
+        await _cluster.WaitReadyAsync(1, 2, 3);
 
         const string key = "origin-key";
         using (var n1 = Client(1))
@@ -62,26 +56,21 @@ public sealed class ThreeProcessTests : IDisposable
 
         ulong leader = await ShardLeaderAsync(1, key);
         leader.Should().NotBe(0, Diagnostics());
-        _nodes[leader].Kill();
+        _cluster[leader].Kill();
         ulong survivor = new ulong[] { 1, 2, 3 }.First(n => n != leader);
         (await GetAsync(survivor, key)).Should().Be("hello", "the value must survive kill -9 of the shard leader");
         using (var client = Client(survivor))
             (await client.PutAsync($"/v0/entity?id={key}-after", new ByteArrayContent(Encoding.UTF8.GetBytes("written-without-it")))).StatusCode.Should().Be(HttpStatusCode.Created, Diagnostics());
 
-        Start(leader);
-        await WaitReadyAsync([1, 2, 3]);
+        _cluster.Start(leader);
+        await _cluster.WaitReadyAsync(1, 2, 3);
         (await GetAsync(leader, key)).Should().Be("hello");
         (await GetAsync(leader, key + "-after")).Should().Be("written-without-it");
     }
 
-    private void Start(ulong id)
-    {
-        if (_nodes.Remove(id, out var old))
-            old.Dispose();
-        _nodes[id] = new NodeProcess(_dll, _env[id]);
-    }
+    private HttpClient Client(ulong id) => _cluster.Client(id);
 
-    private HttpClient Client(ulong id) => new() { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts[id]}"), Timeout = TimeSpan.FromSeconds(20) };
+    private string Diagnostics() => _cluster.Diagnostics();
 
     /// <summary>
     /// GET /v0/entity once: the node itself routes to the shard leader and, while one is being elected,
@@ -110,34 +99,5 @@ public sealed class ThreeProcessTests : IDisposable
         return 0;
     }
 
-    /// <summary>
-    /// Waits for each node's "serving" line, then asks it to report readiness with a server-side wait
-    /// (<c>/readyz?wait=30</c>): no polling loop.
-    /// </summary>
-    private async Task WaitReadyAsync(ulong[] ids)
-    {
-        foreach (var id in ids)
-        {
-            (await _nodes[id].WaitServingAsync(TimeSpan.FromSeconds(60))).Should().BeTrue($"node {id} must start listening\n{Diagnostics()}");
-            using var client = Client(id);
-            client.Timeout = TimeSpan.FromSeconds(45);
-            var response = await client.GetAsync("/readyz?wait=30");
-            response.StatusCode.Should().Be(HttpStatusCode.OK, $"node {id} must become ready: {await response.Content.ReadAsStringAsync()}\n{Diagnostics()}");
-        }
-    }
-
-    private string Diagnostics() => string.Join("\n", _nodes.Select(n => $"--- node {n.Key} ---\n{n.Value.Output}"));
-
-    public void Dispose()
-    {
-        foreach (var node in _nodes.Values)
-            node.Dispose();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _cluster.Dispose();
 }

@@ -165,7 +165,7 @@ internal static class RaftBenchmark
                     long start = Stopwatch.GetTimestamp();
                     var outcome = await target.RequestAsync<ProposeOutcome>(r => new ReplicaMessage.Propose(KvCommand.Put(key, value), r), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                     if (outcome is not ProposeOutcome.Committed)
-                        throw new BenchmarkFailedException("raft", new InvalidOperationException($"proposal ended with {outcome}; the leader changed during the run"));
+                        throw new BenchmarkFailedException("raft", new InvalidOperationException($"proposal ended with {outcome}; the leader changed during the run (replicas now: {string.Join("; ", monitors.Values.Select(m => m.Status is { } s ? $"node {s.NodeId} {s.Role} term {s.Term} leader {s.Leader} commit {s.Commit}" : "no status"))})"));
                     if (start >= Volatile.Read(ref measureFrom) && !stopAll.IsCancellationRequested)
                     {
                         histogram.RecordTicks(Stopwatch.GetTimestamp() - start);

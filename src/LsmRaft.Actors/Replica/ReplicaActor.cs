@@ -118,7 +118,7 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
         // and re-delivers committed entries, which the storage actor skips when already applied.
         _shell = new ReplicaShell($"Group {_options.GroupId}", _options.ToRaftConfig(applied: snapshot.Index), _log, this, _options.MaxReadiesInFlight);
         _applied = snapshot.Index;
-        Timers.StartPeriodicTimer(TickTimer, ReplicaMessage.Tick.Instance, _options.TickInterval);
+        Timers.StartSingleTimer(TickTimer, ReplicaMessage.Tick.Instance, _options.TickInterval);
         _options.Metrics?.ReplicaStarted();
         PublishStatus();
         Stash.UnstashAll();
@@ -158,7 +158,10 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 OnProposeResult(node.Propose(propose.Command.Encode()), propose.Reply);
                 break;
             case ReplicaMessage.Step step:
+                bool wasQuiet = node.Quiesced;
                 node.Step(step.Message);
+                if (node.Quiesced != wasQuiet)
+                    PublishStatus(); // a follower quiesces on the leader's last heartbeat, which needs no Ready either
                 break;
             case ReplicaMessage.WriteDone:
                 _shell.CompleteDurable();
@@ -174,6 +177,10 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 OnRead(node, read);
                 break;
             case ReplicaMessage.Tick:
+                // The next tick is armed only now: one tick in flight at a time. Akka's periodic timers catch up after a
+                // stall (HashedWheelTimerScheduler runs every missed wheel tick at once), and ten ticks handled in a row
+                // with nothing between them pass for an election timeout's silence: leaders were deposed under load.
+                Timers.StartSingleTimer(TickTimer, ReplicaMessage.Tick.Instance, _options.TickInterval);
                 bool wasQuiesced = node.Quiesced;
                 node.Tick();
                 if (node.Quiesced != wasQuiesced)

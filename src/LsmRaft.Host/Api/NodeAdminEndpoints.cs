@@ -5,47 +5,35 @@ namespace LsmRaft.Host.Api;
 
 /// <summary>
 /// Membership commands over <see cref="INodeAdmin"/>: <c>POST /v1/admin/nodes/{id}/drain</c> (and <c>GET</c> for its
-/// progress), <c>POST /v1/admin/nodes/{id}/down[?force=true]</c>, <c>POST /v1/admin/nodes/join</c>. The admin token
-/// rule is the one of <see cref="AdminEndpoints"/>; a node without an <see cref="INodeAdmin"/> answers 501.
+/// progress), <c>POST /v1/admin/nodes/{id}/down[?force=true]</c>, <c>POST /v1/admin/nodes/join</c>. The token rule and
+/// the 501 of a node without an <see cref="INodeAdmin"/> are <see cref="AdminRoute"/>'s.
 /// </summary>
 internal static class NodeAdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var nodes = app.MapGroup("/v1/admin/nodes").WithTags("admin");
-        nodes.MapPost("/{nodeId}/drain", DrainAsync).WithName("DrainNode")
-            .Produces<DrainProgress>(202).ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(501).ProducesProblem(503);
-        nodes.MapGet("/{nodeId}/drain", GetDrainAsync).WithName("GetDrain")
-            .Produces<DrainProgress>(200).ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(501).ProducesProblem(503);
-        nodes.MapPost("/{nodeId}/down", DownAsync).WithName("DownNode")
-            .Produces<ClusterView>(202).ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(409).ProducesProblem(501).ProducesProblem(503);
+        var nodes = AdminRoute.Group(app, "/nodes");
+        nodes.MapPost("/{nodeId}/drain", DrainAsync).WithName("DrainNode").Answers<DrainProgress>(202, 400, 404, 409, 503);
+        nodes.MapGet("/{nodeId}/drain", GetDrainAsync).WithName("GetDrain").Answers<DrainProgress>(200, 400, 404, 503);
+        nodes.MapPost("/{nodeId}/down", DownAsync).WithName("DownNode").Answers<ClusterView>(202, 400, 404, 409, 503);
         nodes.MapPost("/join", JoinAsync).WithName("JoinNode")
-            .Accepts<JoinNodeRequest>("application/json")
-            .Produces<ClusterView>(202).ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(501).ProducesProblem(503);
+            .Accepts<JoinNodeRequest>("application/json").Answers<ClusterView>(202, 400, 404, 503);
     }
 
-    private static async Task<IResult> DrainAsync(string nodeId, HttpContext context, ApiOptions options)
-    {
-        if (await AdminEndpoints.AdminOrProblemAsync<INodeAdmin>(context, options) is not { } admin)
-            return Results.Empty;
-        var progress = await admin.DrainAsync(RequestReader.Id(nodeId, "node id"), context.RequestAborted);
-        return Results.Json(progress, WireJson.Lenient, statusCode: StatusCodes.Status202Accepted);
-    }
+    private static Task<IResult> DrainAsync(string nodeId, HttpContext context, ApiOptions options) =>
+        AdminRoute.HandleAsync<INodeAdmin>(context, options, async admin =>
+            AdminRoute.Accepted(await admin.DrainAsync(RequestReader.Id(nodeId, "node id"), context.RequestAborted)));
 
-    private static async Task<IResult> GetDrainAsync(string nodeId, HttpContext context, ApiOptions options)
-    {
-        if (await AdminEndpoints.AdminOrProblemAsync<INodeAdmin>(context, options) is not { } admin)
-            return Results.Empty;
-        return Results.Json(await admin.GetDrainAsync(RequestReader.Id(nodeId, "node id"), context.RequestAborted), WireJson.Lenient);
-    }
+    private static Task<IResult> GetDrainAsync(string nodeId, HttpContext context, ApiOptions options) =>
+        AdminRoute.HandleAsync<INodeAdmin>(context, options, async admin =>
+            Results.Json(await admin.GetDrainAsync(RequestReader.Id(nodeId, "node id"), context.RequestAborted), WireJson.Lenient));
 
-    private static async Task<IResult> DownAsync(string nodeId, HttpContext context, ApiOptions options)
-    {
-        if (await AdminEndpoints.AdminOrProblemAsync<INodeAdmin>(context, options) is not { } admin)
-            return Results.Empty;
-        ulong id = RequestReader.Id(nodeId, "node id");
-        return Results.Json(await admin.DownAsync(id, Force(context.Request), context.RequestAborted), WireJson.Lenient, statusCode: StatusCodes.Status202Accepted);
-    }
+    private static Task<IResult> DownAsync(string nodeId, HttpContext context, ApiOptions options) =>
+        AdminRoute.HandleAsync<INodeAdmin>(context, options, async admin =>
+        {
+            ulong id = RequestReader.Id(nodeId, "node id");
+            return AdminRoute.Accepted(await admin.DownAsync(id, Force(context.Request), context.RequestAborted));
+        });
 
     private static bool Force(HttpRequest request)
     {
@@ -59,11 +47,10 @@ internal static class NodeAdminEndpoints
         };
     }
 
-    private static async Task<IResult> JoinAsync(HttpContext context, ApiOptions options)
-    {
-        if (await AdminEndpoints.AdminOrProblemAsync<INodeAdmin>(context, options) is not { } admin)
-            return Results.Empty;
-        var body = await RequestReader.JsonAsync<JoinNodeRequest>(context.Request, options, "{\"address\": \"10.0.0.4:8080\"}", context.RequestAborted);
-        return Results.Json(await admin.AdmitAsync(body.Address, context.RequestAborted), WireJson.Lenient, statusCode: StatusCodes.Status202Accepted);
-    }
+    private static Task<IResult> JoinAsync(HttpContext context, ApiOptions options) =>
+        AdminRoute.HandleAsync<INodeAdmin>(context, options, async admin =>
+        {
+            var body = await RequestReader.JsonAsync<JoinNodeRequest>(context.Request, options, "{\"address\": \"10.0.0.4:8080\"}", context.RequestAborted);
+            return AdminRoute.Accepted(await admin.AdmitAsync(body.Address, context.RequestAborted));
+        });
 }

@@ -19,13 +19,14 @@ internal sealed partial class NodeRuntime
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly CancellationTokenSource _placementStop = new();
     private Task? _repairLoop;
+    private readonly LearnerWatch _learners = new(LearnerWatch.DefaultBound);
 
     /// <summary>Runs replica moves for operators and for the repair loop.</summary>
     public ReplicaMover? Mover { get; private set; }
 
     private void StartPlacement()
     {
-        Mover = new ReplicaMover(Router!, _maps!, _loggers.CreateLogger("lsmraft.placement"));
+        Mover = new ReplicaMover(Router!, _maps!, node => LivenessOf(node, DateTimeOffset.UtcNow) == NodeState.Down, _loggers.CreateLogger("lsmraft.placement"));
         _maps!.Changed += shards => _ = ReconcileAsync(shards);
         _repairLoop = Task.Run(RepairLoopAsync);
     }
@@ -131,6 +132,8 @@ internal sealed partial class NodeRuntime
                     await ReconcileAsync(map.Shards).ConfigureAwait(false); // also when the map did not change: missing replicas age
                 if (_replicas.TryGet(ClusterLayout.MetaGroupId, out var meta) && meta.Status is { Role: RaftRole.Leader })
                     await RepairOnceAsync(token).ConfigureAwait(false);
+                else
+                    _learners.Clear();
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -159,6 +162,8 @@ internal sealed partial class NodeRuntime
             .Concat(marks.Values.Where(m => m.State == NodeState.Removed).Select(m => m.Node))
             .ToHashSet();
         var up = known.Values.Where(r => _membership!.StateOf(r.Id) == NodeState.Up && !marks.ContainsKey(r.Id)).Select(r => r.Id).ToList();
+        if (await SettleLeftBehindLearnersAsync(_maps.Lookup.Shards, id => _membership!.StateOf(id) == NodeState.Down || marks.TryGetValue(id, out var m) && m.State == NodeState.Removed, now, token).ConfigureAwait(false))
+            return;
         var shards = _maps.Lookup.Shards;
         foreach (var shard in shards)
         {
@@ -187,6 +192,23 @@ internal sealed partial class NodeRuntime
         bool repairPending = shards.Any(s => s.Replicas.Concat(s.Learners).Any(down.Contains));
         if ((settings?.Rebalance ?? _config.Rebalance) && !repairPending)
             await RebalanceOnceAsync(up, shards, token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Settles the learners that moves left behind (<see cref="LearnerWatch"/>: on a down or removed node, or listed
+    /// longer than its bound): each is removed from its group and the map, or recorded as a replica if the group had
+    /// promoted it. Runs before repair and rebalancing, which wait while any learner is listed. True when it settled any.
+    /// </summary>
+    private async Task<bool> SettleLeftBehindLearnersAsync(IReadOnlyList<ShardInfo> shards, Func<ulong, bool> isDown, DateTimeOffset now, CancellationToken token)
+    {
+        var leftBehind = _learners.LeftBehind(shards, isDown, now);
+        foreach (var (shard, node) in leftBehind)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+            deadline.CancelAfter(ClusterAdmin.MoveTimeout);
+            await Mover!.SettleLearnerAsync(shard, node, deadline.Token).ConfigureAwait(false);
+        }
+        return leftBehind.Count > 0;
     }
 
     /// <summary>

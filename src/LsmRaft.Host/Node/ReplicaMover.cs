@@ -10,9 +10,11 @@ namespace LsmRaft.Host.Node;
 /// receives a snapshot, then the log), promoted to voter once it has caught up, and the source is removed
 /// (leadership handed to the target first if the source leads); finally the map lists the target instead of
 /// the source, and the source's node retires its replica. Every step checks the group's state first, so a move
-/// that stopped half-way (deadline, node restart) continues where it stopped when it is issued again.
+/// that stopped half-way (deadline, node restart) continues where it stopped when it is issued again; one that
+/// nobody issues again is settled by the placement driver (<see cref="SettleLearnerAsync"/>). A target whose node
+/// goes down (<paramref name="isDown"/>) while it catches up ends the move: its learner is removed at once.
 /// </summary>
-internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, ILogger logger)
+internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Func<ulong, bool> isDown, ILogger logger)
 {
     /// <summary>The learner counts as caught up within this many entries of the leader's commit index.</summary>
     private const ulong MaxLag = 64;
@@ -32,6 +34,15 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, ILo
             progress = await ProgressAsync(shardId, to, cancellationToken).ConfigureAwait(false);
             if (progress.Voters.Contains(to) || progress.CaughtUp)
                 break;
+            // Gone from the group and from the map: settled by the placement driver. (Gone from the group only: a new
+            // leader that has not applied the AddLearner yet, or the driver between its two steps; poll on.)
+            if (!progress.Learners.Contains(to) && !Shard(shardId).Learners.Contains(to))
+                throw new OperationConflictException($"Node {to} is no longer a learner of shard {shardId}: the placement driver removed it (its node went down, or the move stalled); issue the move again.");
+            if (isDown(to))
+            {
+                await SettleLearnerAsync(shardId, to, cancellationToken).ConfigureAwait(false);
+                throw new OperationConflictException($"Node {to} went down while it caught up with shard {shardId}; its learner was removed. Issue the move again once the node is up, or pick another node.");
+            }
             if (attempt % 20 == 0)
                 logger.LogDebug("Shard {Shard}: waiting for node {To} to catch up (match {Match}, commit {Commit})", shardId, to, progress.Match, progress.Commit);
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * (attempt + 1), 500)), cancellationToken).ConfigureAwait(false);
@@ -55,6 +66,30 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, ILo
         await maps.UpdateAsync(map => Change(map, shardId, s => s.Replicas.Contains(to) && !s.Replicas.Contains(from) && !s.Learners.Contains(to) ? null
             : s with { Replicas = [.. s.Replicas.Where(r => r != from && r != to), to], Learners = [.. s.Learners.Where(l => l != to && l != from)] }), cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Moved shard {Shard}'s replica from node {From} to node {To}", shardId, from, to);
+    }
+
+    /// <summary>
+    /// Settles a learner the shard map lists but no move is waiting for any more: one the group has already promoted
+    /// (the move stopped after the promotion) is recorded in the map as a replica; any other is removed from the group
+    /// (a Raft membership change) and then from the map, after which its node, when it is reachable, retires its
+    /// replica and deletes its data (<see cref="NodeRuntime"/>'s reconciling). True when the learner was removed.
+    /// </summary>
+    public async Task<bool> SettleLearnerAsync(ulong shardId, ulong node, CancellationToken cancellationToken)
+    {
+        var progress = await ProgressAsync(shardId, node, cancellationToken).ConfigureAwait(false);
+        if (progress.Voters.Contains(node))
+        {
+            logger.LogWarning("Shard {Shard}: node {Node} is listed as a learner but the group has promoted it (a move stopped after the promotion): recording it as a replica", shardId, node);
+            await maps.UpdateAsync(map => Change(map, shardId, s => !s.Learners.Contains(node) ? null
+                : s with { Replicas = [.. s.Replicas.Where(r => r != node), node], Learners = [.. s.Learners.Where(l => l != node)] }), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        logger.LogWarning("Shard {Shard}: removing node {Node}'s learner, which a move left behind (its node is down, or it did not catch up in time)", shardId, node);
+        if (progress.Learners.Contains(node))
+            await ChangeAsync(shardId, MembershipChange.Remove, node, cancellationToken).ConfigureAwait(false);
+        await maps.UpdateAsync(map => Change(map, shardId, s => !s.Learners.Contains(node) ? null
+            : s with { Learners = [.. s.Learners.Where(l => l != node)] }), cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private ShardInfo Shard(ulong shardId) =>

@@ -127,6 +127,73 @@ public sealed class ReplicaPlacementTests
     }
 
     [Fact]
+    public async Task A_learner_that_a_failed_move_left_behind_is_removed_and_rebalancing_continues()
+    {
+        // Repair of down nodes off (10 min): this test checks the learner left behind, not the re-creation of node 4's replicas.
+        await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { DownReplicaTimeout = TimeSpan.FromMinutes(10) });
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        for (int i = 0; i < 40; i++)
+            (await n1.PutAsync($"/v1/kv/l{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
+        var shard = (await ShardsAsync(n1)).First(s => !s.Replicas.Contains(4UL));
+
+        // The move's target is down and the move stops (cancelled, as by its deadline) once the map lists node 4 as
+        // a learner, before it waits for node 4 to catch up: the learner stays listed (in the map, and in the group
+        // when the AddLearner got through), and only the placement driver removes it.
+        await cluster.StopNodeAsync(4);
+        using var stop = new CancellationTokenSource();
+        var failedMove = cluster.Runtime(1).Mover!.MoveAsync(shard.Id, shard.Replicas[0], 4, stop.Token);
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Shards.Single(s => s.Id == shard.Id).Learners.Contains(4UL),
+            TimeSpan.FromSeconds(30), "the move lists node 4 as a learner");
+        stop.Cancel();
+        await FluentActions.Awaiting(() => failedMove).Should().ThrowAsync<Exception>("its target is down");
+
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Shards.All(s => s.Learners.Count == 0), TimeSpan.FromSeconds(60),
+            "the placement driver removes the learner of down node 4");
+        var current = cluster.Runtime(1).BuildClusterView().Shards.Single(s => s.Id == shard.Id);
+        var progress = await cluster.Runtime(1).Router!.GetProgressAsync(current, 4, 64, CancellationToken.None);
+        progress.Learners.Should().BeEmpty("the learner was removed by a membership change of the group");
+        progress.Voters.Should().BeEquivalentTo(shard.Replicas);
+
+        await cluster.StartNodeAsync(4);
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Nodes.Any(n => n.Id == 4 && n.State == NodeState.Up), TimeSpan.FromSeconds(30), "node 4 is up again");
+        await cluster.WaitUntilAsync(4, r => r.IsReady, TimeSpan.FromSeconds(30), "node 4 is ready");
+        Directory.Exists(Path.Combine(cluster.Configs.Single(c => c.PeerId == 4).DataDir, "groups", shard.Id.ToString()))
+            .Should().BeFalse("node 4 holds no replica of a shard it is no longer a learner of");
+
+        // Unbalance the cluster (node `to` four replicas, node 4 two): rebalancing, no longer held up by a learner, evens it out.
+        using var n2 = cluster.ClientFor(2);
+        var other = (await ShardsAsync(n2)).First(s => s.Replicas.Contains(4UL));
+        ulong to = new ulong[] { 1, 2, 3 }.First(n => !other.Replicas.Contains(n));
+        var move = await n2.PostAsync($"/v1/admin/shards/{other.Id}/move", new StringContent($"{{\"from\":4,\"to\":{to}}}", Encoding.UTF8, "application/json"));
+        move.StatusCode.Should().Be(HttpStatusCode.Accepted, await move.Content.ReadAsStringAsync());
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView() is var view && view.Shards.All(s => s.Learners.Count == 0)
+                && new ulong[] { 1, 2, 3, 4 }.All(n => view.Shards.Count(s => s.Replicas.Contains(n)) == 3),
+            TimeSpan.FromSeconds(90), "rebalancing gives node 4 a third replica again");
+        for (int i = 0; i < 40; i++)
+            (await GetAsync(cluster.ClientFor(4), $"l{i:D2}", "linearizable")).Should().Be($"v{i}");
+    }
+
+    [Fact]
+    public async Task A_move_whose_target_goes_down_ends_with_a_conflict_and_leaves_no_learner()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { DownReplicaTimeout = TimeSpan.FromMinutes(10), Rebalance = false });
+        await cluster.WaitUntilReadyAsync();
+        var shard = (await ShardsAsync(cluster.ClientFor(1))).First(s => !s.Replicas.Contains(4UL));
+
+        // Node 4 never catches up; once it counts as down (5 s without a heartbeat) the move removes its learner and
+        // ends, instead of waiting out its 5-minute deadline.
+        await cluster.StopNodeAsync(4);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await FluentActions.Awaiting(() => cluster.Runtime(1).Mover!.MoveAsync(shard.Id, shard.Replicas[0], 4, deadline.Token))
+            .Should().ThrowAsync<LsmRaft.Host.Api.OperationConflictException>();
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Shards.All(s => s.Learners.Count == 0), TimeSpan.FromSeconds(30), "no learner is listed");
+        var progress = await cluster.Runtime(1).Router!.GetProgressAsync(cluster.Runtime(1).BuildClusterView().Shards.Single(s => s.Id == shard.Id), 4, 64, CancellationToken.None);
+        progress.Learners.Should().BeEmpty();
+        progress.Voters.Should().BeEquivalentTo(shard.Replicas);
+    }
+
+    [Fact]
     public async Task A_node_joins_a_running_cluster_through_one_member_and_receives_replicas_by_rebalancing()
     {
         await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
