@@ -34,7 +34,7 @@ internal static class RemoteSystems
             akka.stdout-loglevel = WARNING
             akka.remote.log-remote-lifecycle-events = off
             """ + "\n" + extraHocon).WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.MainFile)));
-        return ActorSystem.Create(AkkaConfig.SystemName, config);
+        return ActorSystem.Create(AkkaConfig.SystemName(LsmRaft.Host.Config.NodeConfig.DefaultGroupId), config);
     }
 
     /// <summary>Polls <paramref name="condition"/> every 20 ms until it holds; fails naming <paramref name="what"/> after <paramref name="timeout"/>.</summary>
