@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using LsmRaft.Protocol.Cluster;
 
 namespace LsmRaft.Tests.Shared;
 
@@ -15,5 +16,53 @@ internal static class LoopbackPorts
         foreach (var l in listeners)
             l.Stop();
         return ports;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> peer ports (PORT) whose default Akka port (<see cref="AkkaPorts.DefaultFor"/>) is free too,
+    /// followed by <paramref name="others"/> more free ports none of those use: nodes then run with the origin's variables
+    /// (PORT, PEERS), no AKKA_PORT.
+    /// </summary>
+    public static int[] FreePeerPorts(int count, int others = 0)
+    {
+        var peers = new List<int>();
+        var taken = new HashSet<int>();
+        for (int round = 0; peers.Count < count; round++)
+        {
+            if (round == 100)
+                throw new InvalidOperationException($"Could not find {count} free loopback ports whose Akka ports (+/-{AkkaPorts.Offset}) are free too.");
+            foreach (int port in Free(count - peers.Count))
+            {
+                int akka = AkkaPorts.DefaultFor(port);
+                if (!taken.Contains(port) && !taken.Contains(akka) && IsFree(akka))
+                {
+                    peers.Add(port);
+                    taken.Add(port);
+                    taken.Add(akka);
+                }
+            }
+        }
+        var rest = new List<int>();
+        while (rest.Count < others)
+            rest.AddRange(Free(others - rest.Count).Where(taken.Add));
+        return [.. peers, .. rest];
+    }
+
+    private static bool IsFree(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        try
+        {
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        finally
+        {
+            listener.Stop();
+        }
     }
 }

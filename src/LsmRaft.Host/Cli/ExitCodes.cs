@@ -25,6 +25,9 @@ internal static class ExitCodes
     /// <summary>No answer, or the awaited end of a long action (drain, join), within the deadline.</summary>
     public const int Timeout = 5;
 
+    /// <summary><c>lsmraft start</c>: the cluster's split-brain resolver downed this node (it was on the minority side of a partition, or unreachable too long); restart it.</summary>
+    public const int Downed = 6;
+
     public static int For(LsmRaftException exception) => exception switch
     {
         LsmRaftTimeoutException => Timeout,

@@ -58,6 +58,8 @@ internal static partial class ConfigLoader
             (c, s) => NodeIds.TryParse(s, out ulong id) ? c with { PeerId = id, PeerName = NodeIds.IsValidName(s) ? s : null } : null),
         new("Port", "PORT", "--port", "port", "a port from 1 to 65535",
             (c, s) => ParseInt(s) is { } v ? c with { Port = v } : null),
+        new("AkkaPort", "AKKA_PORT", "--akka-port", "akkaPort", "a port from 1 to 65535 (default: PORT + 10000, or PORT - 10000 above 55535)",
+            (c, s) => ParseInt(s) is { } v ? c with { AkkaPort = v } : null),
         new("HttpPort", "HTTP_PORT", "--http-port", "httpPort", "a port from 1 to 65535",
             (c, s) => ParseInt(s) is { } v ? c with { HttpPort = v } : null),
         new("GroupId", "GROUP_ID", "--group-id", "groupId", "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
@@ -252,6 +254,9 @@ internal static partial class ConfigLoader
         Check(c.HttpPort is >= 1 and <= 65535, "HttpPort", c.HttpPort);
         if (c.Port == c.HttpPort)
             errors.Add($"PORT (--port) and HTTP_PORT (--http-port) are both {c.Port}: the peer protocol and the HTTP API need different ports.");
+        Check(c.AkkaPort is null or (>= 1 and <= 65535), "AkkaPort", c.AkkaPort);
+        if (c.EffectiveAkkaPort == c.Port || c.EffectiveAkkaPort == c.HttpPort)
+            errors.Add($"The Akka port (AKKA_PORT, --akka-port; default PORT + 10000) is {c.EffectiveAkkaPort}, which PORT or HTTP_PORT already uses: give AKKA_PORT a port of its own.");
         Check(GroupIdPattern().IsMatch(c.GroupId), "GroupId", c.GroupId);
         Check(!string.IsNullOrWhiteSpace(c.DataDir), "DataDir", c.DataDir);
         Check(LsmOptions.IsValidFlushThreshold(c.FlushThresholdBytes), "FlushThresholdBytes", c.FlushThresholdBytes);
@@ -282,8 +287,8 @@ internal static partial class ConfigLoader
     {
         foreach (var peer in c.Peers)
         {
-            if (peer.Id == 0 || peer.Port is < 1 or > 65535 || peer.Host.Length == 0)
-                errors.Add($"PEERS entry '{peer}' is invalid: expected id:host:port with id {NodeIds.Accepted} and port 1–65535, e.g. 2:10.0.0.2:8080.");
+            if (peer.Id == 0 || peer.Port is < 1 or > 65535 || peer.Host.Length == 0 || peer.ExplicitAkkaPort is < 1 or > 65535)
+                errors.Add($"PEERS entry '{peer}' is invalid: expected id:host:port[:akkaPort] with id {NodeIds.Accepted} and ports 1–65535, e.g. 2:10.0.0.2:8080.");
         }
         foreach (var group in c.Peers.GroupBy(p => p.Id).Where(g => g.Count() > 1))
         {
@@ -301,6 +306,8 @@ internal static partial class ConfigLoader
                 errors.Add($"PEER_ID (--peer-id) is {c.NodeName}, which PEERS does not list; PEERS has ids {string.Join(", ", c.Peers.Select(p => p.Name))}. Add this node to PEERS or fix PEER_ID.");
             else if (self.Port != c.Port)
                 errors.Add($"PEERS gives node {c.NodeName} peer port {self.Port} but PORT (--port) is {c.Port}: they must agree so other nodes can reach this one.");
+            else if (self.AkkaPort != c.EffectiveAkkaPort)
+                errors.Add($"PEERS gives node {c.NodeName} Akka port {self.AkkaPort} but AKKA_PORT (--akka-port) is {c.EffectiveAkkaPort}: other nodes find this one's Akka port in PEERS, so write it there as {self.Name}:{self.Host}:{self.Port}:{c.EffectiveAkkaPort} on every node (or leave AKKA_PORT at its default).");
         }
         int nodes = c.EffectivePeers.Count;
         if (c.ReplicationFactor is { } rf && (rf < 1 || rf > Math.Min(nodes, 7)))
@@ -336,9 +343,27 @@ internal static partial class ConfigLoader
     {
         peer = null!;
         int colon = text.IndexOf(':');
-        if (colon <= 0 || !NodeIds.TryParse(text[..colon], out ulong id) || !TryParseHostPort(text[(colon + 1)..], out var host, out var port))
+        if (colon <= 0 || !NodeIds.TryParse(text[..colon], out ulong id))
             return false;
-        peer = new PeerAddress(id, host, port) { Name = text[..colon] };
+        string rest = text[(colon + 1)..];
+        // host:port:akkaPort has two colons outside an IPv6 address's brackets (an unbracketed IPv6 host has more).
+        int outside = 0, depth = 0;
+        foreach (char c in rest)
+        {
+            depth += c == '[' ? 1 : c == ']' ? -1 : 0;
+            outside += c == ':' && depth == 0 ? 1 : 0;
+        }
+        int last = rest.LastIndexOf(':');
+        if (outside != 2 || rest.StartsWith(':'))
+        {
+            if (!TryParseHostPort(rest, out var plainHost, out var plainPort))
+                return false;
+            peer = new PeerAddress(id, plainHost, plainPort) { Name = text[..colon] };
+            return true;
+        }
+        if (ParseInt(rest[(last + 1)..]) is not (>= 1 and <= 65535 and var akkaPort) || !TryParseHostPort(rest[..last], out var host, out var port))
+            return false;
+        peer = new PeerAddress(id, host, port) { Name = text[..colon], ExplicitAkkaPort = akkaPort };
         return true;
     }
 

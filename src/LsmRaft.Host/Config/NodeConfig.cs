@@ -5,15 +5,22 @@ using LsmRaft.Protocol.Cluster;
 namespace LsmRaft.Host.Config;
 
 /// <summary>
-/// A member of the initial cluster as <c>PEERS</c> lists it: <c>id:host:port</c> (the peer port), where the id is an
-/// integer or a name (see <see cref="NodeIds"/>); <see cref="Id"/> is the number either maps to.
+/// A member of the initial cluster as <c>PEERS</c> lists it: <c>id:host:port</c> (the peer port), or
+/// <c>id:host:port:akkaPort</c> when its Akka.Remote port is not the default one (<see cref="AkkaPorts"/>), where the id
+/// is an integer or a name (see <see cref="NodeIds"/>); <see cref="Id"/> is the number either maps to.
 /// </summary>
 public sealed record PeerAddress(ulong Id, string Host, int Port)
 {
     /// <summary>The id as PEERS writes it: a name (<c>n1</c>) or the integer.</summary>
     public string Name { get; init; } = Id.ToString(CultureInfo.InvariantCulture);
 
-    public override string ToString() => $"{Name}:{Host}:{Port}";
+    /// <summary>The node's Akka.Remote port as PEERS gives it; null: the default for its peer port.</summary>
+    public int? ExplicitAkkaPort { get; init; }
+
+    /// <summary>Where the node's Akka.Remote endpoint listens.</summary>
+    public int AkkaPort => ExplicitAkkaPort ?? AkkaPorts.DefaultFor(Port);
+
+    public override string ToString() => ExplicitAkkaPort is { } akka ? $"{Name}:{Host}:{Port}:{akka}" : $"{Name}:{Host}:{Port}";
 }
 
 /// <summary>
@@ -35,6 +42,12 @@ public sealed record NodeConfig
 
     /// <summary>Port of the peer protocol. PORT.</summary>
     public int Port { get; init; } = 8080;
+
+    /// <summary>Port of Akka.Remote (cluster membership); null: <see cref="AkkaPorts.DefaultFor"/> of <see cref="Port"/>. AKKA_PORT.</summary>
+    public int? AkkaPort { get; init; }
+
+    /// <summary>Where this node's Akka.Remote endpoint listens.</summary>
+    public int EffectiveAkkaPort => AkkaPort ?? AkkaPorts.DefaultFor(Port);
 
     /// <summary>Port of the HTTP API. HTTP_PORT.</summary>
     public int HttpPort { get; init; } = 8081;
@@ -65,6 +78,14 @@ public sealed record NodeConfig
 
     /// <summary>Shared secret that authenticates peers; without one, peers authenticate by <see cref="GroupId"/> alone (a warning at start).</summary>
     public string? ClusterSecret { get; init; }
+
+    /// <summary>
+    /// The key both peer ports (Kestrel's peer protocol on PORT, Akka.Remote on AKKA_PORT) make every connection prove:
+    /// the cluster secret, or without one a key derived from GROUP_ID (the origin's way: it sets no secret).
+    /// </summary>
+    public byte[] PeerKey => ClusterSecret is { } secret
+        ? System.Text.Encoding.UTF8.GetBytes(secret)
+        : LsmRaft.Protocol.Peer.PeerAuthentication.GroupIdKey(GroupId);
 
     /// <summary>Acknowledges running without a secret on a trusted machine: the start-up warning about it is not logged.</summary>
     public bool InsecureDev { get; init; }
@@ -122,11 +143,14 @@ public sealed record NodeConfig
     /// <summary>Keep metrics and serve them on <c>GET /metrics</c> (Prometheus); off, the endpoint answers 404.</summary>
     public bool Metrics { get; init; } = true;
 
+    /// <summary>HOCON placed in front of every other Akka setting of this node (not a setting; tests add the throttler adapter or shorter timeouts).</summary>
+    internal string? AkkaHocon { get; init; }
+
     /// <summary>How a replica's failing storage is restarted before it is given up (not a setting; tests shorten it).</summary>
     internal LsmRaft.Actors.Replica.RestartPolicy StorageRestarts { get; init; } = LsmRaft.Actors.Replica.RestartPolicy.Default;
 
     /// <summary>The initial members, this node alone (on loopback) when <see cref="Peers"/> is empty.</summary>
-    public IReadOnlyList<PeerAddress> EffectivePeers => Peers.Count > 0 ? Peers : [new PeerAddress(PeerId, "127.0.0.1", Port) { Name = NodeName }];
+    public IReadOnlyList<PeerAddress> EffectivePeers => Peers.Count > 0 ? Peers : [new PeerAddress(PeerId, "127.0.0.1", Port) { Name = NodeName, ExplicitAkkaPort = AkkaPort }];
 
     /// <summary>The address to dial for <paramref name="host"/>: its <see cref="Hosts"/> entry, else the host itself (DNS resolves it).</summary>
     public string DialHost(string host) => Hosts.TryGetValue(host, out var address) ? address : host;

@@ -7,15 +7,14 @@ using LsmRaft.Protocol.Cluster;
 namespace LsmRaft.Host.Node;
 
 /// <summary>
-/// Node liveness kept in the meta group (group 0): every node writes <c>node/&lt;id&gt;</c> = {peer address,
-/// HTTP address, heartbeat time} every <see cref="HeartbeatInterval"/>, and reads the whole registry back
-/// (a stale read from its own meta replica when it has one). A node whose last heartbeat is older than
-/// <see cref="DownAfter"/> is reported Down in the cluster view by every node alike.
+/// Node addresses kept in the meta group (group 0): every node writes <c>node/&lt;id&gt;</c> = {peer address,
+/// HTTP address, time written} every <see cref="HeartbeatInterval"/>, and reads the whole registry back
+/// (a stale read from its own meta replica when it has one), so that nodes learn of members that joined through
+/// another node. Liveness does not come from here: Akka cluster membership decides it (ClusterMembership).
 /// </summary>
 internal sealed class NodeRegistry : IAsyncDisposable
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan DownAfter = TimeSpan.FromSeconds(5);
     private static readonly byte[] Prefix = "node/"u8.ToArray();
     private static readonly byte[] PrefixEnd = "node0"u8.ToArray(); // '0' follows '/': the end of the "node/" range
 
@@ -47,9 +46,6 @@ internal sealed class NodeRegistry : IAsyncDisposable
 
     /// <summary>The registry as last read from the meta group (empty until the first read succeeds).</summary>
     public IReadOnlyDictionary<ulong, NodeRecord> Known => Volatile.Read(ref _known);
-
-    public NodeState StateOf(ulong nodeId, DateTimeOffset now) =>
-        Known.TryGetValue(nodeId, out var record) && now - record.Heartbeat <= DownAfter ? NodeState.Up : NodeState.Down;
 
     /// <summary>One round: write this node's heartbeat, then read the whole registry back.</summary>
     private async Task HeartbeatAsync(CancellationToken token)

@@ -45,6 +45,11 @@ public sealed class NodeRunner : INodeRunner
         }
         if (failed && runtime.Fatal is { } fatal)
         {
+            if (fatal.Downed)
+            {
+                Console.Error.WriteLine($"lsmraft: {fatal.Reason}");
+                return ExitCodes.Downed;
+            }
             Console.Error.WriteLine($"lsmraft: node {config.NodeName} cannot serve: {fatal.Reason}");
             if (fatal.EngineRefusedOptions)
                 Console.Error.WriteLine("lsmraft: the storage engine refuses the configuration; fix the setting it names (docs/configuration.md) and start again.");
@@ -128,9 +133,11 @@ public sealed class NodeRunner : INodeRunner
 
         // Registration order is start order: Akka's hosted service, then the runtime on its system, then Kestrel
         // (WebApplication adds the server's hosted service after these). Stopping runs in reverse.
-        builder.Services.AddAkka(AkkaConfig.SystemName, (akka, _) => akka
+        builder.Services.AddAkka(AkkaConfig.SystemName(config.GroupId), (akka, _) => akka
             .AddHoconFile(AkkaConfig.MainFile, HoconAddMode.Append)
+            .AddHoconFile(AkkaConfig.ClusterFile, HoconAddMode.Append)
             .AddHocon(AkkaConfig.Overrides(config, debugLog), HoconAddMode.Prepend)
+            .AddSetup(new Membership.PeerKeySetup(config.PeerKey))
             .ConfigureLoggers(logging =>
             {
                 logging.ClearLoggers();

@@ -152,17 +152,17 @@ internal sealed partial class NodeRuntime
         if (_registry is not { Known.Count: > 0 } registry)
             return;
         var known = registry.Known;
-        // Down (no heartbeat for NodeRegistry.DownAfter) and for longer than the setting: a slow heartbeat is not a dead node.
+        // Down (not an up, reachable member of the Akka cluster) for longer than the setting: a short partition is not a dead node.
         // The cluster-wide settings from the meta group, so the outcome does not depend on which node leads it.
         var settings = _maps!.Settings;
         var downTimeout = settings is null ? _config.DownReplicaTimeout : TimeSpan.FromSeconds(settings.DownReplicaTimeoutSeconds);
         // A node an operator removed counts as down at once; a marked node (removed or draining) is never a target.
         var marks = _maps.Marks;
-        var down = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Down && now - r.Heartbeat > downTimeout).Select(r => r.Id)
+        var down = known.Values.Where(r => _membership!.DownSince(r.Id) is { } since && now - since > downTimeout).Select(r => r.Id)
             .Concat(marks.Values.Where(m => m.State == NodeState.Removed).Select(m => m.Node))
             .ToHashSet();
-        var up = known.Values.Where(r => registry.StateOf(r.Id, now) == NodeState.Up && !marks.ContainsKey(r.Id)).Select(r => r.Id).ToList();
-        if (await SettleLeftBehindLearnersAsync(_maps.Lookup.Shards, id => registry.StateOf(id, now) == NodeState.Down || marks.TryGetValue(id, out var m) && m.State == NodeState.Removed, now, token).ConfigureAwait(false))
+        var up = known.Values.Where(r => _membership!.StateOf(r.Id) == NodeState.Up && !marks.ContainsKey(r.Id)).Select(r => r.Id).ToList();
+        if (await SettleLeftBehindLearnersAsync(_maps.Lookup.Shards, id => _membership!.StateOf(id) == NodeState.Down || marks.TryGetValue(id, out var m) && m.State == NodeState.Removed, now, token).ConfigureAwait(false))
             return;
         var shards = _maps.Lookup.Shards;
         foreach (var shard in shards)

@@ -47,6 +47,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     private volatile bool _stopping;
     private readonly ChangeSignal _changed = new(); // replica status or the node registry changed
     private NodeRegistry? _registry;
+    private Membership.ClusterMembership? _membership;
     private readonly ReplicaHealth _health;
 
     /// <param name="actorSystem">The node's Akka system, created by the host (Akka.Hosting, HOCON in hocon/); not owned.</param>
@@ -139,6 +140,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     {
         get
         {
+            if (_membership is { Downed: true })
+                return new FatalFailure(false, $"node {_config.NodeName} was downed by the cluster's split-brain resolver (it was on the minority side of a partition, " +
+                    "or unreachable for longer than akka.cluster.split-brain-resolver.stable-after); its actor system has stopped. Restart it: it rejoins as a new incarnation.", Downed: true);
             var replicas = _replicas.All;
             if (replicas.Count == 0)
                 return null;
@@ -156,7 +160,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     }
 
     /// <summary>Why a node cannot run at all (see <see cref="Fatal"/>).</summary>
-    internal sealed record FatalFailure(bool EngineRefusedOptions, string Reason);
+    internal sealed record FatalFailure(bool EngineRefusedOptions, string Reason, bool Downed = false);
 
     private bool IsReachable(ulong nodeId) => nodeId == _config.PeerId || _dataPlane!.IsConnected(nodeId);
 
@@ -189,6 +193,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             PeerOptions.AddJoined(id, endpoint);
         PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
         PeerOptions.ConnectionChanged += (_, _) => _changed.Notify(); // readiness depends on which leaders are reachable
+        _membership = new Membership.ClusterMembership(_system, _config.PeerId, _changed.Notify, TimeProvider.System);
+        _membership.Join(Seeds());
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
         _dataPlane = _config.DataPlane == DataPlaneKind.Akka ? StartPeerLink(PeerOptions) : _transport;
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions { Metrics = _telemetry?.Raft });
@@ -248,13 +254,11 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     /// </summary>
     private byte[] PeerSecret()
     {
-        if (_config.ClusterSecret is { } configured)
-            return Encoding.UTF8.GetBytes(configured);
-        if ((_config.EffectivePeers.Count > 1 || _config.Join is not null) && !_config.InsecureDev)
-            _logger.LogWarning("No cluster secret is set: the peer port {Port} accepts any node that presents the group id '{Group}', which is no secret. " +
-                "Set LSMRAFT_CLUSTER_SECRET (--cluster-secret) to the same secret of at least 16 characters on every node to protect it (docs/configuration.md, Security).",
-                _config.Port, _config.GroupId);
-        return PeerAuthentication.GroupIdKey(_config.GroupId);
+        if (_config.ClusterSecret is null && (_config.EffectivePeers.Count > 1 || _config.Join is not null) && !_config.InsecureDev)
+            _logger.LogWarning("No cluster secret is set: the peer port {Port} and the Akka port {AkkaPort} accept any node that presents the group id '{Group}', which is no secret. " +
+                "Set LSMRAFT_CLUSTER_SECRET (--cluster-secret) to the same secret of at least 16 characters on every node to protect them (docs/configuration.md, Security).",
+                _config.Port, _config.EffectiveAkkaPort, _config.GroupId);
+        return _config.PeerKey;
     }
 
     private string GroupsDirectory => Path.Combine(_config.DataDir, "groups");
@@ -415,8 +419,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
 
     public ClusterView BuildClusterView()
     {
-        // Liveness comes from the meta group's registry (the same answer on every node); until the first
-        // registry read, from this node's own connections. An operator's mark (draining, removed) overrides it.
+        // Liveness comes from Akka cluster membership and reachability; addresses from the peer handshake and the meta
+        // group's registry. An operator's mark (draining, removed) overrides liveness.
         var now = DateTimeOffset.UtcNow;
         var known = _registry?.Known ?? new Dictionary<ulong, NodeRegistry.NodeRecord>();
         var marks = _maps!.Marks;
@@ -434,10 +438,27 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         return new ClusterView(_config.GroupId, _maps.Version, nodes, shards, _maps.Settings, _health.Failed());
     }
 
-    /// <summary>Up or Down from the node registry's heartbeats (before the first registry read: from this node's connections); marks aside.</summary>
-    public NodeState LivenessOf(ulong nodeId, DateTimeOffset now) =>
-        _registry is { Known.Count: > 0 } registry ? registry.StateOf(nodeId, now)
-        : nodeId == _config.PeerId || _transport!.IsConnected(nodeId) ? NodeState.Up : NodeState.Down;
+    /// <summary>Up or Down from Akka cluster membership and reachability (<see cref="Membership.ClusterMembership"/>); marks aside.</summary>
+    public NodeState LivenessOf(ulong nodeId, DateTimeOffset now) => _membership!.StateOf(nodeId);
+
+    /// <summary>The Akka members as this node sees them (diagnostics for tests and logs).</summary>
+    internal IReadOnlyList<string> DescribeMembers() => _membership?.Describe() ?? [];
+
+    /// <summary>
+    /// The seed nodes this node joins the Akka cluster through, as (host, Akka port): PEERS in its order (the same on every
+    /// node, so they agree on the first seed, the one that forms the cluster when no other answers); for a node that
+    /// joined with --join, the join target and every peer it knows, never itself (it must not form a cluster of its own).
+    /// </summary>
+    private IEnumerable<(string Host, int Port)> Seeds()
+    {
+        if (_config.Peers.Count > 0)
+            return _config.Peers.Select(p => (_config.DialHost(p.Host), p.AkkaPort));
+        var others = PeerOptions!.AllPeers.Where(p => p.Key != _config.PeerId).Select(p => (p.Value.Host, LsmRaft.Protocol.Cluster.AkkaPorts.DefaultFor(p.Value.Port)));
+        if (_config.Join is not null && PeerEndpoint.TryParse(_config.Join) is { } target)
+            others = others.Prepend((_config.DialHost(target.Host), LsmRaft.Protocol.Cluster.AkkaPorts.DefaultFor(target.Port)));
+        var seeds = others.ToList();
+        return seeds.Count > 0 ? seeds : [(AkkaConfig.PublicHost(_config), _config.EffectiveAkkaPort)];
+    }
 
     /// <summary>The group's leader as this node knows it (its own replica's view, else the last leader it routed to).</summary>
     public ulong? LeaderOf(ulong shardId)
@@ -488,9 +509,24 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
+        _membership?.Leaving();
+        if (_membership is { Downed: true })
+        {
+            // Downed: the actor system is stopping on its own (replicas, pipelines); wait for it, then close what is left.
+            try
+            {
+                await _system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _logger.LogWarning("The actor system of downed node {Node} did not stop within 30 s", _config.NodeName);
+            }
+        }
         await StopPlacementAsync().ConfigureAwait(false);
         if (_registry is not null)
             await _registry.DisposeAsync().ConfigureAwait(false);
+        if (_membership is not null && !_system.WhenTerminated.IsCompleted)
+            await _membership.DisposeAsync().ConfigureAwait(false);
         if (_maps is not null)
             await _maps.DisposeAsync().ConfigureAwait(false);
         await StopReplicasAsync().ConfigureAwait(false);
@@ -500,8 +536,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             await _transport.DisposeAsync().ConfigureAwait(false);
         if (_log is not null)
             await _log.DisposeAsync().ConfigureAwait(false);
-        // Last: the engines closed above may have needed their final flushes.
-        await _background.DisposeAsync().ConfigureAwait(false);
+        // Last: the engines closed above may have needed their final flushes. (A stopped actor system ended the pipelines.)
+        if (!_system.WhenTerminated.IsCompleted)
+            await _background.DisposeAsync().ConfigureAwait(false);
     }
 
     private PersistedLayout LoadOrCreateLayout(IReadOnlyList<ulong> nodes)
@@ -557,6 +594,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         ReplicaHandle[] all;
         lock (_replicas)
             all = _replicas.All.ToArray();
+        if (_system.WhenTerminated.IsCompleted)
+            return; // downed: the actor system stopped them already
         await Task.WhenAll(all.Select(r => _system.StopAsync(r.Ref))).ConfigureAwait(false);
     }
 

@@ -34,10 +34,11 @@ internal sealed class InProcessCluster : IAsyncDisposable
         Func<ulong, LsmRaft.Storage.IO.IFileSystem?>? fileSystemOf = null, IReadOnlyList<string>? names = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "lsmraft-cluster-" + Guid.NewGuid().ToString("N"));
-        var ports = LoopbackPorts.Free(nodes * 2);
+        // Peer ports whose default Akka ports (PORT + 10000) are free too, then the HTTP ports.
+        var ports = LoopbackPorts.FreePeerPorts(nodes, others: nodes);
         var peers = Enumerable.Range(0, nodes).Select(i => names is null
-            ? new PeerAddress((ulong)i + 1, "127.0.0.1", ports[2 * i])
-            : new PeerAddress(LsmRaft.Protocol.Cluster.NodeIds.FromName(names[i]), names[i], ports[2 * i]) { Name = names[i] }).ToList();
+            ? new PeerAddress((ulong)i + 1, "127.0.0.1", ports[i])
+            : new PeerAddress(LsmRaft.Protocol.Cluster.NodeIds.FromName(names[i]), names[i], ports[i]) { Name = names[i] }).ToList();
         var hosts = names?.ToDictionary(n => n, _ => "127.0.0.1", StringComparer.OrdinalIgnoreCase) ?? NodeConfig.NoHosts;
         var configs = peers.Select((p, i) => new NodeConfig
         {
@@ -45,7 +46,7 @@ internal sealed class InProcessCluster : IAsyncDisposable
             PeerName = names?[i],
             Hosts = hosts,
             Port = p.Port,
-            HttpPort = ports[2 * i + 1],
+            HttpPort = ports[nodes + i],
             Peers = peers,
             DataDir = Path.Combine(root, $"node{p.Id}"),
             ClusterSecret = "test-cluster-secret-0123456789",
@@ -62,7 +63,7 @@ internal sealed class InProcessCluster : IAsyncDisposable
     /// <summary>Starts one more node, with no PEERS, that joins through node <paramref name="through"/>'s peer port.</summary>
     public async Task JoinNodeAsync(ulong id, ulong through)
     {
-        var ports = LoopbackPorts.Free(2);
+        var ports = LoopbackPorts.FreePeerPorts(1, others: 1);
         var template = Configs.Single(c => c.PeerId == through);
         _configs.Add(template with
         {

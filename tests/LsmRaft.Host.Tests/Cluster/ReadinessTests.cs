@@ -43,7 +43,7 @@ public sealed class ReadinessTests
         string root = Path.Combine(Path.GetTempPath(), "lsmraft-ready-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var ports = LoopbackPorts.Free(2);
+            var ports = LoopbackPorts.FreePeerPorts(1, others: 1);
             var config = new NodeConfig
             {
                 PeerId = 1,

@@ -414,3 +414,35 @@ public sealed class ConfigLoaderTests : IDisposable
         (h, p).Should().Be((host, port));
     }
 }
+
+public sealed class AkkaPortConfigTests
+{
+    private static ConfigResult Load(Dictionary<string, string?> env) =>
+        ConfigLoader.Load(new ConfigSources(null, env, new Dictionary<string, string>(), InContainer: false));
+
+    [Fact]
+    public void The_akka_port_defaults_to_port_plus_10000_and_peers_carry_it_as_an_optional_fourth_field()
+    {
+        var origin = Load(new() { ["PEER_ID"] = "n1", ["PORT"] = "8761", ["PEERS"] = "n1:n1:8761,n2:n2:8762,n3:n3:60000" }).Config!;
+        origin.EffectiveAkkaPort.Should().Be(18761);
+        origin.Peers.Select(p => p.AkkaPort).Should().Equal(18761, 18762, 50000); // above 55535: PORT - 10000
+
+        var custom = Load(new() { ["PEER_ID"] = "1", ["PORT"] = "8080", ["AKKA_PORT"] = "4053", ["PEERS"] = "1:10.0.0.1:8080:4053,2:10.0.0.2:8080,3:[::1]:8081:4054" }).Config!;
+        custom.EffectiveAkkaPort.Should().Be(4053);
+        custom.Peers.Select(p => (p.Host, p.Port, p.AkkaPort)).Should().Equal(("10.0.0.1", 8080, 4053), ("10.0.0.2", 8080, 18080), ("::1", 8081, 4054));
+        custom.Peers[0].ToString().Should().Be("1:10.0.0.1:8080:4053");
+    }
+
+    [Fact]
+    public void An_akka_port_peers_cannot_know_a_port_taken_twice_or_out_of_range_is_refused_naming_the_setting()
+    {
+        Load(new() { ["PEER_ID"] = "1", ["PORT"] = "8080", ["AKKA_PORT"] = "4053", ["PEERS"] = "1:h1:8080,2:h2:8080" }).Errors
+            .Should().ContainSingle(e => e.Contains("AKKA_PORT (--akka-port) is 4053") && e.Contains("1:h1:8080:4053"));
+        Load(new() { ["PORT"] = "8080", ["AKKA_PORT"] = "8081" }).Errors
+            .Should().ContainSingle(e => e.Contains("AKKA_PORT") && e.Contains("8081"));
+        Load(new() { ["PORT"] = "8080", ["AKKA_PORT"] = "70000" }).Errors
+            .Should().ContainSingle(e => e.StartsWith("AKKA_PORT (--akka-port) is 70000"));
+        Load(new() { ["PEERS"] = "1:h1:8080:99999" }).Errors
+            .Should().ContainSingle(e => e.Contains("'1:h1:8080:99999'"));
+    }
+}

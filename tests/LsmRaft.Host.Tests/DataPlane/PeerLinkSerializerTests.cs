@@ -18,7 +18,7 @@ public sealed class PeerLinkSerializerTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _system = ActorSystem.Create(RemoteSystems.SystemName, ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.MainFile)));
+        _system = ActorSystem.Create(AkkaConfig.SystemName(LsmRaft.Host.Config.NodeConfig.DefaultGroupId), ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.MainFile)));
         return Task.CompletedTask;
     }
 
@@ -83,7 +83,7 @@ public sealed class PeerLinkSerializerTests : IAsyncLifetime
             .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.MainFile))));
         try
         {
-            var outbox = new PeerOutbox(2, new Address("akka.tcp", RemoteSystems.SystemName, "127.0.0.1", 1), 16);
+            var outbox = new PeerOutbox(2, new Address("akka.tcp", AkkaConfig.SystemName(LsmRaft.Host.Config.NodeConfig.DefaultGroupId), "127.0.0.1", 1), 16);
             var props = PeerOutboxWriter.Props(outbox, checking.DeadLetters, 1, 1024);
             props.Deploy.Scope.Should().BeOfType<LocalScope>("PeerLink's actors are never deployed remotely");
             outbox.AttachWriter(checking.ActorOf(props, "writer"));

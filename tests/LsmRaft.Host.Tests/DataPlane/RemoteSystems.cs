@@ -13,9 +13,6 @@ namespace LsmRaft.Host.Tests.DataPlane;
 /// </summary>
 internal static class RemoteSystems
 {
-    /// <summary>The name every test system shares (PeerLink addresses peers by host and port; the name must match).</summary>
-    public const string SystemName = "lsmraft";
-
     public const string Verification = """
         akka.actor.serialize-messages = on
         """;
@@ -37,7 +34,7 @@ internal static class RemoteSystems
             akka.stdout-loglevel = WARNING
             akka.remote.log-remote-lifecycle-events = off
             """ + "\n" + extraHocon).WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.MainFile)));
-        return ActorSystem.Create(RemoteSystems.SystemName, config);
+        return ActorSystem.Create(AkkaConfig.SystemName(LsmRaft.Host.Config.NodeConfig.DefaultGroupId), config);
     }
 
     /// <summary>Polls <paramref name="condition"/> every 20 ms until it holds; fails naming <paramref name="what"/> after <paramref name="timeout"/>.</summary>
