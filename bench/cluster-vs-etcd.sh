@@ -44,33 +44,22 @@ bench_stop_all
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 python3 - "$DOC" "$etcd_out" "$lsm_out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$(etcd --version | head -1)" "$WARMUP" "$ROUNDS" <<'PY'
-import sys, re, os, datetime, subprocess, statistics
+import sys
+sys.path.insert(0, "bench/lib")
+from report import cluster_medians, measured, write_section
 doc, etcd_out, lsm_out, secs, l0, l1, etcdv, warm, rounds = sys.argv[1:10]
-def parse(text):
-    runs = {}
-    for line in text.splitlines():
-        m = re.match(r"cluster target=\w+ op=(\w+) connections=(\d+): (\d+) ops/sec\s+p50 (\d+) micros\s+p99 (\d+) micros\s+errors (\d+)", line)
-        if m:
-            runs.setdefault((m.group(1), int(m.group(2))), []).append(tuple(int(x) for x in m.groups()[2:]))
-    # Each metric's median over the rounds; errors summed.
-    return {k: (int(statistics.median(r[0] for r in v)), int(statistics.median(r[1] for r in v)), int(statistics.median(r[2] for r in v)), sum(r[3] for r in v)) for k, v in runs.items()}
-e, l = parse(etcd_out), parse(lsm_out)
-cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p' | head -1", shell=True, capture_output=True, text=True).stdout.strip()
-lines = ["<!-- cluster-vs-etcd:begin -->", "## 3-node cluster vs etcd", "",
- f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC by `bench/cluster-vs-etcd.sh` on {os.cpu_count()} cores ({cpu}); load average {l0} at start, {l1} at end. {etcdv}; etcd v3 JSON gateway.",
+med = cluster_medians(etcd_out + "\n" + lsm_out, lambda label, target, protocol, op, c: (target, op, c))
+lines = ["## 3-node cluster vs etcd", "",
+ f"{measured('bench/cluster-vs-etcd.sh', l0, l1)} {etcdv}; etcd v3 JSON gateway.",
  f"Both clusters run as three processes each on 127.0.0.1 with fsync on, side by side for the whole run; the same closed-loop load generator (`LsmRaft.Bench cluster`) drives one of them at a time, alternating etcd and LsmRaft {rounds} times per row (figures: the median of each metric over the rounds), for {secs} s per run after {warm} s of the same load that is not measured (connections, JIT tiers and caches settle; the same for both), connections spread over the three nodes; 16-byte keys from a 100,000-key space, 100-byte values; reads are linearizable.", "",
  "| load | etcd ops/s | LsmRaft ops/s | LsmRaft/etcd | etcd p50 / p99 µs | LsmRaft p50 / p99 µs | errors (etcd / LsmRaft) |",
  "| --- | ---: | ---: | ---: | --- | --- | --- |"]
 for op in ("put", "get"):
     for c in (16, 64):
-        a, b = e.get((op, c)), l.get((op, c))
+        a, b = med.get(("etcd", op, c)), med.get(("lsmraft", op, c))
         if not a or not b: continue
         lines.append(f"| {'writes' if op=='put' else 'reads'}, {c} connections | {a[0]:,} | {b[0]:,} | {b[0]/max(a[0],1):.2f} | {a[1]:,} / {a[2]:,} | {b[1]:,} / {b[2]:,} | {a[3]} / {b[3]} |")
-lines += ["", "Raw output:", "", "```", etcd_out, lsm_out, "```", "<!-- cluster-vs-etcd:end -->"]
-section = "\n".join(lines)
-text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-pat = re.compile(r"<!-- cluster-vs-etcd:begin -->.*?<!-- cluster-vs-etcd:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
-open(doc, "w").write(text)
+lines += ["", "Raw output:", "", "```", etcd_out, lsm_out, "```"]
+write_section(doc, "cluster-vs-etcd", lines)
 PY
 echo "wrote $DOC"

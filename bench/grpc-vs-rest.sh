@@ -39,17 +39,13 @@ bench_stop_all
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 python3 - "$DOC" "$out" "$SECONDS_PER_LOAD" "$load_start" "$load_end" "$WARMUP" "$ROUNDS" <<'PY'
-import sys, re, os, datetime, subprocess, statistics
+import sys
+sys.path.insert(0, "bench/lib")
+from report import cluster_medians, measured, write_section
 doc, out, secs, l0, l1, warm, rounds = sys.argv[1:8]
-runs = {}
-for line in out.splitlines():
-    m = re.match(r"cluster target=lsmraft(?: protocol=(grpc))? op=(\w+) connections=(\d+): (\d+) ops/sec\s+p50 (\d+) micros\s+p99 (\d+) micros\s+errors (\d+)", line)
-    if m:
-        runs.setdefault((m.group(1) or "rest", m.group(2), int(m.group(3))), []).append(tuple(int(x) for x in m.groups()[3:]))
-med = {k: (int(statistics.median(r[0] for r in v)), int(statistics.median(r[1] for r in v)), int(statistics.median(r[2] for r in v)), sum(r[3] for r in v)) for k, v in runs.items()}
-cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p' | head -1", shell=True, capture_output=True, text=True).stdout.strip()
-lines = ["<!-- grpc-vs-rest:begin -->", "## gRPC vs REST on one 3-node cluster", "",
- f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC by `bench/grpc-vs-rest.sh` on {os.cpu_count()} cores ({cpu}); load average {l0} at start, {l1} at end.",
+med = cluster_medians(out, lambda label, target, protocol, op, c: (protocol, op, c))
+lines = ["## gRPC vs REST on one 3-node cluster", "",
+ measured("bench/grpc-vs-rest.sh", l0, l1),
  f"One LsmRaft cluster (three processes on 127.0.0.1, fsync on) serves both protocols on its HTTP ports; the closed-loop load generator (`LsmRaft.Bench cluster --protocol=rest|grpc`) alternates REST and gRPC {rounds} times per row (figures: the median of each metric over the rounds), {secs} s per run after {warm} s of unmeasured load; callers spread over the three nodes; 16-byte keys from a 100,000-key space, 100-byte values; reads are linearizable. REST: HTTP/1.1, a connection per caller, raw-bytes bodies; gRPC: HTTP/2, one channel per node with the calls multiplexed.", "",
  "| load | REST ops/s | gRPC ops/s | gRPC/REST | REST p50 / p99 µs | gRPC p50 / p99 µs | errors (REST / gRPC) |",
  "| --- | ---: | ---: | ---: | --- | --- | --- |"]
@@ -58,11 +54,7 @@ for op in ("put", "get"):
         a, b = med.get(("rest", op, c)), med.get(("grpc", op, c))
         if not a or not b: continue
         lines.append(f"| {'writes' if op=='put' else 'reads'}, {c} callers | {a[0]:,} | {b[0]:,} | {b[0]/max(a[0],1):.2f} | {a[1]:,} / {a[2]:,} | {b[1]:,} / {b[2]:,} | {a[3]} / {b[3]} |")
-lines += ["", "Raw output:", "", "```", out.strip(), "```", "<!-- grpc-vs-rest:end -->"]
-section = "\n".join(lines)
-text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-pat = re.compile(r"<!-- grpc-vs-rest:begin -->.*?<!-- grpc-vs-rest:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
-open(doc, "w").write(text)
+lines += ["", "Raw output:", "", "```", out.strip(), "```"]
+write_section(doc, "grpc-vs-rest", lines)
 PY
 echo "wrote $DOC"

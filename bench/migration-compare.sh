@@ -87,17 +87,13 @@ fi
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 python3 - "$DOC" "$load_out" "$idle_out" "$base_commit" "$current_commit" "$SECONDS_PER_LOAD" "$WARMUP" "$ROUNDS" "$load_start" "$load_end" "$IDLE_SETTLE" "$IDLE_SECONDS" <<'PY'
-import sys, re, os, datetime, statistics, subprocess
+import sys
+sys.path.insert(0, "bench/lib")
+from report import cluster_medians, measured, write_section
 doc, load_out, idle_out, base, cur, secs, warm, rounds, l0, l1, settle, idle_secs = sys.argv[1:13]
-runs = {}
-for line in load_out.splitlines():
-    m = re.match(r"(\w+) cluster target=\w+ op=(\w+) connections=(\d+): (\d+) ops/sec\s+p50 (\d+) micros\s+p99 (\d+) micros\s+errors (\d+)", line)
-    if m:
-        runs.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(tuple(int(x) for x in m.groups()[3:]))
-med = {k: (int(statistics.median(r[0] for r in v)), int(statistics.median(r[1] for r in v)), int(statistics.median(r[2] for r in v)), sum(r[3] for r in v)) for k, v in runs.items()}
-cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p' | head -1", shell=True, capture_output=True, text=True).stdout.strip()
-lines = ["<!-- migration-compare:begin -->", "## Before and after the Akka.NET migration", "",
-  f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC by `bench/migration-compare.sh` on {os.cpu_count()} cores ({cpu}); load average {l0} at start, {l1} at end. Base: `{base}` (before the migration), current: `{cur}`.", ""]
+med = cluster_medians(load_out, lambda label, target, protocol, op, c: (label, op, c))
+lines = ["## Before and after the Akka.NET migration", "",
+  f"{measured('bench/migration-compare.sh', l0, l1)} Base: `{base}` (before the migration), current: `{cur}`.", ""]
 if med:
     lines += [f"Three 3-node clusters side by side on 127.0.0.1 (etcd, LsmRaft base, LsmRaft current), fsync on; rows alternate etcd / base / current {rounds} times (medians), {secs} s per run after {warm} s of unmeasured load; 16-byte keys, 100-byte values, linearizable reads.", "",
       "| load | etcd ops/s | base ops/s | current ops/s | current/base | current/etcd | p99 µs etcd / base / current | errors |",
@@ -118,11 +114,7 @@ if idle_out.strip():
     for shards in dict.fromkeys(k[1] for k in idle):
         lines.append(f"| {shards} ({int(shards) * 3}) | {idle.get(('base', shards), '-')} | {idle.get(('current', shards), '-')} |")
     lines.append("")
-lines += ["Raw output:", "", "```", load_out.rstrip(), idle_out.rstrip(), "```", "<!-- migration-compare:end -->"]
-section = "\n".join(lines)
-text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
-pat = re.compile(r"<!-- migration-compare:begin -->.*?<!-- migration-compare:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
-open(doc, "w").write(text)
+lines += ["Raw output:", "", "```", load_out.rstrip(), idle_out.rstrip(), "```"]
+write_section(doc, "migration-compare", lines)
 PY
 echo "wrote $DOC"

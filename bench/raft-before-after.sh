@@ -70,12 +70,5 @@ $raw\`\`\`
 <!-- raft-before-after:end -->
 MD
 )
-python3 - "$DOC" "$section" <<'PY'
-import sys, re
-path, section = sys.argv[1], sys.argv[2]
-doc = open(path).read()
-pattern = re.compile(r"<!-- raft-before-after:begin -->.*?<!-- raft-before-after:end -->", re.S)
-doc = pattern.sub(lambda _: section, doc) if pattern.search(doc) else doc.rstrip() + "\n\n" + section + "\n"
-open(path, "w").write(doc)
-PY
+printf '%s' "$section" | python3 bench/lib/report.py "$DOC" raft-before-after
 echo "$section"

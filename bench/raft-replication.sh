@@ -79,12 +79,5 @@ Commands: \`SECONDS_PER_RUN=$SECONDS_PER_RUN ROUNDS=$ROUNDS bench/raft-replicati
 <!-- raft-replication:end -->
 MD
 )
-python3 - "$DOC" "$section" <<'PY'
-import sys, re, os
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-pattern = re.compile(r"<!-- raft-replication:begin -->.*?<!-- raft-replication:end -->", re.S)
-text = pattern.sub(lambda m: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+printf '%s' "$section" | python3 bench/lib/report.py "$DOC" raft-replication
 echo "wrote $DOC"

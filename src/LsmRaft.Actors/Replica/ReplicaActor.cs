@@ -158,7 +158,10 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 OnProposeResult(node.Propose(propose.Command.Encode()), propose.Reply);
                 break;
             case ReplicaMessage.Step step:
+                bool wasQuiet = node.Quiesced;
                 node.Step(step.Message);
+                if (node.Quiesced != wasQuiet)
+                    PublishStatus(); // a follower quiesces on the leader's last heartbeat, which needs no Ready either
                 break;
             case ReplicaMessage.WriteDone:
                 _shell.CompleteDurable();

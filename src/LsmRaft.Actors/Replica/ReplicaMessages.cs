@@ -75,8 +75,11 @@ internal sealed record GroupProgress(
 /// <param name="IsMember">False for a removed node the leader still sends the log to until it learns its removal committed.</param>
 internal sealed record PeerProgress(ulong Match, ulong Next, ProgressState State, bool IsLearner, bool IsMember, bool RecentActive);
 
-/// <summary>Messages a <see cref="ReplicaActor"/> handles.</summary>
-internal abstract record ReplicaMessage
+/// <summary>
+/// Messages a <see cref="ReplicaActor"/> handles. Local only (they carry reply handles; peers exchange Raft messages as
+/// PeerBatch): exempt from Akka's serialize-messages check, which the data-plane tests turn on.
+/// </summary>
+internal abstract record ReplicaMessage : Akka.Actor.INoSerializationVerificationNeeded
 {
     public sealed record Propose(KvCommand Command, ReplyTo<ProposeOutcome> Reply) : ReplicaMessage;
 

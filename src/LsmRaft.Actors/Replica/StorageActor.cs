@@ -8,8 +8,8 @@ namespace LsmRaft.Actors.Replica;
 /// <summary>A proposal waiting for its entry to be applied: answered when the entry at <see cref="Index"/> is applied with <see cref="Term"/>.</summary>
 internal sealed record ProposalWaiter(ulong Index, ulong Term, ReplyTo<ProposeOutcome> Reply);
 
-/// <summary>Messages a <see cref="StorageActor"/> handles.</summary>
-internal abstract record StorageMessage
+/// <summary>Messages a <see cref="StorageActor"/> handles; local only (reply handles), exempt from serialize-messages.</summary>
+internal abstract record StorageMessage : INoSerializationVerificationNeeded
 {
     /// <summary>Committed entries in index order, the proposals waiting on them, and the configuration after each conf change.</summary>
     public sealed record Apply(IReadOnlyList<Entry> Entries, IReadOnlyList<ProposalWaiter> Waiters, IReadOnlyDictionary<ulong, ConfState> ConfStates) : StorageMessage;
@@ -142,7 +142,7 @@ internal sealed class StorageActor : UntypedActor, IWithTimers, IWithUnboundedSt
     }
 
     /// <summary>Open the engine now (first start, or after a restart's backoff).</summary>
-    private sealed class Open
+    private sealed class Open : INoSerializationVerificationNeeded
     {
         public static readonly Open Instance = new();
     }

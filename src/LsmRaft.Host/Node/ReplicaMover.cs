@@ -34,7 +34,9 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Fun
             progress = await ProgressAsync(shardId, to, cancellationToken).ConfigureAwait(false);
             if (progress.Voters.Contains(to) || progress.CaughtUp)
                 break;
-            if (!progress.Learners.Contains(to))
+            // Gone from the group and from the map: settled by the placement driver. (Gone from the group only: a new
+            // leader that has not applied the AddLearner yet, or the driver between its two steps; poll on.)
+            if (!progress.Learners.Contains(to) && !Shard(shardId).Learners.Contains(to))
                 throw new OperationConflictException($"Node {to} is no longer a learner of shard {shardId}: the placement driver removed it (its node went down, or the move stalled); issue the move again.");
             if (isDown(to))
             {

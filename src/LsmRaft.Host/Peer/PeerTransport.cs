@@ -8,7 +8,7 @@ namespace LsmRaft.Host.Peer;
 /// The node's <see cref="IRaftTransport"/> over TCP: one <see cref="PeerClient"/> per peer, shared by
 /// every Raft group on this node (all groups multiplexed and batched per destination).
 /// </summary>
-internal sealed class PeerTransport : IRaftTransport, IAsyncDisposable
+internal sealed class PeerTransport : LsmRaft.Host.DataPlane.IDataPlane, IAsyncDisposable
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, PeerClient> _clients = new();
     private readonly PeerOptions _options;

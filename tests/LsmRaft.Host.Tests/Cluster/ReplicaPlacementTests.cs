@@ -175,6 +175,25 @@ public sealed class ReplicaPlacementTests
     }
 
     [Fact]
+    public async Task A_move_whose_target_goes_down_ends_with_a_conflict_and_leaves_no_learner()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { DownReplicaTimeout = TimeSpan.FromMinutes(10), Rebalance = false });
+        await cluster.WaitUntilReadyAsync();
+        var shard = (await ShardsAsync(cluster.ClientFor(1))).First(s => !s.Replicas.Contains(4UL));
+
+        // Node 4 never catches up; once it counts as down (5 s without a heartbeat) the move removes its learner and
+        // ends, instead of waiting out its 5-minute deadline.
+        await cluster.StopNodeAsync(4);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await FluentActions.Awaiting(() => cluster.Runtime(1).Mover!.MoveAsync(shard.Id, shard.Replicas[0], 4, deadline.Token))
+            .Should().ThrowAsync<LsmRaft.Host.Api.OperationConflictException>();
+        await cluster.WaitUntilAsync(1, r => r.BuildClusterView().Shards.All(s => s.Learners.Count == 0), TimeSpan.FromSeconds(30), "no learner is listed");
+        var progress = await cluster.Runtime(1).Router!.GetProgressAsync(cluster.Runtime(1).BuildClusterView().Shards.Single(s => s.Id == shard.Id), 4, 64, CancellationToken.None);
+        progress.Learners.Should().BeEmpty();
+        progress.Voters.Should().BeEquivalentTo(shard.Replicas);
+    }
+
+    [Fact]
     public async Task A_node_joins_a_running_cluster_through_one_member_and_receives_replicas_by_rebalancing()
     {
         await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
