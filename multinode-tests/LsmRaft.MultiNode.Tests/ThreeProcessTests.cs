@@ -19,7 +19,7 @@ public sealed class ThreeProcessTests : IDisposable
 
     public ThreeProcessTests()
     {
-        var ports = LoopbackPorts.Free(6);
+        var ports = LoopbackPorts.FreeNodePorts(3);
         string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
         for (ulong id = 1; id <= 3; id++)
         {

@@ -40,7 +40,7 @@ public sealed class AdminUiTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         File.Exists(ChromiumPath).Should().BeTrue($"the browser test needs Debian's Chromium at {ChromiumPath} (.ci/run installs it: apt-get install -y chromium)");
-        var ports = LoopbackPorts.Free(6);
+        var ports = LoopbackPorts.FreeNodePorts(3);
         string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
         string dll = LsmraftBinary.Locate();
         for (ulong id = 1; id <= 3; id++)
