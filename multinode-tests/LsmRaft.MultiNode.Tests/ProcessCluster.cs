@@ -50,8 +50,10 @@ internal sealed class ProcessCluster<TName> : IDisposable where TName : notnull
         _nodes[name] = new NodeProcess(Dll, _environments[name]);
     }
 
-    public HttpClient Client(TName name) =>
-        new() { BaseAddress = new Uri($"http://127.0.0.1:{_environments[name]["HTTP_PORT"]}"), Timeout = TimeSpan.FromSeconds(20) };
+    /// <summary>The node's HTTP address on loopback, <c>http://127.0.0.1:HTTP_PORT/</c>.</summary>
+    public Uri BaseAddress(TName name) => new($"http://127.0.0.1:{_environments[name]["HTTP_PORT"]}/");
+
+    public HttpClient Client(TName name) => new() { BaseAddress = BaseAddress(name), Timeout = TimeSpan.FromSeconds(20) };
 
     /// <summary>
     /// Waits for each node's "serving" line, then asks it to report readiness with a server-side wait

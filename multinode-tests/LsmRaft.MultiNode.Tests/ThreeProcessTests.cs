@@ -1,6 +1,4 @@
 using System.Net;
-using LsmRaft.Tests.Shared;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using LsmRaft.Protocol.Cluster;
@@ -15,29 +13,7 @@ namespace LsmRaft.MultiNode.Tests;
 /// </summary>
 public sealed class ThreeProcessTests : IDisposable
 {
-    private readonly ProcessCluster<ulong> _cluster = new("lsmraft-multinode", id => $"node {id}");
-
-    public ThreeProcessTests()
-    {
-        var ports = LoopbackPorts.FreeNodePorts(3);
-        string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
-        for (ulong id = 1; id <= 3; id++)
-        {
-            int peerPort = ports[2 * (int)(id - 1)], httpPort = ports[2 * (int)(id - 1) + 1];
-            _cluster.Configure(id, new Dictionary<string, string>
-            {
-                ["PEER_ID"] = id.ToString(),
-                ["PORT"] = peerPort.ToString(),
-                ["HTTP_PORT"] = httpPort.ToString(),
-                ["GROUP_ID"] = "lsmraft-multinode",
-                ["PEERS"] = peers,
-                ["DATA_DIR"] = Path.Combine(_cluster.Root, $"n{id}"),
-                ["LSMRAFT_CLUSTER_SECRET"] = "multinode-test-secret-0123456789",
-                ["LSMRAFT_BIND_ADDRESS"] = "127.0.0.1",
-                ["DOTNET_gcServer"] = "0",
-            });
-        }
-    }
+    private readonly ProcessCluster<ulong> _cluster = LoopbackProcessCluster.Configure("lsmraft-multinode", 3, "lsmraft-multinode", "multinode-test-secret-0123456789");
 
     [Fact]
     public async Task A_write_through_n1_is_read_through_n3_and_survives_kill_9_of_the_shard_leader_and_its_restart()

@@ -21,9 +21,8 @@ public sealed class AdminUiTests : IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
     private readonly ITestOutputHelper _output;
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "lsmraft-ui-" + Guid.NewGuid().ToString("N"));
-    private readonly Dictionary<ulong, NodeProcess> _nodes = new();
-    private readonly Dictionary<ulong, int> _httpPorts = new();
+    private readonly ProcessCluster<ulong> _cluster = LoopbackProcessCluster.Configure("lsmraft-ui", 3, "lsmraft-ui-test", "ui-test-secret-0123456789abcdef",
+        new Dictionary<string, string> { ["LSMRAFT_SHARDS"] = "2" });
     private readonly List<string> _browserErrors = [];
     private readonly string _screenshots;
     private IPlaywright? _playwright;
@@ -40,26 +39,8 @@ public sealed class AdminUiTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         File.Exists(ChromiumPath).Should().BeTrue($"the browser test needs Debian's Chromium at {ChromiumPath} (.ci/run installs it: apt-get install -y chromium)");
-        var ports = LoopbackPorts.FreeNodePorts(3);
-        string peers = string.Join(",", Enumerable.Range(1, 3).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
-        string dll = LsmraftBinary.Locate();
         for (ulong id = 1; id <= 3; id++)
-        {
-            _httpPorts[id] = ports[2 * (int)(id - 1) + 1];
-            _nodes[id] = new NodeProcess(dll, new Dictionary<string, string>
-            {
-                ["PEER_ID"] = id.ToString(),
-                ["PORT"] = ports[2 * (int)(id - 1)].ToString(),
-                ["HTTP_PORT"] = _httpPorts[id].ToString(),
-                ["GROUP_ID"] = "lsmraft-ui-test",
-                ["PEERS"] = peers,
-                ["DATA_DIR"] = Path.Combine(_root, $"n{id}"),
-                ["LSMRAFT_CLUSTER_SECRET"] = "ui-test-secret-0123456789abcdef",
-                ["LSMRAFT_BIND_ADDRESS"] = "127.0.0.1",
-                ["LSMRAFT_SHARDS"] = "2",
-                ["DOTNET_gcServer"] = "0",
-            });
-        }
+            _cluster.Start(id);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -68,8 +49,7 @@ public sealed class AdminUiTests : IAsyncLifetime
             // Without these Chromium tries to reach Google's hosts, which this machine's closed network refuses.
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
-        foreach (ulong id in _nodes.Keys)
-            await WaitReadyAsync(id);
+        await _cluster.WaitReadyAsync(1, 2, 3);
     }
 
     [Fact]
@@ -139,7 +119,7 @@ public sealed class AdminUiTests : IAsyncLifetime
         // A killed node shows as down within seconds.
         await page.GotoAsync(Url(1, "/ui/#/cluster"));
         var killed = Stopwatch.StartNew();
-        _nodes[3].Kill();
+        _cluster[3].Kill();
         await page.WaitForSelectorAsync("[data-testid=node-row][data-node=\"3\"][data-state=down]", new() { Timeout = 15_000 });
         _output.WriteLine($"node 3 shown down {killed.Elapsed.TotalSeconds:F1} s after kill -9");
         await page.WaitForSelectorAsync("[data-testid=events] li[data-kind=node-state]", new() { Timeout = (float)Wait.TotalMilliseconds });
@@ -174,9 +154,9 @@ public sealed class AdminUiTests : IAsyncLifetime
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_screenshots, $"{name}.png") });
     }
 
-    private string Url(ulong node, string path) => $"http://127.0.0.1:{_httpPorts[node]}{path}";
+    private string Url(ulong node, string path) => new Uri(_cluster.BaseAddress(node), path).ToString();
 
-    private HttpClient Client(ulong node) => new() { BaseAddress = new Uri(Url(node, "/")), Timeout = TimeSpan.FromSeconds(20) };
+    private HttpClient Client(ulong node) => _cluster.Client(node);
 
     private sealed record Shard(ulong Id, ulong[] Replicas, ulong? Leader);
 
@@ -189,28 +169,11 @@ public sealed class AdminUiTests : IAsyncLifetime
             s.GetProperty("leader").ValueKind == JsonValueKind.Number ? s.GetProperty("leader").GetUInt64() : null)).ToList();
     }
 
-    private async Task WaitReadyAsync(ulong id)
-    {
-        (await _nodes[id].WaitServingAsync(TimeSpan.FromSeconds(60))).Should().BeTrue($"node {id} must start listening\n{_nodes[id].Output}");
-        using var client = Client(id);
-        client.Timeout = TimeSpan.FromSeconds(45);
-        var response = await client.GetAsync("/readyz?wait=30");
-        response.StatusCode.Should().Be(HttpStatusCode.OK, $"node {id} must become ready: {await response.Content.ReadAsStringAsync()}\n{_nodes[id].Output}");
-    }
-
     public async Task DisposeAsync()
     {
         if (_browser is not null)
             await _browser.DisposeAsync();
         _playwright?.Dispose();
-        foreach (var node in _nodes.Values)
-            node.Dispose();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _cluster.Dispose();
     }
 }

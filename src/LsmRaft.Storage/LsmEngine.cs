@@ -162,19 +162,36 @@ public sealed partial class LsmEngine : IDisposable, IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         Exception? failure = null;
+        bool flushOnClose = false;
         try
         {
             DrainWriters();
-            if (!_options.EnableWal && Volatile.Read(ref _backgroundError) is null)
-                FlushInternal(wait: true);
-            _wal?.Sync();
+            flushOnClose = !_options.EnableWal && Volatile.Read(ref _backgroundError) is null;
+            if (flushOnClose)
+                FlushInternal(wait: false); // the memtable becomes immutable; this thread flushes it below
         }
         catch (Exception e)
         {
             failure = e;
         }
         _closing.Cancel();
+        // Running jobs finish on their own threads; queued ones find the gate closed and do nothing. The final flush
+        // then runs here, not through the scheduler: a node stopping thousands of engines at once would otherwise
+        // block a pool thread per engine waiting for flush jobs that need pool threads to run.
         await StopBackgroundWorkAsync().ConfigureAwait(false);
+        try
+        {
+            if (flushOnClose && failure is null)
+            {
+                FlushImmutables();
+                ThrowIfBackgroundError();
+            }
+            _wal?.Sync();
+        }
+        catch (Exception e)
+        {
+            failure ??= e;
+        }
         _options.Metrics?.Detach(this);
         ReleaseResources();
         _fileLock.Dispose();

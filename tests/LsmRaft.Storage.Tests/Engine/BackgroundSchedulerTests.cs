@@ -37,6 +37,30 @@ public sealed class BackgroundSchedulerTests : EngineTestBase
     private LsmOptions ManualOptions(ManualScheduler scheduler) => SmallOptions() with { BackgroundScheduler = scheduler, MaxImmutableMemtables = 4 };
 
     [Fact]
+    public async Task Closing_without_a_WAL_flushes_on_the_closing_thread_even_when_the_scheduler_runs_nothing()
+    {
+        // A node stopping thousands of engines at once must not need the scheduler (and its threads) to close them:
+        // the queued jobs are never run here, and the close still writes every acknowledged write to a table.
+        var scheduler = new ManualScheduler();
+        var options = ManualOptions(scheduler) with { EnableWal = false };
+        var engine = LsmEngine.Open(Dir, options);
+        var value = new byte[1024];
+        for (int i = 0; i < 100; i++) // about 1.5 memtables: one immutable waiting for its flush job, one active
+            engine.Put(B($"k{i:D4}"), value);
+        engine.GetStats().ImmutableMemtables.Should().Be(1);
+
+        await Task.Run(() => engine.DisposeAsync().AsTask()).WaitAsync(TimeSpan.FromSeconds(30)); // bounded, even if the close blocks
+
+        var queued = scheduler.Flushes.ToList();
+        queued.Should().NotBeEmpty("the engine asked for a flush that nobody ran");
+        foreach (var job in queued)
+            (await job.RunAsync(CancellationToken.None)).Should().Be(0, "a closed engine's job does nothing");
+        await using var reopened = LsmEngine.Open(Dir, SmallOptions() with { EnableWal = false });
+        for (int i = 0; i < 100; i++)
+            S(reopened.Get(B($"k{i:D4}"))).Should().Be(S(value), $"k{i:D4} was written before the close");
+    }
+
+    [Fact]
     public async Task Two_full_memtables_give_one_flush_job_which_flushes_both()
     {
         var scheduler = new ManualScheduler();
