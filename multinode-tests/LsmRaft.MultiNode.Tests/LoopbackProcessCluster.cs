@@ -13,7 +13,7 @@ internal static class LoopbackProcessCluster
     public static ProcessCluster<ulong> Configure(string rootPrefix, int nodes, string groupId, string secret, IReadOnlyDictionary<string, string>? extra = null)
     {
         var cluster = new ProcessCluster<ulong>(rootPrefix, id => $"node {id}");
-        var ports = LoopbackPorts.Free(2 * nodes);
+        var ports = LoopbackPorts.FreeNodePorts(nodes); // PORT, HTTP_PORT per node, with PORT + 10000 free for Akka
         string peers = string.Join(",", Enumerable.Range(1, nodes).Select(i => $"{i}:127.0.0.1:{ports[2 * (i - 1)]}"));
         for (ulong id = 1; id <= (ulong)nodes; id++)
         {

@@ -23,7 +23,7 @@ public sealed class OriginComposeTests : IDisposable
         _services = ComposeFile.ReadServices(Path.Combine(LsmraftBinary.RepositoryRoot(), "deploy", "docker-compose.yml"));
         // Every port the compose file uses (each node's PORT and HTTP_PORT) gets a free loopback port.
         var originPorts = _services.SelectMany(s => new[] { int.Parse(s.Env("PORT")), int.Parse(s.Env("HTTP_PORT")) }).ToList();
-        var free = LoopbackPorts.Free(originPorts.Count);
+        var free = LoopbackPorts.FreeNodePorts(originPorts.Count / 2); // each PORT, HTTP_PORT pair, with PORT + 10000 free for Akka
         var portMap = originPorts.Select((p, i) => (p, free[i])).ToDictionary(x => x.p, x => x.Item2);
         var hosts = string.Join(",", _services.Select(s => $"{s.Name}=127.0.0.1"));
         foreach (var service in _services)

@@ -16,7 +16,7 @@ public sealed class StartFailureTests : IDisposable
 
     public StartFailureTests()
     {
-        var ports = LoopbackPorts.Free(2);
+        var ports = LoopbackPorts.FreeNodePorts(1);
         (_peerPort, _httpPort) = (ports[0], ports[1]);
         Directory.CreateDirectory(_root);
     }

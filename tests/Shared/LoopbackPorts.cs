@@ -48,6 +48,13 @@ internal static class LoopbackPorts
         return [.. peers, .. rest];
     }
 
+    /// <summary>Per node, a peer port whose default Akka port is free too, then an HTTP port: [peer1, http1, peer2, http2, ...].</summary>
+    public static int[] FreeNodePorts(int nodes)
+    {
+        var ports = FreePeerPorts(nodes, others: nodes);
+        return Enumerable.Range(0, nodes).SelectMany(i => new[] { ports[i], ports[nodes + i] }).ToArray();
+    }
+
     private static bool IsFree(int port)
     {
         var listener = new TcpListener(IPAddress.Loopback, port);

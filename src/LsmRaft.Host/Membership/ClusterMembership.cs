@@ -55,7 +55,7 @@ internal sealed class ClusterMembership : IAsyncDisposable
     /// True once the cluster downed this node (the split-brain resolver, or an operator's Akka down): its actor system is
     /// shutting down for that reason, and the node must exit. A node that stops on its own leaves instead: never Downed.
     /// </summary>
-    public bool Downed => _downed;
+    public bool Downed => _downed || CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
 
     private volatile bool _downed;
     private volatile bool _leaving;

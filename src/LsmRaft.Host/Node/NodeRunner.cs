@@ -213,7 +213,8 @@ public sealed class NodeRunner : INodeRunner
 
         public WebApplication App { get; } = app;
 
-        public async ValueTask DisposeAsync() => await StopAsync(handOverLeadership: true).ConfigureAwait(false);
+        /// <summary>Stops gracefully; a node the cluster downed has no replicas left to hand leadership from.</summary>
+        public async ValueTask DisposeAsync() => await StopAsync(handOverLeadership: Runtime.Fatal is not { Downed: true }).ConfigureAwait(false);
 
         /// <summary>
         /// Stops the node gracefully within the ShutdownTimeout setting: first (with <paramref name="handOverLeadership"/>)

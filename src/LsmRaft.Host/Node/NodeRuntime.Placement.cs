@@ -26,7 +26,9 @@ internal sealed partial class NodeRuntime
 
     private void StartPlacement()
     {
-        Mover = new ReplicaMover(Router!, _maps!, node => LivenessOf(node, DateTimeOffset.UtcNow) == NodeState.Down, _loggers.CreateLogger("lsmraft.placement"));
+        // A move's target counts as down only when it is neither an up member nor connected: a node that has just joined
+        // (through the peer port) serves its learner before Akka's membership has marked it up.
+        Mover = new ReplicaMover(Router!, _maps!, node => !SeemsAlive(node, DateTimeOffset.UtcNow), _loggers.CreateLogger("lsmraft.placement"));
         _maps!.Changed += shards => _ = ReconcileAsync(shards);
         _repairLoop = Task.Run(RepairLoopAsync);
     }
@@ -162,7 +164,7 @@ internal sealed partial class NodeRuntime
             .Concat(marks.Values.Where(m => m.State == NodeState.Removed).Select(m => m.Node))
             .ToHashSet();
         var up = known.Values.Where(r => _membership!.StateOf(r.Id) == NodeState.Up && !marks.ContainsKey(r.Id)).Select(r => r.Id).ToList();
-        if (await SettleLeftBehindLearnersAsync(_maps.Lookup.Shards, id => _membership!.StateOf(id) == NodeState.Down || marks.TryGetValue(id, out var m) && m.State == NodeState.Removed, now, token).ConfigureAwait(false))
+        if (await SettleLeftBehindLearnersAsync(_maps.Lookup.Shards, id => !SeemsAlive(id, now) || marks.TryGetValue(id, out var m) && m.State == NodeState.Removed, now, token).ConfigureAwait(false))
             return;
         var shards = _maps.Lookup.Shards;
         foreach (var shard in shards)

@@ -9,8 +9,8 @@ internal sealed partial class NodeRuntime
     public IReadOnlyList<ulong> MetaVoters => _layout?.MetaVoters ?? [];
 
     /// <summary>
-    /// The node shows signs of life: its heartbeats are fresh, or this node holds a peer connection to it (heartbeats
-    /// can fall behind on a loaded machine while the node is alive).
+    /// The node shows signs of life: it is an up, reachable cluster member, or this node holds a peer connection to it
+    /// (a node that has just joined or restarted is connected before Akka's membership marks it up).
     /// </summary>
     public bool SeemsAlive(ulong nodeId, DateTimeOffset now) =>
         nodeId == _config.PeerId || LivenessOf(nodeId, now) == NodeState.Up || _dataPlane!.IsConnected(nodeId);
