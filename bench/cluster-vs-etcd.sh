@@ -9,18 +9,9 @@
 # Ports used on 127.0.0.1: 23791-23796 (etcd), 28081-28086 (LsmRaft).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-30}
-WARMUP=${WARMUP:-5}
-ROUNDS=${ROUNDS:-3}
-WORK_DIR=${WORK_DIR:-./data/cluster-vs-etcd}
-DOC=${DOC:-docs/benchmarks.md}
 command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 2; }
-dotnet build -c Release bench/LsmRaft.Bench src/LsmRaft.Host >/dev/null 2>&1 || dotnet build -c Release bench/LsmRaft.Bench >/dev/null
-dotnet build -c Release src/LsmRaft.Host >/dev/null
-BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
-LSMRAFT="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll"
-rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR"
-source bench/lib/clusters.sh
+NAME=cluster-vs-etcd DEFAULT_SECONDS=30
+source bench/lib/cluster-bench.sh
 
 row() { # target endpoints op connections
   $BENCH cluster --target="$1" --endpoints="$2" --op="$3" --connections="$4" --seconds="$SECONDS_PER_LOAD" --warmup="$WARMUP"

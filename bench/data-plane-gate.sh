@@ -12,17 +12,8 @@
 # Ports used on 127.0.0.1: 28081-28086 (Kestrel cluster), 28181-28186 (Akka cluster), and their Akka ports (+10000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-30}
-WARMUP=${WARMUP:-5}
-ROUNDS=${ROUNDS:-3}
-WORK_DIR=${WORK_DIR:-./data/data-plane-gate}
-DOC=${DOC:-docs/benchmarks.md}
-dotnet build -c Release bench/LsmRaft.Bench >/dev/null
-dotnet build -c Release src/LsmRaft.Host >/dev/null
-BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
-LSMRAFT="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll"
-rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR"
-source bench/lib/clusters.sh
+NAME=data-plane-gate DEFAULT_SECONDS=30
+source bench/lib/cluster-bench.sh
 
 row() { # label endpoints op connections
   echo -n "$1 "

@@ -9,17 +9,8 @@
 # Ports used on 127.0.0.1: 28181-28186.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_LOAD=${SECONDS_PER_LOAD:-20}
-WARMUP=${WARMUP:-5}
-ROUNDS=${ROUNDS:-3}
-WORK_DIR=${WORK_DIR:-./data/grpc-vs-rest}
-DOC=${DOC:-docs/benchmarks.md}
-dotnet build -c Release bench/LsmRaft.Bench >/dev/null
-dotnet build -c Release src/LsmRaft.Host >/dev/null
-BENCH="dotnet bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll"
-LSMRAFT="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll"
-rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR"
-source bench/lib/clusters.sh
+NAME=grpc-vs-rest DEFAULT_SECONDS=20
+source bench/lib/cluster-bench.sh
 
 endpoints=$(lsmraft_endpoints 28180)
 load_start=$(cut -d' ' -f1 /proc/loadavg)

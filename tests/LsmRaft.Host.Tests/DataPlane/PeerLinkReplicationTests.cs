@@ -9,6 +9,7 @@ using LsmRaft.Storage;
 using LsmRaft.Storage.IO;
 using Microsoft.Extensions.Logging.Abstractions;
 using ChunkAck = LsmRaft.Actors.Replica.SnapshotChunkAck;
+using LsmRaft.Host.Tests.Support;
 
 namespace LsmRaft.Host.Tests.DataPlane;
 
@@ -75,7 +76,7 @@ public sealed class PeerLinkReplicationTests : IAsyncLifetime
     private async Task<ulong> LeaderAsync(Func<ulong, bool> among)
     {
         ulong leader = 0;
-        await RemoteSystems.UntilAsync(() =>
+        await Poll.UntilAsync(() =>
         {
             leader = _nodes.Keys.Where(among).FirstOrDefault(id => _nodes[id].Monitor.Status is { Role: RaftRole.Leader });
             return leader != 0;
@@ -97,8 +98,8 @@ public sealed class PeerLinkReplicationTests : IAsyncLifetime
         ulong index = 0;
         for (int i = 0; i < 20; i++)
             index = await PutAsync(leader, $"k{i}", $"v{i}");
-        await RemoteSystems.UntilAsync(() => _nodes.Values.All(n => n.Monitor.Status is { } s && s.Applied >= index), "every replica applied the writes");
-        await RemoteSystems.UntilAsync(() => _nodes.Values.All(n => n.Monitor.Status is { Quiesced: true }), "the idle group quiesced");
+        await Poll.UntilAsync(() => _nodes.Values.All(n => n.Monitor.Status is { } s && s.Applied >= index), "every replica applied the writes");
+        await Poll.UntilAsync(() => _nodes.Values.All(n => n.Monitor.Status is { Quiesced: true }), "the idle group quiesced");
         var (items, messages) = _nodes[leader].Link.SentTo(_nodes.Keys.First(id => id != leader));
         messages.Should().BePositive();
         items.Should().BeGreaterThanOrEqualTo(messages);

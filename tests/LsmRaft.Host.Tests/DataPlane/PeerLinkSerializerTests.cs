@@ -5,6 +5,7 @@ using Google.Protobuf;
 using LsmRaft.Host.DataPlane;
 using LsmRaft.Host.Node;
 using LsmRaft.Protocol.Peer;
+using LsmRaft.Host.Tests.Support;
 
 namespace LsmRaft.Host.Tests.DataPlane;
 
@@ -90,7 +91,7 @@ public sealed class PeerLinkSerializerTests : IAsyncLifetime
 
             outbox.Enqueue(new OutItem(OutItem.Kinds.Probe, null)).Should().BeTrue();
 
-            await RemoteSystems.UntilAsync(() => outbox.BatchesSent == 1, "the writer flushed the probe");
+            await Poll.UntilAsync(() => outbox.BatchesSent == 1, "the writer flushed the probe");
         }
         finally
         {

@@ -6,6 +6,7 @@ using LsmRaft.Protocol.Peer;
 using LsmRaft.Raft;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
+using LsmRaft.Host.Tests.Support;
 
 namespace LsmRaft.Host.Tests.DataPlane;
 
@@ -63,7 +64,7 @@ public sealed class PeerLinkTests(ITestOutputHelper output) : IAsyncLifetime
         var a = Start(1);
         var b = Start(2);
         Connect(a, b);
-        await RemoteSystems.UntilAsync(() => a.Link.IsConnected(2) && b.Link.IsConnected(1), "both nodes are associated");
+        await Poll.UntilAsync(() => a.Link.IsConnected(2) && b.Link.IsConnected(1), "both nodes are associated");
 
         a.Link.Send(7, App(1, 2, 10)).Should().BeTrue();
         a.Link.Send(8, new Message { Type = MessageType.Heartbeat, From = 1, To = 2, Term = 3, Commit = 5, Index = 99 }).Should().BeTrue();
@@ -72,7 +73,7 @@ public sealed class PeerLinkTests(ITestOutputHelper output) : IAsyncLifetime
             .WaitAsync(TimeSpan.FromSeconds(20));
 
         answer.Version.Should().Be(4, "the receiving node's answer travels back over the link");
-        await RemoteSystems.UntilAsync(() => b.Received.Delivered == 2 && a.Received.Delivered == 1, "the Raft messages are delivered");
+        await Poll.UntilAsync(() => b.Received.Delivered == 2 && a.Received.Delivered == 1, "the Raft messages are delivered");
         var app = b.Received.Raft.Single(r => r.Message.Type == MessageType.App);
         app.Group.Should().Be(7);
         app.Message.Entries.Single().Data.Should().Equal(1, 2, 3);
@@ -88,13 +89,13 @@ public sealed class PeerLinkTests(ITestOutputHelper output) : IAsyncLifetime
         var a = Start(1);
         var b = Start(2);
         Connect(a, b);
-        await RemoteSystems.UntilAsync(() => a.Link.IsConnected(2), "node 1 is associated with node 2");
+        await Poll.UntilAsync(() => a.Link.IsConnected(2), "node 1 is associated with node 2");
         var (itemsBefore, messagesBefore) = a.Link.SentTo(2);
         const int count = 20_000;
 
         for (ulong i = 0; i < count; i++)
             a.Link.Send(1 + i % 64, App(1, 2, i));
-        await RemoteSystems.UntilAsync(() => b.Received.Delivered == count, $"node 2 received all {count} messages");
+        await Poll.UntilAsync(() => b.Received.Delivered == count, $"node 2 received all {count} messages");
 
         var (items, messages) = a.Link.SentTo(2);
         double perMessage = (double)(items - itemsBefore) / (messages - messagesBefore);
@@ -109,15 +110,15 @@ public sealed class PeerLinkTests(ITestOutputHelper output) : IAsyncLifetime
         var a = Start(1);
         var b = Start(2, new RecordingDispatcher(holdForwards: true));
         Connect(a, b);
-        await RemoteSystems.UntilAsync(() => a.Link.IsConnected(2), "node 1 is associated with node 2");
+        await Poll.UntilAsync(() => a.Link.IsConnected(2), "node 1 is associated with node 2");
         var changes = new System.Collections.Concurrent.ConcurrentQueue<(ulong, bool)>();
         a.Link.ConnectionChanged += (node, up) => changes.Enqueue((node, up));
         var pending = a.Link.ForwardAsync(2, new ForwardRequest { ShardId = 1, Epoch = 1, Put = new PutOp { Key = ByteString.CopyFromUtf8("k") } }, CancellationToken.None);
-        await RemoteSystems.UntilAsync(() => Volatile.Read(ref b.Received.ForwardsSeen) == 1, "node 2 holds the forwarded operation");
+        await Poll.UntilAsync(() => Volatile.Read(ref b.Received.ForwardsSeen) == 1, "node 2 holds the forwarded operation");
 
         await b.System.Terminate();
 
-        await RemoteSystems.UntilAsync(() => !a.Link.IsConnected(2), "node 1 sees the association with node 2 lost");
+        await Poll.UntilAsync(() => !a.Link.IsConnected(2), "node 1 sees the association with node 2 lost");
         changes.Should().Contain((2UL, false));
         await pending.Invoking(p => p.WaitAsync(TimeSpan.FromSeconds(20))).Should().ThrowAsync<IOException>().WithMessage("*association with node 2*lost*");
     }
@@ -128,12 +129,12 @@ public sealed class PeerLinkTests(ITestOutputHelper output) : IAsyncLifetime
         var a = Start(1);
         var b = Start(2);
         a.Link.AddPeer(2, b.Link.Address); // node 2 does not know node 1 yet: node 1's first probe is dropped
-        await RemoteSystems.UntilAsync(() => a.Link.IsConnected(2), "node 1 is associated (the association itself is up)");
+        await Poll.UntilAsync(() => a.Link.IsConnected(2), "node 1 is associated (the association itself is up)");
         b.Link.AddPeer(1, a.Link.Address);
 
-        await RemoteSystems.UntilAsync(() => b.Link.IsConnected(1), "node 2 hears from node 1");
+        await Poll.UntilAsync(() => b.Link.IsConnected(1), "node 2 hears from node 1");
         b.Link.Send(3, App(2, 1, 1)).Should().BeTrue();
-        await RemoteSystems.UntilAsync(() => a.Received.Delivered == 1, "node 1 receives node 2's message");
+        await Poll.UntilAsync(() => a.Received.Delivered == 1, "node 1 receives node 2's message");
     }
 
     [Fact]

@@ -36,16 +36,4 @@ internal static class RemoteSystems
             """ + "\n" + extraHocon).WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.MainFile)));
         return ActorSystem.Create(AkkaConfig.SystemName(LsmRaft.Host.Config.NodeConfig.DefaultGroupId), config);
     }
-
-    /// <summary>Polls <paramref name="condition"/> every 20 ms until it holds; fails naming <paramref name="what"/> after <paramref name="timeout"/>.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -70,7 +70,7 @@ public sealed class MonitoringClusterTests
         using var tailStop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var context = new CliContext(output, new LockedWriter(), new Dictionary<string, string?>(), InContainer: false, null, null);
         var tail = RootCommandFactory.InvokeAsync(["cluster", "tail", "--json", "--endpoint", endpoint], context, tailStop.Token);
-        await UntilAsync(() => output.ToString().Contains("\"kind\":\"snapshot\""), "cluster tail prints the snapshot");
+        await Poll.UntilAsync(() => output.ToString().Contains("\"kind\":\"snapshot\""), "cluster tail prints the snapshot");
 
         // A leader transfer made through the admin API reaches the stream as leader-changed.
         var shard = cluster.Runtime(1).BuildClusterView().Shards.First(s => s.Leader is not null);
@@ -87,7 +87,7 @@ public sealed class MonitoringClusterTests
         await cluster.StopNodeWithoutHandOverAsync(3);
         var down = await NextAsync(events, e => e.Kind == ClusterEventKinds.NodeState && e.NodeId == 3 && e.After == "down" && e.Time >= stoppedAt);
         (down.Before, down.After).Should().Be(("up", "down"));
-        await UntilAsync(() => output.ToString().Contains("\"kind\":\"node-state\""), "cluster tail prints the node going down");
+        await Poll.UntilAsync(() => output.ToString().Contains("\"kind\":\"node-state\""), "cluster tail prints the node going down");
 
         tailStop.Cancel();
         (await tail).Should().Be(ExitCodes.Ok, "Ctrl-C ends cluster tail normally");
@@ -119,16 +119,6 @@ public sealed class MonitoringClusterTests
             seen.Add(events.Current.Text);
         }
         throw new InvalidOperationException($"the stream ended; events seen: {string.Join("; ", seen)}");
-    }
-
-    private static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, what);
-            await Task.Delay(50);
-        }
     }
 
     /// <summary>A text writer that the command writes to while the test reads it.</summary>
