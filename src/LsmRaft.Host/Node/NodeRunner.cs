@@ -133,11 +133,15 @@ public sealed class NodeRunner : INodeRunner
 
         // Registration order is start order: Akka's hosted service, then the runtime on its system, then Kestrel
         // (WebApplication adds the server's hosted service after these). Stopping runs in reverse.
+        // The replica region starts with the actor system; the runtime attaches to it and starts its replicas through it.
+        var sharding = new Sharding.ReplicaSharding();
+        builder.Services.AddSingleton(sharding);
         builder.Services.AddAkka(AkkaConfig.SystemName(config.GroupId), (akka, _) => akka
             .AddHoconFile(AkkaConfig.MainFile, HoconAddMode.Append)
             .AddHoconFile(AkkaConfig.ClusterFile, HoconAddMode.Append)
             .AddHocon(AkkaConfig.Overrides(config, debugLog), HoconAddMode.Prepend)
             .AddSetup(new Membership.PeerKeySetup(config.PeerKey))
+            .WithActors((system, registry) => registry.Register<Sharding.ReplicaSharding>(sharding.StartRegion(system)))
             .ConfigureLoggers(logging =>
             {
                 logging.ClearLoggers();

@@ -111,7 +111,7 @@ internal sealed partial class NodeRuntime
         _logger.LogInformation("Retiring the replica of shard {Shard}: the shard map no longer lists this node", replica.GroupId);
         lock (_replicas)
             _replicas.Remove(replica.GroupId, out _);
-        await _system.StopAsync(replica.Ref).ConfigureAwait(false);
+        await StopThroughRegionAsync(replica).ConfigureAwait(false);
         _health.Forget(replica.GroupId);
         _fs.DeleteDirectory(ReplicaDirectory(replica.GroupId));
         await _log!.ForgetAsync(replica.GroupId, CancellationToken.None).ConfigureAwait(false);

@@ -38,6 +38,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     private readonly BlockCache _blockCache = new(64 * 1024 * 1024);
     private readonly BackgroundPipelines _background;
     private readonly ActorSystem _system;
+    private readonly Sharding.ReplicaSharding _sharding;
     private NodeLog? _log;
     private PeerTransport? _transport;
     private IDataPlane? _dataPlane; // _transport, or PeerLink with LSMRAFT_DATA_PLANE=akka (snapshots still over _transport)
@@ -53,8 +54,10 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     /// <param name="actorSystem">The node's Akka system, created by the host (Akka.Hosting, HOCON in hocon/); not owned.</param>
     /// <param name="fs">Every file of the node (host state, Raft log, engines) goes through it; the real disk by default.</param>
     /// <param name="telemetry">The node's metrics; null: none are kept.</param>
-    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, Akka.Actor.ActorSystem actorSystem, IFileSystem? fs = null, NodeTelemetry? telemetry = null)
+    /// <param name="sharding">The node's replica region, started with the actor system (Akka.Hosting); the runtime attaches to it.</param>
+    public NodeRuntime(NodeConfig config, ILoggerFactory loggers, Akka.Actor.ActorSystem actorSystem, Sharding.ReplicaSharding sharding, IFileSystem? fs = null, NodeTelemetry? telemetry = null)
     {
+        _sharding = sharding;
         _config = config;
         _fs = fs ?? PhysicalFileSystem.Instance;
         _loggers = loggers;
@@ -110,6 +113,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                 return "the node is starting";
             if (_health.Failed() is [var failed, ..])
                 return $"the replica of group {failed.GroupId} on this node stopped for good after {failed.Failures} failure(s): {failed.Cause}";
+            if (StartingReplicas() is [var starting, ..] startingAll)
+                return $"{startingAll.Count} replica(s) on this node are starting (group {starting} first): their shard region has not started them yet";
             if (_maps?.TryLookup is not { } map)
                 return "the shard map has not been read from the meta group yet";
             foreach (var replica in _replicas.All.OrderBy(r => r.GroupId))
@@ -210,6 +215,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
 
         WriteInitialManifests(meta);
         ForgetOrphanedLogs();
+        _sharding.Attach(this);
         foreach (var dir in _fs.ListDirectories(GroupsDirectory))
             if (ulong.TryParse(dir, out ulong groupId))
                 StartReplica(groupId);
@@ -317,7 +323,10 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     /// <summary>A file in the groups directory: the bootstrap layout's replicas were created (see <see cref="WriteInitialManifests"/>).</summary>
     private const string BootstrappedMarker = "BOOTSTRAPPED";
 
-    /// <summary>Starts the replica whose directory holds a <see cref="ReplicaManifest"/>; false when there is none (an unfinished creation).</summary>
+    /// <summary>
+    /// Starts the replica whose directory holds a <see cref="ReplicaManifest"/>, through the replica region (its entity
+    /// opens it and registers it; <see cref="Open"/>); false when there is none (an unfinished creation).
+    /// </summary>
     private bool StartReplica(ulong groupId)
     {
         string dir = ReplicaDirectory(groupId);
@@ -329,48 +338,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         }
         if (manifest.GroupId != groupId)
             throw new InvalidDataException($"'{Path.Combine(dir, ReplicaManifest.FileName)}' names group {manifest.GroupId} but lives in the directory of group {groupId}.");
-        lock (_replicas)
-            return StartReplica(groupId, dir, manifest);
-    }
-
-    private bool StartReplica(ulong groupId, string dir, ReplicaManifest manifest)
-    {
-        if (_replicas.TryGet(groupId, out _))
-            return true;
-        var members = manifest.Members;
-        var options = new ReplicaOptions
-        {
-            GroupId = groupId,
-            NodeId = _config.PeerId,
-            Directory = dir,
-            InitialMembers = members,
-            InitialRange = manifest.Range,
-            ReplicaCreationLock = _creationLock,
-            Metrics = _telemetry?.Raft,
-            SplitCreated = created => StartReplica(created.ChildId),
-            SplitApplied = OnSplitApplied,
-            EngineOptions = new LsmOptions
-            {
-                FlushThresholdBytes = _config.FlushThresholdBytes,
-                BloomFalsePositiveRate = _config.BloomFpp,
-                BloomHashFunctions = _config.BloomHashFuncs,
-                BlockCache = _blockCache,
-                FileSystem = _fs,
-                BackgroundScheduler = _background,
-                Metrics = _telemetry?.Storage,
-                EnableWal = false,
-            },
-            Seed = unchecked((int)(_config.PeerId * 7919 + groupId * 104729)) ^ Environment.TickCount,
-            StatusChanged = _changed,
-            EngineChanged = OnEngineChanged,
-            HealthObserver = _health,
-            StorageRestarts = _config.StorageRestarts,
-            IsNodeLive = id => id == _config.PeerId || _dataPlane!.IsConnected(id),
-        };
-        var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
-        var monitor = new ReplicaMonitor();
-        var actor = _system.ActorOf(ReplicaActor.Props(options, replicaLog, _dataPlane!, monitor), $"replica-{groupId}");
-        _replicas.Add(new ReplicaHandle(groupId, actor, monitor));
+        RequestReplica(groupId);
         return true;
     }
 
@@ -588,15 +556,18 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         _fs.WriteAtomically(Path.Combine(_config.DataDir, MapCopyFileName), JsonSerializer.SerializeToUtf8Bytes(shards, IndentedJson));
     }
 
-    /// <summary>Stops every replica and waits until each has terminated (its PostStop answered its waiters and closed its engine).</summary>
+    /// <summary>
+    /// Stops every replica through the region (each entity stops itself and its replica actor) and waits until each has
+    /// terminated (its PostStop answered its waiters and closed its engine); then no entity of this node is left behind.
+    /// </summary>
     private async Task StopReplicasAsync()
     {
         ReplicaHandle[] all;
         lock (_replicas)
             all = _replicas.All.ToArray();
-        if (_system.WhenTerminated.IsCompleted)
-            return; // downed: the actor system stopped them already
-        await Task.WhenAll(all.Select(r => _system.StopAsync(r.Ref))).ConfigureAwait(false);
+        if (!_system.WhenTerminated.IsCompleted) // downed: the actor system stopped them already
+            await Task.WhenAll(all.Select(StopThroughRegionAsync)).ConfigureAwait(false);
+        _sharding.Detach();
     }
 
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };

@@ -18,7 +18,7 @@ internal sealed class NodeRuntimeService(NodeConfig config, ILoggerFactory logge
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var runtime = new NodeRuntime(config, loggers, services.GetRequiredService<ActorSystem>(), fileSystem, telemetry);
+        var runtime = new NodeRuntime(config, loggers, services.GetRequiredService<ActorSystem>(), services.GetRequiredService<Sharding.ReplicaSharding>(), fileSystem, telemetry);
         _runtime = runtime;
         runtime.Start();
         return Task.CompletedTask;

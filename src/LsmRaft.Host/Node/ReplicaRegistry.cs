@@ -4,8 +4,11 @@ using LsmRaft.Actors.Replica;
 
 namespace LsmRaft.Host.Node;
 
-/// <summary>A running replica on this node: its actor and its monitor (status without a round trip, the in-flight bound).</summary>
-internal sealed class ReplicaHandle(ulong groupId, IActorRef actor, ReplicaMonitor monitor)
+/// <summary>
+/// A running replica on this node: its actor and its monitor (status without a round trip, the in-flight bound), as its
+/// replica entity (Sharding/ReplicaEntity) registered it.
+/// </summary>
+internal sealed class ReplicaHandle(ulong groupId, IActorRef actor, ReplicaMonitor monitor, Task stopped)
 {
     public ulong GroupId { get; } = groupId;
 
@@ -15,6 +18,9 @@ internal sealed class ReplicaHandle(ulong groupId, IActorRef actor, ReplicaMonit
     public ReplicaMonitor Monitor { get; } = monitor;
 
     public ReplicaStatus? Status => Monitor.Status;
+
+    /// <summary>Completes once the replica's entity has stopped, and with it the replica actor (its engine closed).</summary>
+    public Task Stopped { get; } = stopped;
 }
 
 /// <summary>The replicas this node runs, by group id.</summary>
@@ -31,6 +37,9 @@ internal sealed class ReplicaRegistry
     }
 
     public bool Remove(ulong groupId, out ReplicaHandle handle) => _replicas.TryRemove(groupId, out handle!);
+
+    /// <summary>Removes <paramref name="handle"/> if it is still the group's registered replica.</summary>
+    public bool Remove(ReplicaHandle handle) => _replicas.TryRemove(new KeyValuePair<ulong, ReplicaHandle>(handle.GroupId, handle));
 
     public IReadOnlyCollection<ReplicaHandle> All => _replicas.Values.ToArray();
 }
