@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Configuration;
+using LsmRaft.Actors.Replica;
+using LsmRaft.Host.Config;
+using LsmRaft.Host.Membership;
+using LsmRaft.Host.Node;
+using LsmRaft.Host.Sharding;
+using LsmRaft.Tests.Shared;
+using AkkaCluster = Akka.Cluster.Cluster;
+
+namespace LsmRaft.Host.Tests.Sharding;
+
+/// <summary>
+/// One node's actor system as a node builds it (hocon/lsmraft.conf and cluster.conf, the authenticated transport, roles
+/// <c>replica</c> and <c>node-&lt;id&gt;</c>) with every message checked for serializability, running the production
+/// replica region on a <see cref="RecordingReplicaHost"/> instead of a node runtime: for placement tests without Raft.
+/// </summary>
+internal sealed class ReplicaSystem : IAsyncDisposable
+{
+    private ReplicaSystem(ActorSystem system, ReplicaSharding sharding, RecordingReplicaHost host)
+    {
+        System = system;
+        Sharding = sharding;
+        Host = host;
+    }
+
+    public ActorSystem System { get; }
+
+    public ReplicaSharding Sharding { get; }
+
+    public RecordingReplicaHost Host { get; }
+
+    public Address Address => AkkaCluster.Get(System).SelfAddress;
+
+    /// <summary>Starts node <paramref name="nodeId"/> on a free loopback port; it joins <paramref name="seed"/>, or forms a cluster of its own without one.</summary>
+    public static ReplicaSystem Start(ulong nodeId, Address? seed)
+    {
+        var config = new NodeConfig
+        {
+            PeerId = nodeId,
+            AkkaPort = LoopbackPorts.Free(1)[0],
+            BindAddress = "127.0.0.1",
+            ClusterSecret = "test-cluster-secret-0123456789",
+        };
+        var hocon = ConfigurationFactory.ParseString(AkkaConfig.Overrides(config, debugLog: false) + "\nakka.actor.serialize-messages = on")
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.MainFile)))
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.ClusterFile)));
+        var system = ActorSystem.Create(AkkaConfig.SystemName(config.GroupId), BootstrapSetup.Create().WithConfig(hocon).And(new PeerKeySetup(config.PeerKey)));
+        var sharding = new ReplicaSharding();
+        var host = new RecordingReplicaHost();
+        sharding.StartRegion(system);
+        sharding.Attach(host);
+        var cluster = AkkaCluster.Get(system);
+        cluster.JoinSeedNodes([seed ?? cluster.SelfAddress]);
+        return new ReplicaSystem(system, sharding, host);
+    }
+
+    /// <summary>The members this system sees up.</summary>
+    public int UpMembers => AkkaCluster.Get(System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
+
+    public async ValueTask DisposeAsync() => await System.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+}
+
+/// <summary>
+/// An <see cref="IReplicaHost"/> that records what the region asks of it: every entity it is asked to open gets an idle
+/// actor for a replica (placement is under test, not Raft), registered like a node registers a replica.
+/// </summary>
+internal sealed class RecordingReplicaHost : IReplicaHost
+{
+    public ConcurrentQueue<ReplicaEntityId> Opened { get; } = new();
+
+    public ConcurrentDictionary<ulong, ReplicaHandle> Registered { get; } = new();
+
+    public ConcurrentQueue<ulong> Unregistered { get; } = new();
+
+    public ReplicaOpening Open(ulong group, ulong replica)
+    {
+        Opened.Enqueue(new ReplicaEntityId(group, replica));
+        return new ReplicaOpening.Opened(Props.Create(() => new IdleReplica()), new ReplicaMonitor());
+    }
+
+    public bool Register(ReplicaHandle handle) => Registered.TryAdd(handle.GroupId, handle);
+
+    public void Unregister(ReplicaHandle handle) => Unregistered.Enqueue(handle.GroupId);
+
+    public void Refused(ulong group, ulong replica, string reason) => throw new InvalidOperationException($"unexpected refusal of {group}-{replica}: {reason}");
+
+    private sealed class IdleReplica : ReceiveActor
+    {
+    }
+}
