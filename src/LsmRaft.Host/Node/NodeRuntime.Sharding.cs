@@ -45,11 +45,26 @@ internal sealed partial class NodeRuntime : IReplicaHost
         _sharding.Region.Tell(new StartReplicaEntity(_config.PeerId, groupId, OwnReplicaId));
     }
 
-    /// <summary>Stops a replica through the region and waits until its entity (and with it the replica actor) has stopped.</summary>
-    private Task StopThroughRegionAsync(ReplicaHandle replica)
+    /// <summary>How long a stop through the region may take before the replica actor is stopped directly.</summary>
+    private static readonly TimeSpan RegionStopTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Stops a replica through the region and waits until its entity (and with it the replica actor) has stopped. A region
+    /// that cannot deliver (its actor system already shutting down) gets <see cref="RegionStopTimeout"/>; then the replica
+    /// actor is stopped directly, so that its engine is closed before the node log is.
+    /// </summary>
+    private async Task StopThroughRegionAsync(ReplicaHandle replica)
     {
         _sharding.Region.Tell(new StopReplicaEntity(_config.PeerId, replica.GroupId, OwnReplicaId));
-        return replica.Stopped;
+        try
+        {
+            await replica.Stopped.WaitAsync(RegionStopTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("The replica region did not stop the replica of group {Group} within {Timeout}; stopping its actor directly", replica.GroupId, RegionStopTimeout);
+            await _system.StopAsync(replica.Ref).ConfigureAwait(false);
+        }
     }
 
     public ReplicaOpening Open(ulong group, ulong replica)

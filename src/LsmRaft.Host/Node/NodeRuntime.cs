@@ -227,7 +227,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         _registry.Updated += LearnPeers;
         if (_telemetry is not null)
             _ = new ClusterMetrics(_telemetry.MeterFactory, () => _stopping ? null : BuildClusterView());
-        _logger.LogInformation("Node {Node} started {Replicas} replicas", _config.NodeName, _replicas.All.Count);
+        _logger.LogInformation("Node {Node} started; its replica region starts its {Replicas} replicas", _config.NodeName, StartingReplicas().Count + _replicas.All.Count);
     }
 
     /// <summary>

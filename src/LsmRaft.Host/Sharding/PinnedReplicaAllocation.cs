@@ -33,13 +33,20 @@ internal sealed class PinnedReplicaAllocation : IActorSystemDependentAllocationS
             return Refuse(shardId, "the allocation strategy has not been started");
         var state = cluster.State;
         var members = state.Members
-            .Select(m => new RegionMember(m.Address, m.Roles, m.Status is MemberStatus.Up or MemberStatus.WeaklyUp && !state.Unreachable.Contains(m)))
+            .Select(m => new RegionMember(m.Address, m.Roles, IsLive(m.Status) && !state.Unreachable.Contains(m)))
             .ToList();
         var regions = currentShardAllocations.Keys.ToList();
         var addresses = regions.Select(r => r.Path.Address.HasLocalScope ? cluster.SelfAddress : r.Path.Address).ToList();
         var decision = ReplicaHome.Choose(shardId, members, addresses);
         return decision.Refusal is { } reason ? Refuse(shardId, reason) : Task.FromResult(regions[decision.Region]);
     }
+
+    /// <summary>
+    /// A member whose region may host its node's shard: joining or up, not on its way out. Joining counts: a region that
+    /// registered with the coordinator is there to host (a node kept Joining by a slow convergence still starts its own
+    /// replicas), and the coordinator watches it, so a region that dies is deallocated and asked for again.
+    /// </summary>
+    private static bool IsLive(MemberStatus status) => status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Up;
 
     public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress) =>
         Task.FromResult<IImmutableSet<string>>(ImmutableHashSet<string>.Empty);

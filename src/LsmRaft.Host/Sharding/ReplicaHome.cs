@@ -3,7 +3,7 @@ using LsmRaft.Host.Membership;
 
 namespace LsmRaft.Host.Sharding;
 
-/// <summary>A cluster member as the pinned allocation sees it: its address, its roles, and whether it is up and reachable.</summary>
+/// <summary>A cluster member as the pinned allocation sees it: its address, its roles, and whether it is live (joining or up, and reachable).</summary>
 internal readonly record struct RegionMember(Address Address, IReadOnlyCollection<string> Roles, bool Live);
 
 /// <summary>Where a shard may live: the index of the one region allowed to host it, or why none may now.</summary>
@@ -31,7 +31,7 @@ internal static class ReplicaHome
             return ReplicaHomeDecision.Refuse($"node {node} is not a member of the cluster; its replicas start nowhere else");
         var live = claimed.Where(m => m.Live).ToList();
         if (live.Count == 0)
-            return ReplicaHomeDecision.Refuse($"node {node} ({string.Join(", ", claimed.Select(m => m.Address))}) is not up and reachable; its replicas start nowhere else");
+            return ReplicaHomeDecision.Refuse($"node {node} ({string.Join(", ", claimed.Select(m => m.Address))}) is not joining or up and reachable; its replicas start nowhere else");
         if (live.Count > 1)
             return ReplicaHomeDecision.Refuse($"{live.Count} live members claim node {node} ({string.Join(", ", live.Select(m => m.Address))}); two processes must not share a node id");
         int region = -1;

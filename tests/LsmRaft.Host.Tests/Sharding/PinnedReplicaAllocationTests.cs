@@ -33,7 +33,7 @@ public sealed class PinnedReplicaAllocationTests
 
         ReplicaHome.Choose("3", [Member(Node1, 1), Member(Node2, 2)], regions).Refusal.Should().Contain("node 3 is not a member");
         ReplicaHome.Choose("3", [Member(Node1, 1), Member(Node2, 2), Member(Node3, 3, live: false)], [.. regions, Node3])
-            .Refusal.Should().Contain("not up and reachable");
+            .Refusal.Should().Contain("not joining or up and reachable");
         ReplicaHome.Choose("3", [Member(Node1, 1), Member(Node2, 2), Member(Node3, 3)], regions).Refusal.Should().Contain("has no replica region registered");
         ReplicaHome.Choose("3", [], []).Region.Should().Be(-1);
     }

@@ -23,13 +23,13 @@ public sealed class ReplicaRegionTests
         // Node 2 asks for a replica of node 3, which is not in the cluster: the coordinator (on node 1, the oldest) refuses
         // again and again, and neither the requester nor anyone else starts it.
         node2.Sharding.Region.Tell(new StartReplicaEntity(3, 7, 3));
-        await Poll.UntilAsync(() => node1.Sharding.Allocation.Refusals + node2.Sharding.Allocation.Refusals >= 3, "the coordinator refused shard 3 three times", Deadline);
+        await WithViewsAsync(Poll.UntilAsync(() => node1.Sharding.Allocation.Refusals + node2.Sharding.Allocation.Refusals >= 3, "the coordinator refused shard 3 three times", Deadline), node1, node2);
         node1.Host.Opened.Should().BeEmpty("node 1 holds no disk of node 3");
         node2.Host.Opened.Should().BeEmpty("the requester is never a fallback");
 
         // Node 3 joins: the buffered start reaches its region, and only it.
         await using var node3 = ReplicaSystem.Start(3, node1.Address);
-        await Poll.UntilAsync(() => node3.Host.Registered.ContainsKey(7), "replica 3 of group 7 is registered on node 3", Deadline);
+        await WithViewsAsync(Poll.UntilAsync(() => node3.Host.Registered.ContainsKey(7), "replica 3 of group 7 is registered on node 3", Deadline), node1, node2, node3);
         node3.Host.Opened.Should().Equal(new ReplicaEntityId(7, 3));
         node1.Host.Opened.Should().BeEmpty();
         node2.Host.Opened.Should().BeEmpty();
@@ -38,6 +38,19 @@ public sealed class ReplicaRegionTests
         node1.Sharding.Region.Tell(new StopReplicaEntity(3, 7, 3));
         await node3.Host.Registered[7].Stopped.WaitAsync(Deadline);
         node3.Host.Unregistered.Should().Equal(7UL);
+    }
+
+    /// <summary>Awaits <paramref name="wait"/>; a timeout says what each node sees of the cluster and the region.</summary>
+    private static async Task WithViewsAsync(Task wait, params ReplicaSystem[] nodes)
+    {
+        try
+        {
+            await wait;
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} What each node sees: {string.Join(" | ", nodes.Select(n => n.Describe()))}", e);
+        }
     }
 
     [Fact]
