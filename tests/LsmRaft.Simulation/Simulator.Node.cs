@@ -275,7 +275,7 @@ internal sealed partial class Simulator
                 trace.Line(now, $"deliver {m.Type} {m.From}->{m.To} term={m.Term} logterm={m.LogTerm} index={m.Index} commit={m.Commit} entries={m.Entries.Count}{(m.Reject ? " reject" : string.Empty)}");
             }
 
-            to.Raft.Step(m);
+            to.Shell.Deliver(m); // the host's delivery rule: a message for another Raft id than the replica's is dropped
             After(to);
         }
 

@@ -52,10 +52,23 @@ internal sealed partial class NodeRuntime
             foreach (var shard in shards)
             {
                 bool learner = shard.Learners.Contains(self);
-                if ((!learner && !shard.Replicas.Contains(self)) || _replicas.TryGet(shard.Id, out _))
+                if (!learner && !shard.Replicas.Contains(self))
                 {
                     _missingSince.Remove(shard.Id);
                     continue;
+                }
+                if (_replicas.TryGet(shard.Id, out var running))
+                {
+                    // The map names a later incarnation here than the one running: the running replica was removed from
+                    // the group and the group came back to this node before this node saw the map without it. Retire it;
+                    // the new one starts empty under its own id below. (An earlier incarnation in the map is a stale copy.)
+                    if (ReplicaId.IncarnationOf(running.ReplicaId) >= shard.ReplicaIdOf(self).Incarnation)
+                    {
+                        _missingSince.Remove(shard.Id);
+                        continue;
+                    }
+                    _logger.LogInformation("Shard {Shard}: the map places replica {Wanted} here, which replaces the retired {Running}", shard.Id, shard.ReplicaIdOf(self), ReplicaId.Describe(running.ReplicaId));
+                    await RetireReplicaAsync(running).ConfigureAwait(false);
                 }
                 // A voter the map places here but this node lacks: a split this node's replica has not applied yet
                 // (it creates the child with data), or one it will never apply because it installed a snapshot taken
@@ -76,7 +89,7 @@ internal sealed partial class NodeRuntime
                             _log.ForgetAsync(shard.Id, CancellationToken.None).AsTask().GetAwaiter().GetResult();
                         }
                         _fs.DeleteDirectory(dir);
-                        ReplicaManifest.Create(shard.Id, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
+                        ReplicaManifest.Create(shard.Id, shard.ReplicaIdOf(self).Value, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
                         _logger.LogInformation("Starting an empty replica of shard {Shard} ({Role}); it learns the shard's state from a snapshot", shard.Id, learner ? "joining as a learner" : "missing voter");
                     }
                     StartReplica(shard.Id);
@@ -257,7 +270,7 @@ internal sealed partial class NodeRuntime
             || !_replicas.TryGet(ClusterLayout.MetaGroupId, out var meta) || meta.Status is not { Role: RaftRole.Leader } status)
             return false;
         var now = DateTimeOffset.UtcNow;
-        ulong target = status.Members.Voters.Where(v => v != self && !marks.ContainsKey(v) && LivenessOf(v, now) == NodeState.Up).Order().FirstOrDefault();
+        ulong target = status.Members.Voters.Where(v => ReplicaId.NodeOf(v) is var node && node != self && !marks.ContainsKey(node) && LivenessOf(node, now) == NodeState.Up).Order().FirstOrDefault();
         if (target == 0)
             return false;
         _logger.LogInformation("Node {Node} is {State}: handing the meta group's leadership to node {Target}", self, marks[self].State, target);

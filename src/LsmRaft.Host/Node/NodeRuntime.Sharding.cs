@@ -1,5 +1,6 @@
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Sharding;
+using LsmRaft.Protocol.Cluster;
 using Akka.Actor;
 using LsmRaft.Storage;
 
@@ -12,37 +13,34 @@ namespace LsmRaft.Host.Node;
 /// </summary>
 internal sealed partial class NodeRuntime : IReplicaHost
 {
-    /// <summary>Groups whose start this node asked its region for and whose entity has not registered (or refused) yet; under lock (_replicas).</summary>
-    private readonly HashSet<ulong> _starting = new();
+    /// <summary>Replicas (group → replica id) this node asked its region to start whose entity has not registered (or refused) yet; under lock (_replicas).</summary>
+    private readonly Dictionary<ulong, ulong> _starting = new();
 
     /// <summary>Replica entities that refused to open here, and why (the latest reason per entity).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ReplicaEntityId, string> _refused = new();
 
-    /// <summary>
-    /// The id this node's replicas have in their groups. Until replica ids become never-reused incarnation ids recorded in
-    /// the manifest (issue 11 point 3), a replica's id is its node's id.
-    /// </summary>
-    private ulong OwnReplicaId => _config.PeerId;
-
     /// <summary>Replica entities that refused to open on this node, and why (diagnostics and tests).</summary>
     internal IReadOnlyDictionary<ReplicaEntityId, string> RefusedReplicas => _refused;
+
+    /// <summary>The Raft id of this node's running replica of <paramref name="groupId"/>; null when none runs here.</summary>
+    internal ulong? ReplicaIdOf(ulong groupId) => _replicas.TryGet(groupId, out var replica) ? replica.ReplicaId : null;
 
     /// <summary>The groups this node's region has been asked to start and that have not registered yet, in order.</summary>
     private IReadOnlyList<ulong> StartingReplicas()
     {
         lock (_replicas)
-            return _starting.Order().ToList();
+            return _starting.Keys.Order().ToList();
     }
 
-    /// <summary>Asks this node's region for the replica of <paramref name="groupId"/> (the entity opens it from the manifest); idempotent.</summary>
-    private void RequestReplica(ulong groupId)
+    /// <summary>Asks this node's region for replica <paramref name="replicaId"/> of <paramref name="groupId"/> (the entity opens it from the manifest); idempotent.</summary>
+    private void RequestReplica(ulong groupId, ulong replicaId)
     {
         lock (_replicas)
         {
-            if (_replicas.TryGet(groupId, out _) || !_starting.Add(groupId))
+            if (_replicas.TryGet(groupId, out _) || !_starting.TryAdd(groupId, replicaId))
                 return;
         }
-        _sharding.Region.Tell(new StartReplicaEntity(_config.PeerId, groupId, OwnReplicaId));
+        _sharding.Region.Tell(new StartReplicaEntity(_config.PeerId, groupId, replicaId));
     }
 
     /// <summary>How long a stop through the region may take before the replica actor is stopped directly.</summary>
@@ -55,7 +53,7 @@ internal sealed partial class NodeRuntime : IReplicaHost
     /// </summary>
     private async Task StopThroughRegionAsync(ReplicaHandle replica)
     {
-        _sharding.Region.Tell(new StopReplicaEntity(_config.PeerId, replica.GroupId, OwnReplicaId));
+        _sharding.Region.Tell(new StopReplicaEntity(_config.PeerId, replica.GroupId, replica.ReplicaId));
         try
         {
             await replica.Stopped.WaitAsync(RegionStopTimeout).ConfigureAwait(false);
@@ -71,21 +69,24 @@ internal sealed partial class NodeRuntime : IReplicaHost
     {
         if (_stopping)
             return new ReplicaOpening.Refused($"node {_config.NodeName} is shutting down");
-        if (replica != OwnReplicaId)
-            return new ReplicaOpening.Refused($"replica {replica} is not this node's replica id ({OwnReplicaId})");
+        if (ReplicaId.NodeOf(replica) != _config.PeerId)
+            return new ReplicaOpening.Refused($"replica {ReplicaId.Describe(replica)} belongs to node {ReplicaId.NodeOf(replica)}, not to this node ({_config.PeerId})");
         string dir = ReplicaDirectory(group);
+        string path = Path.Combine(dir, ReplicaManifest.FileName);
         var manifest = ReplicaManifest.Read(_fs, dir);
         if (manifest is null)
-            return new ReplicaOpening.Refused($"node {_config.NodeName} holds no manifest for it ('{Path.Combine(dir, ReplicaManifest.FileName)}' does not exist)");
+            return new ReplicaOpening.Refused($"node {_config.NodeName} holds no manifest for it ('{path}' does not exist)");
         if (manifest.GroupId != group)
-            return new ReplicaOpening.Refused($"'{Path.Combine(dir, ReplicaManifest.FileName)}' names group {manifest.GroupId}");
+            return new ReplicaOpening.Refused($"'{path}' names group {manifest.GroupId}");
+        if (manifest.IdOn(_config.PeerId) != replica)
+            return new ReplicaOpening.Refused($"'{path}' names replica {ReplicaId.Describe(manifest.IdOn(_config.PeerId))} of the group, not this one");
         if (_replicas.TryGet(group, out _))
             return new ReplicaOpening.Refused($"group {group} already has a running replica on this node");
         var members = manifest.Members;
         var options = new ReplicaOptions
         {
             GroupId = group,
-            NodeId = _config.PeerId,
+            NodeId = replica,
             Directory = dir,
             InitialMembers = members,
             InitialRange = manifest.Range,
@@ -109,7 +110,7 @@ internal sealed partial class NodeRuntime : IReplicaHost
             EngineChanged = OnEngineChanged,
             HealthObserver = _health,
             StorageRestarts = _config.StorageRestarts,
-            IsNodeLive = id => id == _config.PeerId || _dataPlane!.IsConnected(id),
+            IsNodeLive = node => node == _config.PeerId || _dataPlane!.IsConnected(node),
         };
         var replicaLog = new NodeLogReplicaLog(_log!, group, _fs, dir, members);
         var monitor = new ReplicaMonitor();
@@ -139,9 +140,9 @@ internal sealed partial class NodeRuntime : IReplicaHost
     public void Refused(ulong group, ulong replica, string reason)
     {
         _refused[new ReplicaEntityId(group, replica)] = reason;
-        if (replica == OwnReplicaId)
+        lock (_replicas)
         {
-            lock (_replicas)
+            if (_starting.TryGetValue(group, out ulong asked) && asked == replica)
                 _starting.Remove(group);
         }
         _changed.Notify();

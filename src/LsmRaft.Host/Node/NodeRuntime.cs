@@ -126,8 +126,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                         : $"the storage of group {replica.GroupId} is opening";
                 if (replica.Status is not { Leader: not 0 } status)
                     return $"group {replica.GroupId} has no leader yet";
-                if (!IsReachable(status.Leader))
-                    return $"the leader of group {replica.GroupId}, node {Names.NameOf(status.Leader)}, is not reachable from this node";
+                if (!IsReachable(status.LeaderNode))
+                    return $"the leader of group {replica.GroupId}, node {Names.NameOf(status.LeaderNode)}, is not reachable from this node";
             }
             foreach (var shard in map.Shards.OrderBy(s => s.Id))
                 if (!_replicas.TryGet(shard.Id, out _) && !shard.Replicas.Any(IsReachable))
@@ -294,7 +294,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             bool fresh = !_fs.DirectoryExists(dir) || _fs.ListDirectories(dir).Count == 0;
             if ((fresh && bootstrapped) || (!fresh && !_fs.DirectoryExists(SnapshotFiles.EngineDirectory(dir))))
                 continue;
-            ReplicaManifest.Create(shard.Id, new ConfState(shard.Replicas, shard.Learners), new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
+            ReplicaManifest.Create(shard.Id, shard.ReplicaIdOf(_config.PeerId).Value,
+                new ConfState(shard.Replicas.Select(n => shard.ReplicaIdOf(n).Value), shard.Learners.Select(n => shard.ReplicaIdOf(n).Value)),
+                new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
         }
         if (!bootstrapped)
             _fs.WriteAtomically(marker, []);
@@ -338,7 +340,18 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         }
         if (manifest.GroupId != groupId)
             throw new InvalidDataException($"'{Path.Combine(dir, ReplicaManifest.FileName)}' names group {manifest.GroupId} but lives in the directory of group {groupId}.");
-        RequestReplica(groupId);
+        // Under the Raft id the manifest names and no other (docs/raft.md, "Replica identity"). A manifest naming a
+        // replica of another node (a data directory copied between nodes) is refused: its replica would speak for a log
+        // this node never held. (The entity checks both again when it opens the replica: NodeRuntime.Sharding.)
+        ulong replicaId = manifest.IdOn(_config.PeerId);
+        if (ReplicaId.NodeOf(replicaId) != _config.PeerId)
+        {
+            _logger.LogError("Not starting the replica of group {Group}: '{Path}' names replica {Replica}, which belongs to node {Owner}, not to this node ({Node}). " +
+                "Was this data directory copied from another node? Remove the group's directory; the placement driver re-creates the replica.",
+                groupId, Path.Combine(dir, ReplicaManifest.FileName), ReplicaId.Describe(replicaId), ReplicaId.NodeOf(replicaId), _config.PeerId);
+            return false;
+        }
+        RequestReplica(groupId, replicaId);
         return true;
     }
 
@@ -432,7 +445,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     public ulong? LeaderOf(ulong shardId)
     {
         if (_replicas.TryGet(shardId, out var replica) && _health.Of(shardId)?.Stopped is null && replica.Status is { Leader: not 0 } status)
-            return status.Leader;
+            return status.LeaderNode;
         return Router!.KnownLeaders.TryGetValue(shardId, out var leader) ? leader : null;
     }
 
@@ -457,7 +470,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         {
             if (replica.Status is not { Role: RaftRole.Leader } status)
                 continue;
-            var target = status.Members.Voters.FirstOrDefault(v => v != _config.PeerId);
+            var target = status.Members.Voters.FirstOrDefault(v => v != replica.ReplicaId);
             if (target == 0)
                 continue;
             tasks.Add(replica.Ref.RequestAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), timeout));

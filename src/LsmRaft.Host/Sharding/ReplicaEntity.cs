@@ -80,7 +80,7 @@ internal sealed class ReplicaEntity : UntypedActor
         var opened = (ReplicaOpening.Opened)opening;
         var child = Context.ActorOf(opened.Props, "raft");
         Context.Watch(child);
-        var handle = new ReplicaHandle(id.Group, child, opened.Monitor, _stopped.Task);
+        var handle = new ReplicaHandle(id.Group, id.Replica, child, opened.Monitor, _stopped.Task);
         if (!host.Register(handle))
         {
             Refuse(host, start, $"group {id.Group} already has a running replica on this node");

@@ -73,7 +73,14 @@ public sealed class ReplicaPlacementTests
         // Back onto the node that held the replica before: it starts its log of the group over and catches up.
         var back = await n2.PostAsync($"/v1/admin/shards/{shard.Id}/move", new StringContent($"{{\"from\":{to},\"to\":{from}}}", Encoding.UTF8, "application/json"));
         back.StatusCode.Should().Be(HttpStatusCode.Accepted, await back.Content.ReadAsStringAsync());
-        (await ShardsAsync(n2)).Single(s => s.Id == shard.Id).Replicas.Should().BeEquivalentTo(shard.Replicas);
+        var backAgain = (await ShardsAsync(n2)).Single(s => s.Id == shard.Id);
+        backAgain.Replicas.Should().BeEquivalentTo(shard.Replicas);
+        // Each replica created after the bootstrap has an id of its own, never reused (docs/raft.md, "Replica identity"):
+        // the one back on the source is its second there, and the target keeps its allocation after it left.
+        backAgain.ReplicaIdOf(from).Should().Be(new ReplicaId(from, 1));
+        backAgain.ReplicaIdOf(to).Should().Be(new ReplicaId(to, 1));
+        using (var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(fromDir, "REPLICA"))))
+            manifest.RootElement.GetProperty("ReplicaId").GetUInt64().Should().Be(new ReplicaId(from, 1).Value, "the source's new replica runs under its new id");
         using var source = cluster.ClientFor(from);
         var mine = acknowledged.Where(kv => lookup.Find(Encoding.UTF8.GetBytes(kv.Key)).Id == shard.Id).ToList();
         string last = mine.Max(kv => kv.Key)!;

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using LsmRaft.Host.Sharding;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Host.Tests.Cluster;
 using LsmRaft.Host.Tests.Support;
 
@@ -62,13 +63,18 @@ public sealed class ReplicaRegionTests
         var region = cluster.Services(1).GetRequiredService<ReplicaSharding>().Region;
         string groups = Path.Combine(cluster.Configs[0].DataDir, "groups");
 
-        // A group this node holds no replica of, and the meta group (which it does hold) under another replica id.
+        // A group this node holds no replica of; the meta group (which it does hold, as incarnation 0) under this node's
+        // next incarnation, as if a wrong allocation started a replica without its log; and a replica of another node.
+        ulong laterIncarnation = new ReplicaId(1, 1).Value;
         region.Tell(new StartReplicaEntity(1, 999, 1));
+        region.Tell(new StartReplicaEntity(1, 0, laterIncarnation));
         region.Tell(new StartReplicaEntity(1, 0, 5));
-        await Poll.UntilAsync(() => runtime.RefusedReplicas.Count == 2, "both entities refused", Deadline);
+        await Poll.UntilAsync(() => runtime.RefusedReplicas.Count == 3, "all three entities refused", Deadline);
 
         runtime.RefusedReplicas[new ReplicaEntityId(999, 1)].Should().Contain("holds no manifest");
-        runtime.RefusedReplicas[new ReplicaEntityId(0, 5)].Should().Contain("not this node's replica id");
+        runtime.RefusedReplicas[new ReplicaEntityId(0, laterIncarnation)].Should().Contain("names replica 1").And.Contain("not this one");
+        runtime.RefusedReplicas[new ReplicaEntityId(0, 5)].Should().Contain("belongs to node 5");
+        runtime.ReplicaIdOf(0).Should().Be(1UL, "the meta group's replica here keeps running under its own id");
         Directory.Exists(Path.Combine(groups, "999")).Should().BeFalse("a refused entity creates nothing on disk");
         runtime.LogHoldsEntriesOf(999).Should().BeFalse("and writes nothing to the node log");
         runtime.LeaderOf(999).Should().BeNull();
