@@ -313,6 +313,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         }
     }
 
+    /// <summary>Tests: the Raft status of this node's replica of <paramref name="groupId"/> (its own id, the group's members), null without one.</summary>
+    internal ReplicaStatus? StatusOf(ulong groupId) => _replicas.TryGet(groupId, out var replica) ? replica.Status : null;
+
     /// <summary>Tests: whether this node's log holds entries (or a compaction point) of <paramref name="groupId"/>.</summary>
     internal bool LogHoldsEntriesOf(ulong groupId) => _log!.LastIndex(groupId) > 0;
 
