@@ -167,6 +167,59 @@ public sealed class ReplicaPlacementTests
     }
 
     [Fact]
+    public async Task A_node_whose_data_directory_was_wiped_never_votes_with_an_empty_log_and_its_shards_take_it_back_as_new_incarnations()
+    {
+        // Node 3's whole DATA_DIR is lost and it starts again with the same id and PEERS. Its peers admitted it before,
+        // so it creates none of its bootstrap replicas (which may have voted and acknowledged entries that are gone):
+        // every shard group removes the lost replica and takes node 3 back under a new incarnation.
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1, c => c with { Rebalance = false });
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        var written = new Dictionary<string, string>();
+        for (int i = 0; i < 30; i++)
+        {
+            (await n1.PutAsync($"/v1/kv/z{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
+            written[$"z{i:D2}"] = $"v{i}";
+        }
+        var onThree = (await ShardsAsync(n1)).Where(s => s.Replicas.Contains(3UL)).ToList();
+        onThree.Should().NotBeEmpty();
+
+        await cluster.StopNodeAsync(3);
+        string dataDir = cluster.Configs.Single(c => c.PeerId == 3).DataDir;
+        Directory.Delete(dataDir, recursive: true);
+        await cluster.StartNodeAsync(3);
+
+        // Node 3 never runs a replica under a bootstrap id again: not of the meta group, not of any shard.
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                cluster.Runtime(3).StatusOf(LsmRaft.Host.Node.ClusterLayout.MetaGroupId).Should().BeNull("the meta group's replica on node 3 is lost for good");
+                foreach (var shard in onThree)
+                    if (cluster.Runtime(3).StatusOf(shard.Id) is { } status)
+                        ReplicaId.IncarnationOf(status.NodeId).Should().BeGreaterThan(0, $"node 3 runs shard {shard.Id} only as a new incarnation");
+                await Task.Delay(20);
+            }
+        });
+        await cluster.WaitUntilAsync(1, r => onThree.All(shard => r.ShardMaps!.TryLookup?.Shards.FirstOrDefault(s => s.Id == shard.Id) is { } now
+                && now.Replicas.Contains(3UL) && now.Learners.Count == 0 && now.ReplicaIdOf(3) == new ReplicaId(3, 1)),
+            TimeSpan.FromSeconds(150), "every shard lists node 3 again, as its incarnation 1");
+        stop.Cancel();
+        await watcher;
+
+        using var n3 = cluster.ClientFor(3);
+        var lookup = new ShardMapLookup(await ShardsAsync(n3));
+        var mine = written.Where(kv => onThree.Any(s => s.Id == lookup.Find(Encoding.UTF8.GetBytes(kv.Key)).Id)).ToList();
+        foreach (var (key, value) in mine)
+        {
+            for (int i = 0; i < 200 && await TryGetAsync(n3, key, "stale") != value; i++)
+                await Task.Delay(50); // bounded: the replica applies the tail it had not caught up with at promotion
+            (await GetAsync(n3, key, "stale")).Should().Be(value, $"node 3's new replica holds {key}");
+        }
+    }
+
+    [Fact]
     public async Task The_replicas_of_a_node_down_longer_than_the_timeout_are_re_created_on_the_other_nodes()
     {
         await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { DownReplicaTimeout = TimeSpan.FromSeconds(10) });
