@@ -39,12 +39,50 @@ internal sealed class PartitionedCluster : IAsyncDisposable
         {
             DataPlane = DataPlaneKind.Akka,
             RequestTimeout = requestTimeout,
+            // The throttler drops a Disassociated from below without telling Akka.Remote ("relying on heartbeating"):
+            // a connection closed under it (one of two a node pair opened at once while starting) leaves a dead
+            // association that only the transport failure detector ends, after 120 s by default, so a node may
+            // never join. Seconds here; and a short gate, so that the pair reconnects at once. The first seed forms the
+            // cluster after 1 s without an answer from the others (5 s by default) so that specs start sooner; and a
+            // whole cluster stopping at once waits at most 2 s (not 5 s and 10 s) in the leave phases, for lack of
+            // convergence among members that all leave.
             AkkaHocon = $"""
                 {NodeTransport.TestThrottlerPath} = on
                 akka.cluster.split-brain-resolver.stable-after = {settle}ms
+                akka.remote.transport-failure-detector.heartbeat-interval = 1s
+                akka.remote.transport-failure-detector.acceptable-heartbeat-pause = 5s
+                akka.remote.retry-gate-closed-for = 1s
+                akka.cluster.seed-node-timeout = 1s
+                akka.coordinated-shutdown.phases.cluster-leave.timeout = 2s
+                akka.coordinated-shutdown.phases.cluster-exiting.timeout = 2s
                 """,
         }, notStarted: notStarted);
+        foreach (ulong id in cluster.Running)
+        {
+            var protocol = AkkaCluster.Get(cluster.Services(id).GetRequiredService<ActorSystem>()).SelfAddress.Protocol;
+            if (!protocol.Contains("trttl", StringComparison.Ordinal))
+                throw new InvalidOperationException($"Node {id}'s transport has no throttler (its addresses read {protocol}): {NodeTransport.TestThrottlerPath} did not take effect.");
+        }
         return new PartitionedCluster(cluster);
+    }
+
+    /// <summary>
+    /// Waits until every running node is ready and sees every running node as an up member of the Akka cluster (the
+    /// failure detector that notices a partition watches members only).
+    /// </summary>
+    public async Task WaitUntilFormedAsync(TimeSpan within)
+    {
+        await _cluster.WaitUntilReadyAsync(within);
+        var running = _cluster.Running;
+        try
+        {
+            await Support.Poll.UntilAsync(() => running.All(n => running.All(m => _cluster.Runtime(n).LivenessOf(m, DateTimeOffset.UtcNow) == LsmRaft.Protocol.Cluster.NodeState.Up)),
+                "every node is an up member in every node's view", within);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} {Describe()}", e);
+        }
     }
 
     public ActorSystem SystemOf(ulong id) => _cluster.Services(id).GetRequiredService<ActorSystem>();
@@ -151,5 +189,10 @@ internal sealed class PartitionedCluster : IAsyncDisposable
 
     public static bool IsSuccess(HttpStatusCode status) => (int)status is >= 200 and < 300;
 
-    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+    /// <summary>Stops every node at once, without leadership hand-overs (as <c>lsmraft demo</c> stops its cluster), then deletes the data.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_cluster.Running.Select(id => _cluster.StopNodeWithoutHandOverAsync(id)));
+        await _cluster.DisposeAsync();
+    }
 }
