@@ -9,8 +9,9 @@
 #     from /proc/<pid>/stat over IDLE_SECONDS after IDLE_SETTLE seconds of quiet (idle groups quiesce).
 # Rewrites the section between migration-compare:begin/end in docs/benchmarks.md.
 # Settings (environment): BASE_REF (default: the commit before the Akka migration), SECONDS_PER_LOAD (20), WARMUP (5),
-# ROUNDS (3), IDLE_SHARDS_SMALL (4), IDLE_SHARDS_LARGE (1000), IDLE_SETTLE (20), IDLE_SECONDS (30), SKIP_LOAD,
-# SKIP_IDLE, WORK_DIR (./data/migration-compare), DOC.
+# ROUNDS (3), IDLE_SHARDS_SMALL (4), IDLE_SHARDS_LARGE (1000), IDLE_SETTLE (20), IDLE_SECONDS (30), IDLE_ROUNDS (1),
+# SKIP_LOAD, SKIP_IDLE, WORK_DIR (./data/migration-compare), DOC, SECTION (migration-compare: the docs section it
+# rewrites), TITLE (the section's heading).
 # Ports on 127.0.0.1: 23791-23796 (etcd), 28081-28086 (current), 28181-28186 (base).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,9 @@ IDLE_SHARDS_SMALL=${IDLE_SHARDS_SMALL:-4}
 IDLE_SHARDS_LARGE=${IDLE_SHARDS_LARGE:-1000}
 IDLE_SETTLE=${IDLE_SETTLE:-20}
 IDLE_SECONDS=${IDLE_SECONDS:-30}
+IDLE_ROUNDS=${IDLE_ROUNDS:-1}
+SECTION=${SECTION:-migration-compare}
+TITLE=${TITLE:-Before and after the Akka.NET migration}
 WORK_DIR=${WORK_DIR:-./data/migration-compare}
 DOC=${DOC:-docs/benchmarks.md}
 [ -n "${SKIP_LOAD:-}" ] || command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server" >&2; exit 2; }
@@ -69,7 +73,7 @@ fi
 idle_out=""
 if [ -z "${SKIP_IDLE:-}" ]; then
   for shards in "$IDLE_SHARDS_SMALL" "$IDLE_SHARDS_LARGE"; do
-    for which in base current; do
+    for which in $(for r in $(seq 1 "$IDLE_ROUNDS"); do echo base current; done); do
       start_lsmraft "$which" "$shards"
       sleep "$IDLE_SETTLE" # not synchronisation: the measured window starts once idle groups have had time to quiesce
       before=(); for p in "${node_pids[@]}"; do before+=("$(cpu_ticks "$p")"); done
@@ -86,13 +90,13 @@ if [ -z "${SKIP_IDLE:-}" ]; then
 fi
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
-python3 - "$DOC" "$load_out" "$idle_out" "$base_commit" "$current_commit" "$SECONDS_PER_LOAD" "$WARMUP" "$ROUNDS" "$load_start" "$load_end" "$IDLE_SETTLE" "$IDLE_SECONDS" <<'PY'
+python3 - "$DOC" "$load_out" "$idle_out" "$base_commit" "$current_commit" "$SECONDS_PER_LOAD" "$WARMUP" "$ROUNDS" "$load_start" "$load_end" "$IDLE_SETTLE" "$IDLE_SECONDS" "$SECTION" "$TITLE" <<'PY'
 import sys
 sys.path.insert(0, "bench/lib")
 from report import cluster_medians, measured, write_section
-doc, load_out, idle_out, base, cur, secs, warm, rounds, l0, l1, settle, idle_secs = sys.argv[1:13]
+doc, load_out, idle_out, base, cur, secs, warm, rounds, l0, l1, settle, idle_secs, section, title = sys.argv[1:15]
 med = cluster_medians(load_out, lambda label, target, protocol, op, c: (label, op, c))
-lines = ["## Before and after the Akka.NET migration", "",
+lines = [f"## {title}", "",
   f"{measured('bench/migration-compare.sh', l0, l1)} Base: `{base}` (before the migration), current: `{cur}`.", ""]
 if med:
     lines += [f"Three 3-node clusters side by side on 127.0.0.1 (etcd, LsmRaft base, LsmRaft current), fsync on; rows alternate etcd / base / current {rounds} times (medians), {secs} s per run after {warm} s of unmeasured load; 16-byte keys, 100-byte values, linearizable reads.", "",
@@ -110,11 +114,11 @@ if idle_out.strip():
     idle = {}
     for line in idle_out.splitlines():
         parts = line.split()
-        idle[(parts[0], parts[1].split("=")[1])] = " / ".join(p + " %" for p in parts[2:])
+        idle.setdefault((parts[0], parts[1].split("=")[1]), []).append(" / ".join(p + " %" for p in parts[2:]))
     for shards in dict.fromkeys(k[1] for k in idle):
-        lines.append(f"| {shards} ({int(shards) * 3}) | {idle.get(('base', shards), '-')} | {idle.get(('current', shards), '-')} |")
+        lines.append(f"| {shards} ({int(shards) * 3}) | {'; '.join(idle.get(('base', shards), ['-']))} | {'; '.join(idle.get(('current', shards), ['-']))} |")
     lines.append("")
 lines += ["Raw output:", "", "```", load_out.rstrip(), idle_out.rstrip(), "```"]
-write_section(doc, "migration-compare", lines)
+write_section(doc, section, lines)
 PY
 echo "wrote $DOC"

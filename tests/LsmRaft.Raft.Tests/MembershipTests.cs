@@ -258,6 +258,34 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public void A_late_acknowledgement_from_a_retired_replica_does_not_count_for_its_successor_on_the_same_node()
+    {
+        // The gap replica ids that are never reused close: node 3's replica (Raft id 3) is removed and the group's
+        // replica is created on node 3 again under a new id (incarnation 1: 1 << 53 | 3, see the host's ReplicaId).
+        // An acknowledgement the retired replica sent for the old, longer log arrives late: it must not raise the
+        // new replica's match (the new replica's log is empty).
+        const ulong Again = (1UL << 53) | 3;
+        var env = ClusterWithLeader(3, "prevote=true checkquorum=true");
+        env.Handle("propose 1 a");
+        env.Handle("propose 1 b");
+        env.Handle("stabilize");
+        var leader = env.Nodes[1].Raft;
+        ulong oldMatch = leader.Status().Progress[3].Match;
+        oldMatch.Should().BeGreaterThan(1);
+        env.Handle("propose-conf-change 1 r3");
+        env.Handle("stabilize");
+
+        leader.ProposeConfChange(ConfChange.AddLearner(Again)).IsOk.Should().BeTrue();
+        leader.Status().Progress[Again].Match.Should().Be(0);
+        leader.Step(Msg(MessageType.AppResp, 3, 1, term: leader.Term, index: oldMatch));
+        leader.Step(Msg(MessageType.HeartbeatResp, 3, 1, term: leader.Term));
+
+        var progress = leader.Status().Progress[Again];
+        progress.Match.Should().Be(0, "the acknowledgement names the retired replica's id, not the new one's");
+        progress.IsLearner.Should().BeTrue();
+    }
+
+    [Fact]
     public void A_late_heartbeat_to_a_member_created_again_commits_no_further_than_its_log()
     {
         // Node 3's replica was retired and created again: its log is forgotten, term 5 and vote kept. A heartbeat

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
@@ -36,6 +37,7 @@ internal sealed class InMemoryNetwork
     private bool TryRoute(ulong from, ulong to, ulong groupId, out IActorRef target)
     {
         target = null!;
+        to = ReplicaId.NodeOf(to); // a Raft id: its node is where the replica lives
         return !_isolated.ContainsKey(from) && !_isolated.ContainsKey(to) && _replicas.TryGetValue((to, groupId), out target!);
     }
 

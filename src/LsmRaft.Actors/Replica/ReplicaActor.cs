@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Akka.Actor;
 using Akka.Event;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
@@ -159,7 +160,12 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 break;
             case ReplicaMessage.Step step:
                 bool wasQuiet = node.Quiesced;
-                node.Step(step.Message);
+                if (!_shell.Deliver(step.Message))
+                {
+                    _logger.Debug("group {0}: dropped {1} from {2} addressed to replica {3}, not to this one ({4})", _options.GroupId, step.Message.Type,
+                        ReplicaId.Describe(step.Message.From), ReplicaId.Describe(step.Message.To), ReplicaId.Describe(_options.NodeId));
+                    break;
+                }
                 if (node.Quiesced != wasQuiet)
                     PublishStatus(); // a follower quiesces on the leader's last heartbeat, which needs no Ready either
                 break;
@@ -457,6 +463,12 @@ internal sealed class ReplicaActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private void OnSnapshotChunk(RaftNode node, ReplicaMessage.SnapshotChunk message)
     {
         var chunk = message.Chunk;
+        if (chunk.To != _options.NodeId)
+        {
+            message.Reply.Reply(new SnapshotChunkAck(false, 0, false,
+                $"the replica of group {_options.GroupId} here is {ReplicaId.Describe(_options.NodeId)}, not {ReplicaId.Describe(chunk.To)}"));
+            return;
+        }
         _receiver ??= new SnapshotReceiver(_options.EngineOptions.FileSystem, _options.Directory);
         var ack = _receiver.Accept(chunk);
         if (ack.Complete)

@@ -1,3 +1,4 @@
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Replica;
@@ -41,7 +42,13 @@ internal abstract record ReadOutcome
 /// learned any configuration yet (a new replica waiting for its first snapshot).
 /// </param>
 /// <param name="Quiesced">The group is idle and this replica's timers are stopped (see RaftConfig.QuiesceAfterTicks).</param>
-internal sealed record ReplicaStatus(ulong GroupId, ulong NodeId, RaftRole Role, ulong Leader, ulong Term, ulong Commit, ulong Applied, ConfState Members, bool Removed = false, bool Quiesced = false);
+/// <param name="NodeId">This replica's Raft id (its node and incarnation, <see cref="ReplicaId"/>).</param>
+/// <param name="Leader">The leader's Raft id (0: none known); <see cref="LeaderNode"/> is where it runs.</param>
+internal sealed record ReplicaStatus(ulong GroupId, ulong NodeId, RaftRole Role, ulong Leader, ulong Term, ulong Commit, ulong Applied, ConfState Members, bool Removed = false, bool Quiesced = false)
+{
+    /// <summary>The node the leader runs on (0: none known): where requests for the group are forwarded.</summary>
+    public ulong LeaderNode => ReplicaId.NodeOf(Leader);
+}
 
 /// <summary>
 /// A replica's view of replication, for driving a membership change: on the leader, <see cref="Peers"/> holds

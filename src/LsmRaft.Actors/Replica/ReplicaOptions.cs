@@ -8,6 +8,10 @@ internal sealed record ReplicaOptions
 {
     public required ulong GroupId { get; init; }
 
+    /// <summary>
+    /// This replica's Raft id: its node and incarnation packed (<see cref="LsmRaft.Protocol.Cluster.ReplicaId"/>), from
+    /// the replica's manifest; the node id itself for a bootstrap replica.
+    /// </summary>
     public required ulong NodeId { get; init; }
 
     /// <summary>The replica's own directory (engine, snapshots, incoming snapshots).</summary>
@@ -55,6 +59,7 @@ internal sealed record ReplicaOptions
     /// Node-liveness oracle: a quiesced follower whose leader's node is reported not live wakes and elects a new
     /// leader if needed. null means always live: then an idle group whose leader's node died stays leaderless until
     /// a request or a message wakes a follower, so a host must set it (NodeRuntime uses its peer connections).
+    /// It is asked about a node id: the replica decodes the node from the leader's Raft id.
     /// </summary>
     public Func<ulong, bool>? IsNodeLive { get; init; }
 
@@ -107,7 +112,7 @@ internal sealed record ReplicaOptions
         ElectionTicks = ElectionTicks,
         HeartbeatTicks = HeartbeatTicks,
         QuiesceAfterTicks = QuiesceAfterTicks,
-        IsNodeLive = IsNodeLive,
+        IsNodeLive = IsNodeLive is { } live ? raftId => live(LsmRaft.Protocol.Cluster.ReplicaId.NodeOf(raftId)) : null,
         PreVote = true,
         CheckQuorum = true,
         AsyncLeaderPersist = true,

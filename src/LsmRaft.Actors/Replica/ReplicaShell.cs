@@ -62,6 +62,21 @@ internal sealed class ReplicaShell
     /// <summary>The core this shell drives. Inputs (steps, ticks, requests) go to it directly; call <see cref="Drain"/> after them.</summary>
     public RaftNode Node => _node;
 
+    /// <summary>
+    /// Steps a message that arrived from another replica into the core, unless it is addressed to another Raft id than
+    /// this replica's: a message for an earlier or later incarnation of the group's replica on this node (docs/raft.md,
+    /// "Replica identity") must not reach this one, or a late acknowledgement meant for a retired replica would count
+    /// for it. False when dropped. (Messages from retired replicas need no check here: the core ignores answers from
+    /// ids outside its configuration.)
+    /// </summary>
+    public bool Deliver(Message message)
+    {
+        if (message.To != _node.Id)
+            return false;
+        _node.Step(message);
+        return true;
+    }
+
     /// <summary>Readies taken whose completion is pending.</summary>
     public int InFlight => _inFlight.Count;
 

@@ -8,7 +8,8 @@ namespace LsmRaft.Actors.Replica;
 /// Creates a split's new shard next to the parent replica (<c>groups/&lt;child id&gt;/</c>): an engine holding
 /// the moved rows and the child's <see cref="ShardDescriptor"/>, flushed (the WAL is off), then the
 /// <see cref="ReplicaManifest"/> naming the parent's membership at the split — its presence is what makes
-/// the child exist. Then the host is told to start the child's replica. The child's Raft log starts empty:
+/// the child exist. The child's replica here keeps this replica's Raft id (identity is per group: the child is a
+/// new group whose members are the parent's at the split). Then the host is told to start the child's replica. The child's Raft log starts empty:
 /// its state before index 1 is this copy, which every replica of the parent makes from the same entry.
 /// </summary>
 internal sealed class SplitChildCreator(ReplicaOptions options, Func<ulong, ConfState> membersAt) : ISplitChildFactory
@@ -53,7 +54,7 @@ internal sealed class SplitChildCreator(ReplicaOptions options, Func<ulong, Conf
             engine.Write(batch, appliedIndex: 0);
             engine.Flush();
         }
-        ReplicaManifest.Create(split.ChildId, membersAt(splitIndex), split.Child).Write(Fs, dir);
+        ReplicaManifest.Create(split.ChildId, options.NodeId, membersAt(splitIndex), split.Child).Write(Fs, dir);
         options.SplitCreated?.Invoke(new SplitCreated(options.GroupId, split.ChildId, splitIndex, dir));
     }
 }

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Remote;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Peer;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Protocol.Peer;
 using LsmRaft.Raft;
 using SnapshotChunkAck = LsmRaft.Actors.Replica.SnapshotChunkAck;
@@ -89,7 +90,7 @@ internal sealed class PeerLink : IDataPlane, IAsyncDisposable
 
     public bool Send(ulong groupId, Message message)
     {
-        if (!_outboxes.TryGetValue(message.To, out var outbox))
+        if (!_outboxes.TryGetValue(ReplicaId.NodeOf(message.To), out var outbox)) // To is a Raft id: its node is the peer
             return false;
         var item = !RaftWire.IsCoalescable(message) ? new OutItem(OutItem.Kinds.Raft, RaftWire.ToWire(groupId, message))
             : message.Type == MessageType.HeartbeatResp ? new OutItem(OutItem.Kinds.HeartbeatResponse, RaftWire.ToHeartbeat(groupId, message))

@@ -115,7 +115,10 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                     }
                 case ForwardRequest.OpOneofCase.TransferLeader:
                     {
+                        // Operators name a node; the voter of the group on that node is whichever incarnation is a member.
                         ulong to = request.TransferLeader.ToNode;
+                        if (LsmRaft.Protocol.Cluster.ReplicaId.IncarnationOf(to) == 0 && replica.Status?.Members.Voters.FirstOrDefault(v => LsmRaft.Protocol.Cluster.ReplicaId.NodeOf(v) == to) is { } voter and not 0)
+                            to = voter;
                         var result = await replica.Ref.RequestAsync<LsmRaft.Raft.RaftResult>(r => new ReplicaMessage.TransferLeadership(to, r), timeout, cancellationToken).ConfigureAwait(false);
                         if (result.IsOk)
                             response.Version = 0;
@@ -245,6 +248,7 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
     private static KvError StaleEpoch(string message, ShardDescriptor current) =>
         new() { Code = ErrorCode.StaleEpoch, Message = message, CurrentEpoch = current.Epoch };
 
+    /// <param name="leaderHint">The leader's Raft id as the replica knows it; the hint names its node (where to forward).</param>
     private static KvError Error(ErrorCode code, string message, ulong leaderHint = 0) =>
-        new() { Code = code, Message = message, LeaderHintNode = leaderHint };
+        new() { Code = code, Message = message, LeaderHintNode = LsmRaft.Protocol.Cluster.ReplicaId.NodeOf(leaderHint) };
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LsmRaft.Raft;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Protocol.Monitoring;
 using LsmRaft.Storage;
 
@@ -33,9 +34,11 @@ internal sealed partial class NodeRuntime
         {
             if (handle.Status is not { } status)
                 continue;
-            bool learner = status.Members.Learners.Contains(_config.PeerId);
-            reports.Add(new ReplicaReport(status.GroupId, learner ? "learner" : RoleName(status.Role), status.Leader, status.Term, status.Commit,
-                status.Applied, status.Quiesced, status.Members.Voters.ToArray(), status.Members.Learners.ToArray(), StorageOf(status.GroupId)));
+            bool learner = status.Members.Learners.Contains(status.NodeId);
+            // Reports name nodes (what the UI and CLI show); the Raft ids' incarnations stay inside the group.
+            reports.Add(new ReplicaReport(status.GroupId, learner ? "learner" : RoleName(status.Role), status.LeaderNode, status.Term, status.Commit,
+                status.Applied, status.Quiesced, status.Members.Voters.Select(ReplicaId.NodeOf).ToArray(), status.Members.Learners.Select(ReplicaId.NodeOf).ToArray(),
+                StorageOf(status.GroupId)));
         }
         return reports;
     }

@@ -16,6 +16,7 @@ internal sealed partial class NodeRuntime
     private static readonly TimeSpan MissingReplicaGrace = TimeSpan.FromSeconds(5);
     private readonly object _creationLock = new();
     private readonly Dictionary<ulong, DateTimeOffset> _missingSince = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, bool> _replacing = new(); // shards whose lost replica is being replaced
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly CancellationTokenSource _placementStop = new();
     private Task? _repairLoop;
@@ -52,17 +53,37 @@ internal sealed partial class NodeRuntime
             foreach (var shard in shards)
             {
                 bool learner = shard.Learners.Contains(self);
-                if ((!learner && !shard.Replicas.Contains(self)) || _replicas.TryGet(shard.Id, out _))
+                if (!learner && !shard.Replicas.Contains(self))
                 {
                     _missingSince.Remove(shard.Id);
                     continue;
                 }
+                if (_replicas.TryGet(shard.Id, out var running))
+                {
+                    // The map names a later incarnation here than the one running: the running replica was removed from
+                    // the group and the group came back to this node before this node saw the map without it. Retire it;
+                    // the new one starts empty under its own id below. (An earlier incarnation in the map is a stale copy.)
+                    if (ReplicaId.IncarnationOf(running.ReplicaId) >= shard.ReplicaIdOf(self).Incarnation)
+                    {
+                        _missingSince.Remove(shard.Id);
+                        continue;
+                    }
+                    _logger.LogInformation("Shard {Shard}: the map places replica {Wanted} here, which replaces the retired {Running}", shard.Id, shard.ReplicaIdOf(self), ReplicaId.Describe(running.ReplicaId));
+                    await RetireReplicaAsync(running).ConfigureAwait(false);
+                }
                 // A voter the map places here but this node lacks: a split this node's replica has not applied yet
-                // (it creates the child with data), or one it will never apply because it installed a snapshot taken
-                // after the split. Give the first case time, then join the group empty and take a snapshot.
+                // (it creates the child with data), one it will never apply because it installed a snapshot taken
+                // after the split, or a replica whose directory (or whole DATA_DIR) was lost. Give the first case time;
+                // then the voter's id is never used again (it may have voted and acknowledged entries it no longer
+                // holds): the group replaces it with a new incarnation here (docs/raft.md, "Replica identity").
                 if (!learner && now - (_missingSince.TryAdd(shard.Id, now) ? now : _missingSince[shard.Id]) < MissingReplicaGrace)
                     continue;
                 string dir = ReplicaDirectory(shard.Id);
+                if (!learner && !ReplicaManifest.Exists(_fs, dir))
+                {
+                    ReplaceLostReplica(shard.Id);
+                    continue;
+                }
                 lock (_creationLock)
                 {
                     if (!ReplicaManifest.Exists(_fs, dir))
@@ -76,8 +97,8 @@ internal sealed partial class NodeRuntime
                             _log.ForgetAsync(shard.Id, CancellationToken.None).AsTask().GetAwaiter().GetResult();
                         }
                         _fs.DeleteDirectory(dir);
-                        ReplicaManifest.Create(shard.Id, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
-                        _logger.LogInformation("Starting an empty replica of shard {Shard} ({Role}); it learns the shard's state from a snapshot", shard.Id, learner ? "joining as a learner" : "missing voter");
+                        ReplicaManifest.Create(shard.Id, shard.ReplicaIdOf(self).Value, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
+                        _logger.LogInformation("Starting an empty replica {Replica} of shard {Shard} (joining as a learner); it learns the shard's state from a snapshot", shard.ReplicaIdOf(self), shard.Id);
                     }
                     StartReplica(shard.Id);
                 }
@@ -99,6 +120,35 @@ internal sealed partial class NodeRuntime
         {
             _reconciling.Release();
         }
+    }
+
+    /// <summary>
+    /// Has the replica of <paramref name="shardId"/> this node lost replaced by a new incarnation
+    /// (<see cref="ReplicaMover.ReplaceLostAsync"/>), in the background (the replacement needs this node to reconcile
+    /// meanwhile: it starts the new learner); one at a time per shard, retried by later rounds while the map still lists
+    /// the lost voter.
+    /// </summary>
+    private void ReplaceLostReplica(ulong shardId)
+    {
+        if (_stopping || !_replacing.TryAdd(shardId, true))
+            return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_placementStop.Token);
+                deadline.CancelAfter(ClusterAdmin.MoveTimeout);
+                await Mover!.ReplaceLostAsync(shardId, _config.PeerId, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is LsmRaft.Host.Api.KvException or IOException or TimeoutException or OperationCanceledException or InvalidOperationException)
+            {
+                _logger.LogWarning("Replacing the lost replica of shard {Shard} on this node failed, will retry: {Message}", shardId, e.Message);
+            }
+            finally
+            {
+                _replacing.TryRemove(shardId, out _);
+            }
+        });
     }
 
     /// <summary>
@@ -257,7 +307,7 @@ internal sealed partial class NodeRuntime
             || !_replicas.TryGet(ClusterLayout.MetaGroupId, out var meta) || meta.Status is not { Role: RaftRole.Leader } status)
             return false;
         var now = DateTimeOffset.UtcNow;
-        ulong target = status.Members.Voters.Where(v => v != self && !marks.ContainsKey(v) && LivenessOf(v, now) == NodeState.Up).Order().FirstOrDefault();
+        ulong target = status.Members.Voters.Where(v => ReplicaId.NodeOf(v) is var node && node != self && !marks.ContainsKey(node) && LivenessOf(node, now) == NodeState.Up).Order().FirstOrDefault();
         if (target == 0)
             return false;
         _logger.LogInformation("Node {Node} is {State}: handing the meta group's leadership to node {Target}", self, marks[self].State, target);

@@ -121,8 +121,8 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                         : $"the storage of group {replica.GroupId} is opening";
                 if (replica.Status is not { Leader: not 0 } status)
                     return $"group {replica.GroupId} has no leader yet";
-                if (!IsReachable(status.Leader))
-                    return $"the leader of group {replica.GroupId}, node {Names.NameOf(status.Leader)}, is not reachable from this node";
+                if (!IsReachable(status.LeaderNode))
+                    return $"the leader of group {replica.GroupId}, node {Names.NameOf(status.LeaderNode)}, is not reachable from this node";
             }
             foreach (var shard in map.Shards.OrderBy(s => s.Id))
                 if (!_replicas.TryGet(shard.Id, out _) && !shard.Replicas.Any(IsReachable))
@@ -176,8 +176,11 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         _fs.CreateDirectory(_config.DataDir);
         byte[] secret = PeerSecret();
         bool joining = _config.Join is not null;
-        if (joining && !_fs.FileExists(Path.Combine(_config.DataDir, LayoutFileName)))
+        bool fresh = !_fs.FileExists(Path.Combine(_config.DataDir, LayoutFileName));
+        if (joining && fresh)
             JoinCluster(members, secret);
+        // An empty DATA_DIR on a node its peers admitted before: the disk was lost (docs/raft.md, "Replica identity").
+        bool lostData = fresh && !joining && PeersSawThisNodeBefore(members, secret);
         _layout = LoadOrCreateLayout(members.Keys.ToArray());
 
         PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, secret, members)
@@ -188,6 +191,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             OwnPeerAddress = members[_config.PeerId].ToString(),
             MetaVoters = _layout.MetaVoters,
             Metrics = _telemetry?.Transport,
+            Seen = new SeenPeers(_fs, _config.DataDir),
         };
         foreach (var (id, endpoint) in LoadKnownPeers())
             PeerOptions.AddJoined(id, endpoint);
@@ -208,7 +212,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         _maps = new ShardMapStore(Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _layout.Shards, settings, LoadMapCopy() ?? _layout.Shards,
             SaveMapCopy, _changed, _loggers.CreateLogger("lsmraft.shardmap"));
 
-        WriteInitialManifests(meta);
+        WriteInitialManifests(meta, lostData);
         ForgetOrphanedLogs();
         foreach (var dir in _fs.ListDirectories(GroupsDirectory))
             if (ulong.TryParse(dir, out ulong groupId))
@@ -272,11 +276,17 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     /// since a bootstrap replica without a directory was retired (moved away), and starting it again would put
     /// back an empty member of the bootstrap configuration that serves stale reads from nothing.
     /// </summary>
-    private void WriteInitialManifests(ShardInfo meta)
+    /// <param name="lostData">
+    /// This node's DATA_DIR is empty but its peers admitted it before: its replicas may have voted and acknowledged
+    /// entries this disk no longer holds, so none is created under its bootstrap id (incarnation 0). The shard groups
+    /// take the node back as new incarnations (<see cref="ReplicaMover.ReplaceLostAsync"/>); the meta group runs one
+    /// voter short (its membership is fixed at bootstrap).
+    /// </param>
+    private void WriteInitialManifests(ShardInfo meta, bool lostData)
     {
         _fs.CreateDirectory(GroupsDirectory);
         string marker = Path.Combine(GroupsDirectory, BootstrappedMarker);
-        bool bootstrapped = _fs.FileExists(marker);
+        bool bootstrapped = _fs.FileExists(marker) || lostData;
         var initial = _layout!.Shards.Append(meta);
         foreach (var shard in initial)
         {
@@ -288,10 +298,47 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             bool fresh = !_fs.DirectoryExists(dir) || _fs.ListDirectories(dir).Count == 0;
             if ((fresh && bootstrapped) || (!fresh && !_fs.DirectoryExists(SnapshotFiles.EngineDirectory(dir))))
                 continue;
-            ReplicaManifest.Create(shard.Id, new ConfState(shard.Replicas, shard.Learners), new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
+            ReplicaManifest.Create(shard.Id, shard.ReplicaIdOf(_config.PeerId).Value,
+                new ConfState(shard.Replicas.Select(n => shard.ReplicaIdOf(n).Value), shard.Learners.Select(n => shard.ReplicaIdOf(n).Value)),
+                new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
         }
-        if (!bootstrapped)
+        if (!_fs.FileExists(marker))
             _fs.WriteAtomically(marker, []);
+    }
+
+    private static readonly TimeSpan SeenProbeTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Asks every other node of PEERS (one handshake each, in parallel, within <see cref="SeenProbeTimeout"/>) whether it
+    /// admitted this node before. True when one did: this node existed with data that is gone. A peer that does not
+    /// answer (not started yet: a new cluster) counts as not having seen it.
+    /// </summary>
+    private bool PeersSawThisNodeBefore(IReadOnlyDictionary<ulong, PeerEndpoint> members, byte[] secret)
+    {
+        var others = members.Where(m => m.Key != _config.PeerId).ToList();
+        if (others.Count == 0)
+            return false;
+        var options = new PeerOptions(_config.PeerId, _config.GroupId, secret, members) { HandshakeTimeout = SeenProbeTimeout };
+        using var deadline = new CancellationTokenSource(SeenProbeTimeout);
+        var answers = Task.WhenAll(others.Select(async peer =>
+        {
+            try
+            {
+                return (await PeerClient.HelloOnceAsync(options, peer.Value, deadline.Token).ConfigureAwait(false)).SeenBefore ? peer.Key : 0UL;
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or InvalidDataException)
+            {
+                return 0UL;
+            }
+        })).GetAwaiter().GetResult();
+        var seenBy = answers.Where(id => id != 0).ToList();
+        if (seenBy.Count == 0)
+            return false;
+        _logger.LogWarning("DATA_DIR {DataDir} is empty, but node(s) {Peers} admitted node {Node} before: this node lost its data. It creates none of its " +
+            "bootstrap replicas (they may have voted and acknowledged entries that are gone); each shard group takes it back as a new replica " +
+            "(a new incarnation, filled by a snapshot). The meta group keeps running without this node's replica.",
+            _config.DataDir, string.Join(", ", seenBy.Select(Names.NameOf)), _config.NodeName);
+        return true;
     }
 
     /// <summary>
@@ -310,6 +357,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             _log.ForgetAsync(group, CancellationToken.None).AsTask().GetAwaiter().GetResult();
         }
     }
+
+    /// <summary>Tests: the Raft status of this node's replica of <paramref name="groupId"/> (its own id, the group's members), null without one.</summary>
+    internal ReplicaStatus? StatusOf(ulong groupId) => _replicas.TryGet(groupId, out var replica) ? replica.Status : null;
 
     /// <summary>Tests: whether this node's log holds entries (or a compaction point) of <paramref name="groupId"/>.</summary>
     internal bool LogHoldsEntriesOf(ulong groupId) => _log!.LastIndex(groupId) > 0;
@@ -333,15 +383,28 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             return StartReplica(groupId, dir, manifest);
     }
 
+    /// <summary>
+    /// Starts the replica a manifest describes, under the Raft id the manifest names and no other (docs/raft.md,
+    /// "Replica identity"). A manifest naming a replica of another node (a data directory copied between nodes) is
+    /// refused: its replica would speak for a log this node never held.
+    /// </summary>
     private bool StartReplica(ulong groupId, string dir, ReplicaManifest manifest)
     {
         if (_replicas.TryGet(groupId, out _))
             return true;
+        ulong replicaId = manifest.IdOn(_config.PeerId);
+        if (ReplicaId.NodeOf(replicaId) != _config.PeerId)
+        {
+            _logger.LogError("Not starting the replica of group {Group}: '{Path}' names replica {Replica}, which belongs to node {Owner}, not to this node ({Node}). " +
+                "Was this data directory copied from another node? Remove the group's directory; the placement driver re-creates the replica.",
+                groupId, Path.Combine(dir, ReplicaManifest.FileName), ReplicaId.Describe(replicaId), ReplicaId.NodeOf(replicaId), _config.PeerId);
+            return false;
+        }
         var members = manifest.Members;
         var options = new ReplicaOptions
         {
             GroupId = groupId,
-            NodeId = _config.PeerId,
+            NodeId = replicaId,
             Directory = dir,
             InitialMembers = members,
             InitialRange = manifest.Range,
@@ -365,12 +428,12 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             EngineChanged = OnEngineChanged,
             HealthObserver = _health,
             StorageRestarts = _config.StorageRestarts,
-            IsNodeLive = id => id == _config.PeerId || _dataPlane!.IsConnected(id),
+            IsNodeLive = node => node == _config.PeerId || _dataPlane!.IsConnected(node),
         };
         var replicaLog = new NodeLogReplicaLog(_log!, groupId, _fs, dir, members);
         var monitor = new ReplicaMonitor();
         var actor = _system.ActorOf(ReplicaActor.Props(options, replicaLog, _dataPlane!, monitor), $"replica-{groupId}");
-        _replicas.Add(new ReplicaHandle(groupId, actor, monitor));
+        _replicas.Add(new ReplicaHandle(groupId, replicaId, actor, monitor));
         return true;
     }
 
@@ -464,7 +527,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     public ulong? LeaderOf(ulong shardId)
     {
         if (_replicas.TryGet(shardId, out var replica) && _health.Of(shardId)?.Stopped is null && replica.Status is { Leader: not 0 } status)
-            return status.Leader;
+            return status.LeaderNode;
         return Router!.KnownLeaders.TryGetValue(shardId, out var leader) ? leader : null;
     }
 
@@ -489,7 +552,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         {
             if (replica.Status is not { Role: RaftRole.Leader } status)
                 continue;
-            var target = status.Members.Voters.FirstOrDefault(v => v != _config.PeerId);
+            var target = status.Members.Voters.FirstOrDefault(v => v != replica.ReplicaId);
             if (target == 0)
                 continue;
             tasks.Add(replica.Ref.RequestAsync<RaftResult>(r => new ReplicaMessage.TransferLeadership(target, r), timeout));

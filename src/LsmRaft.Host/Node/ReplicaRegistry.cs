@@ -4,10 +4,13 @@ using LsmRaft.Actors.Replica;
 
 namespace LsmRaft.Host.Node;
 
-/// <summary>A running replica on this node: its actor and its monitor (status without a round trip, the in-flight bound).</summary>
-internal sealed class ReplicaHandle(ulong groupId, IActorRef actor, ReplicaMonitor monitor)
+/// <summary>A running replica on this node: its Raft id, its actor and its monitor (status without a round trip, the in-flight bound).</summary>
+internal sealed class ReplicaHandle(ulong groupId, ulong replicaId, IActorRef actor, ReplicaMonitor monitor)
 {
     public ulong GroupId { get; } = groupId;
+
+    /// <summary>The replica's Raft id (<see cref="LsmRaft.Protocol.Cluster.ReplicaId"/>), as its manifest names it.</summary>
+    public ulong ReplicaId { get; } = replicaId;
 
     /// <summary>The replica actor (the same across its restarts).</summary>
     public IActorRef Ref { get; } = actor;

@@ -144,7 +144,7 @@ internal sealed class ShardMapStore : IAsyncDisposable
                 return null;
             var shards = map.Shards.Where(s => s.Id != parentId).ToList();
             shards.Add(old with { RangeStart = parent.Start, RangeEnd = parent.End, Epoch = parent.Epoch });
-            shards.Add(new ShardInfo(childId, child.Start, child.End, child.Epoch, old.Replicas, old.Learners, null));
+            shards.Add(new ShardInfo(childId, child.Start, child.End, child.Epoch, old.Replicas, old.Learners, null, old.Incarnations)); // the child keeps its members' Raft ids
             return map with { Shards = shards.OrderBy(s => s.Id).ToArray(), NextShardId = Math.Max(map.NextShardId, childId + 1) };
         }, cancellationToken);
 

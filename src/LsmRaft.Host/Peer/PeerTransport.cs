@@ -1,3 +1,4 @@
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Protocol.Peer;
@@ -37,7 +38,7 @@ internal sealed class PeerTransport : LsmRaft.Host.DataPlane.IDataPlane, IAsyncD
 
     public bool Send(ulong groupId, Message message)
     {
-        if (!_clients.TryGetValue(message.To, out var client))
+        if (!_clients.TryGetValue(ReplicaId.NodeOf(message.To), out var client)) // To is a Raft id: its node is the peer
             return false;
         return RaftWire.IsCoalescable(message)
             ? client.TrySendHeartbeat(RaftWire.ToHeartbeat(groupId, message), message.Type == MessageType.HeartbeatResp)
@@ -46,8 +47,8 @@ internal sealed class PeerTransport : LsmRaft.Host.DataPlane.IDataPlane, IAsyncD
 
     public async Task<LsmRaft.Actors.Replica.SnapshotChunkAck> SendSnapshotChunkAsync(SnapshotChunkData chunk, CancellationToken cancellationToken)
     {
-        if (!_clients.TryGetValue(chunk.To, out var client))
-            return new LsmRaft.Actors.Replica.SnapshotChunkAck(false, 0, false, $"node {chunk.To} is not a peer");
+        if (!_clients.TryGetValue(ReplicaId.NodeOf(chunk.To), out var client))
+            return new LsmRaft.Actors.Replica.SnapshotChunkAck(false, 0, false, $"node {ReplicaId.NodeOf(chunk.To)} is not a peer");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         var response = await client.RequestAsync(id => new Envelope { SnapshotChunk = RaftWire.ToWire(chunk, id) }, timeout.Token).ConfigureAwait(false);

@@ -29,7 +29,15 @@ public sealed record NodeInfo(ulong Id, string PeerAddress, string HttpAddress, 
 /// A shard: the keys whose 64-bit hash (see <c>KeyHash</c>) lies in [<see cref="RangeStart"/>, <see cref="RangeEnd"/>]
 /// (both inclusive, so the ring's last point 2^64-1 can be owned), replicated by a Raft group on <see cref="Replicas"/>.
 /// <see cref="Epoch"/> grows on every change of range or membership, so a stale route can be detected.
+/// <see cref="Replicas"/> and <see cref="Learners"/> are node ids; the Raft id of the replica on a listed node is
+/// <see cref="ReplicaIdOf"/>.
 /// </summary>
+/// <param name="Incarnations">
+/// Per node, the highest incarnation of this group ever allocated there (<see cref="ReplicaId"/>); a node absent has had
+/// only the bootstrap replica (incarnation 0). Entries outlive the replica (a node the group left keeps its entry), so an
+/// incarnation is never allocated twice. Invariant: the replica on a node listed in <see cref="Replicas"/> or
+/// <see cref="Learners"/> is the one of the highest incarnation. A split's child starts with its parent's entries.
+/// </param>
 public sealed record ShardInfo(
     ulong Id,
     ulong RangeStart,
@@ -37,9 +45,31 @@ public sealed record ShardInfo(
     ulong Epoch,
     IReadOnlyList<ulong> Replicas,
     IReadOnlyList<ulong> Learners,
-    ulong? Leader)
+    ulong? Leader,
+    IReadOnlyDictionary<ulong, int>? Incarnations = null)
 {
     public bool Contains(ulong hash) => hash >= RangeStart && hash <= RangeEnd;
+
+    /// <summary>The Raft id of this group's replica on <paramref name="node"/>: its latest incarnation there.</summary>
+    public ReplicaId ReplicaIdOf(ulong node) => new(node, Incarnations?.GetValueOrDefault(node) ?? 0);
+
+    /// <summary>Whether <paramref name="node"/> holds a replica (voter or learner) of this group.</summary>
+    public bool IsOn(ulong node) => Replicas.Contains(node) || Learners.Contains(node);
+
+    /// <summary>
+    /// This shard with a new incarnation of the group allocated on <paramref name="node"/> (one more than any before),
+    /// and the node listed as a learner: the meta group's compare-and-set of the map is the allocation.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The node already holds a replica of the group.</exception>
+    /// <exception cref="IncarnationsExhaustedException">The node has had <see cref="ReplicaId.MaxIncarnation"/> incarnations of the group.</exception>
+    public ShardInfo AllocateIncarnation(ulong node)
+    {
+        if (IsOn(node))
+            throw new InvalidOperationException($"Node {node} already holds a replica of shard {Id}: a new incarnation is allocated only for a node the group is not on.");
+        var next = ReplicaIdOf(node).Next();
+        var incarnations = new Dictionary<ulong, int>(Incarnations ?? new Dictionary<ulong, int>()) { [node] = next.Incarnation };
+        return this with { Learners = [.. Learners, node], Incarnations = incarnations };
+    }
 }
 
 /// <summary>

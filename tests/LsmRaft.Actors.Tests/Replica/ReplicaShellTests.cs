@@ -1,4 +1,5 @@
 using LsmRaft.Actors.Replica;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Actors.Tests.Replica;
@@ -142,6 +143,24 @@ public sealed class ReplicaShellTests
 
         act.Should().Throw<IOException>().WithMessage("group 9: writing the Raft log failed.").WithInnerException<IOException>().WithMessage("disk full");
         effects.Sent.Should().BeEmpty("nothing a failed write vouches for may leave");
+    }
+
+    [Fact]
+    public void A_message_addressed_to_another_incarnation_of_the_replica_is_dropped()
+    {
+        // Node 3 held the group's replica 3 (incarnation 0), which was removed; the replica now there is 3#1. The
+        // leader's late heartbeat to the retired replica must not reach the new one (docs/raft.md, "Replica identity").
+        ulong self = new ReplicaId(3, 1).Value;
+        var config = new RaftConfig { Id = self, ElectionTicks = 10, HeartbeatTicks = 1, Random = new Random(1) };
+        var storage = new MemoryRaftStorage(new ConfState([1, 2], [self]));
+        var shell = new ReplicaShell("group 9", config, storage, new RecordingEffects(storage), maxInFlight: 1);
+
+        shell.Deliver(new Message { Type = MessageType.Heartbeat, From = 1, To = 3, Term = 5 }).Should().BeFalse();
+        shell.Node.Term.Should().Be(0, "the message was for the retired incarnation 3");
+
+        shell.Deliver(new Message { Type = MessageType.Heartbeat, From = 1, To = self, Term = 5 }).Should().BeTrue();
+        shell.Node.Term.Should().Be(5);
+        shell.Node.Lead.Should().Be(1);
     }
 
     private static (ReplicaShell Shell, RecordingEffects Effects) NewShell(bool pipelined, int maxInFlight = 8)
