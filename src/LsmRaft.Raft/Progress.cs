@@ -89,6 +89,18 @@ internal sealed class Progress
         PendingSnapshot = snapshotIndex;
     }
 
+    /// <summary>
+    /// The follower said its log is empty (it knows no configuration) after acknowledging entries: its log is gone (a
+    /// replica whose disk was lost and that runs again under the same id). Nothing of it is known to match any more.
+    /// </summary>
+    public void ForgetMatch()
+    {
+        Match = 0;
+        SentCommit = 0;
+        Reset(ProgressState.Probe);
+        Next = 1;
+    }
+
     /// <summary>The leader's own progress: everything it has is matched.</summary>
     public void SetSelf(ulong lastIndex)
     {

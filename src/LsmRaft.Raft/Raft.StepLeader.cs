@@ -85,7 +85,16 @@ internal sealed partial class Raft
         if (m.Reject && m.Index == 0)
         {
             // Every log matches at index 0, so only a follower that knows no configuration rejects it (a new
-            // replica created empty): entries alone cannot tell it the membership, a snapshot must.
+            // replica created empty): entries alone cannot tell it the membership, a snapshot must. One whose
+            // entries this leader counted has lost them (a replica created again under its id): forget its match, or
+            // the leader would go on counting entries it does not hold and never resend them. (A reordered copy of an
+            // early rejection does the same to a healthy follower: it costs a probe, never safety.)
+            if (pr.Match > 0)
+            {
+                Info($"{m.From} knows no configuration although it acknowledged entries up to {pr.Match}: its log is gone, forgetting its match");
+                pr.ForgetMatch();
+            }
+
             if (pr.State == ProgressState.Replicate)
             {
                 pr.BecomeProbe(snapshotDelivered: false);

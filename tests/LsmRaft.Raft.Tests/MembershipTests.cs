@@ -286,6 +286,27 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public void A_follower_that_knows_no_configuration_after_acknowledging_entries_has_its_match_forgotten()
+    {
+        // Learner 4 caught up, then its node lost the replica's directory and created it again empty under the same id
+        // (a move's target whose disk failed): it answers with the rejection at index 0 of a replica that knows no
+        // configuration. The leader must not go on counting the entries it acknowledged before, nor call it caught up.
+        var env = ClusterWithLeader(3);
+        var leader = env.Nodes[1].Raft;
+        leader.ProposeConfChange(ConfChange.AddLearner(4)).IsOk.Should().BeTrue();
+        env.Handle("stabilize");
+        ulong last = leader.Status().LastIndex;
+        leader.Step(Msg(MessageType.AppResp, 4, 1, term: leader.Term, index: last));
+        leader.Status().Progress[4].Match.Should().Be(last);
+
+        leader.Step(new Message { Type = MessageType.AppResp, From = 4, To = 1, Term = leader.Term, Index = 0, Reject = true });
+
+        var progress = leader.Status().Progress[4];
+        progress.Match.Should().Be(0, "what replica 4 acknowledged is gone with its directory");
+        progress.State.Should().NotBe(ProgressState.Replicate);
+    }
+
+    [Fact]
     public void A_late_heartbeat_to_a_member_created_again_commits_no_further_than_its_log()
     {
         // Node 3's replica was retired and created again: its log is forgotten, term 5 and vote kept. A heartbeat

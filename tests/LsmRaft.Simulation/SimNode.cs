@@ -1,4 +1,5 @@
 using LsmRaft.Actors.Replica;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Simulation;
@@ -19,7 +20,18 @@ internal sealed class SimNode
         FlushedConf = initial;
     }
 
+    /// <summary>The node's id (where the replica runs; links, partitions and the checkers' logs are per node).</summary>
     public ulong Id { get; }
+
+    /// <summary>
+    /// The replica's Raft id: the node and its incarnation (<see cref="ReplicaId"/>), as the host gives one to every
+    /// replica it creates again on a node. Messages route by <see cref="ReplicaId.NodeOf"/>; the replica's shell drops
+    /// those addressed to another incarnation.
+    /// </summary>
+    public ulong RaftId => new ReplicaId(Id, IdIncarnation).Value;
+
+    /// <summary>How many times the node was added back under a new Raft id (see <see cref="RaftId"/>).</summary>
+    public int IdIncarnation { get; set; }
 
     public SimDisk Disk { get; }
 
@@ -49,8 +61,9 @@ internal sealed class SimNode
     public ulong RejoinIndex { get; set; }
 
     /// <summary>
-    /// How many times the node was added back after a removal. Messages sent to or from an earlier stint are dropped:
-    /// a replica created again is a new replica identity (see docs/raft.md, "Removed servers").
+    /// How many times the node was added back after a removal under its old Raft id (only with
+    /// <see cref="SimBug.KeepProgressOfReaddedMember"/>, which needs the same id; otherwise a new incarnation is used).
+    /// Messages sent to or from an earlier stint are dropped, as distinct ids make them undeliverable.
     /// </summary>
     public int Stint { get; set; }
 

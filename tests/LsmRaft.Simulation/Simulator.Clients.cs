@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 
@@ -76,7 +77,7 @@ internal sealed partial class Simulator
         if (!result.IsOk)
         {
             stats.NotLeader++;
-            client.LeaderHint = result.LeaderHint;
+            client.LeaderHint = ReplicaId.NodeOf(result.LeaderHint); // a Raft id: the hint names its node, as the host's router does
             After(node);
             return;
         }

@@ -1,3 +1,4 @@
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Simulation;
@@ -211,7 +212,7 @@ internal sealed partial class Simulator
             var candidates = new List<ulong>();
             foreach (var v in conf.Voters)
             {
-                if (v != leader.Id)
+                if (v != leader.RaftId)
                 {
                     candidates.Add(v);
                 }
@@ -225,9 +226,11 @@ internal sealed partial class Simulator
         }
         else if (RemovedNode(conf) is { } back && (nextNodeId > MaxNodeId || rng.Next(2) == 0))
         {
-            // A replica moved back onto a node that held it before: the node starts over from an empty log.
+            // A replica moved back onto a node that held it before: the node starts over from an empty log, under a new
+            // Raft id (the next incarnation, as the host allocates one), or under its old id in the bug mode that
+            // needs it (the core's own defence, a fresh progress for a re-added id, is what that mode breaks).
             rejoining = back;
-            change = ConfChange.AddLearner(back.Id);
+            change = ConfChange.AddLearner(SameIdOnRejoin ? back.RaftId : new ReplicaId(back.Id, back.IdIncarnation + 1).Value);
         }
         else if (nextNodeId <= MaxNodeId)
         {
@@ -242,7 +245,7 @@ internal sealed partial class Simulator
         if (result.IsOk && rejoining is { } again)
         {
             Rejoin(again, result.Index);
-            joiningNode = again.Id;
+            joiningNode = again.RaftId;
         }
         trace.Record(now, 32, leader.Id, (ulong)change.Type, change.NodeId, result.IsOk ? 1UL : 0);
         trace.Line(now, $"n{leader.Id} proposes conf change {change}: {result}");
@@ -261,12 +264,18 @@ internal sealed partial class Simulator
         After(leader);
     }
 
+    /// <summary>
+    /// Whether a node added back keeps its Raft id (and messages between its stints are dropped by the simulator) rather
+    /// than getting the next incarnation: only in the bug mode that needs a re-added id to show its fault.
+    /// </summary>
+    private bool SameIdOnRejoin => options.Bug == SimBug.KeepProgressOfReaddedMember;
+
     /// <summary>A node whose removal was applied and which is no member of <paramref name="conf"/>, if any (the lowest id).</summary>
     private SimNode? RemovedNode(ConfState conf)
     {
         foreach (var node in nodes)
         {
-            if (node.Removed && !conf.Contains(node.Id))
+            if (node.Removed && !conf.Contains(node.RaftId))
             {
                 return node;
             }
@@ -288,9 +297,17 @@ internal sealed partial class Simulator
         node.FlushedConf = ConfState.Empty;
         node.Removed = false;
         node.RejoinIndex = addIndex;
-        node.Stint++;
+        if (SameIdOnRejoin)
+        {
+            node.Stint++;
+        }
+        else
+        {
+            node.IdIncarnation++;
+        }
+
         node.Incarnation++;
-        trace.Line(now, $"n{node.Id} added back at {addIndex}: starts over with an empty log");
+        trace.Line(now, $"n{node.Id} added back at {addIndex} as replica {ReplicaId.Describe(node.RaftId)}: starts over with an empty log");
         StartNode(node);
     }
 
@@ -303,7 +320,7 @@ internal sealed partial class Simulator
 
         var voters = leader.Raft.Core.Config.Voters;
         var to = voters[rng.Next(voters.Count)];
-        if (to == leader.Id)
+        if (to == leader.RaftId)
         {
             return;
         }

@@ -1,3 +1,4 @@
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 using LsmRaft.Actors.Replica;
 
@@ -224,13 +225,15 @@ internal sealed partial class Simulator
     private void Send(SimNode from, Message m)
     {
         trace.Record(now, 6, (ulong)m.Type, m.From, m.To, m.Term);
-        var to = m.To <= MaxNodeId ? byId[m.To] : null;
+        // Raft ids name a node and an incarnation: the message goes to the node (the host's transports do the same).
+        ulong toNode = ReplicaId.NodeOf(m.To);
+        var to = toNode <= MaxNodeId ? byId[toNode] : null;
         if (to is null || to.Removed)
         {
             return;
         }
 
-        if (blocked[m.From, m.To] > 0 || !to.Up)
+        if (blocked[from.Id, toNode] > 0 || !to.Up)
         {
             // The transport knows the peer is unreachable: tell the core so it stops pipelining.
             from.Raft.ReportUnreachable(m.To);
@@ -265,8 +268,8 @@ internal sealed partial class Simulator
 
     private void Deliver(Message m, int senderIncarnation)
     {
-        var to = byId[m.To]!;
-        var delivered = to.Up && blocked[m.From, m.To] == 0;
+        var to = byId[ReplicaId.NodeOf(m.To)]!;
+        var delivered = to.Up && blocked[ReplicaId.NodeOf(m.From), to.Id] == 0;
         if (delivered)
         {
             trace.Record(now, 7, (ulong)m.Type, m.From, m.To, m.Index);
@@ -275,11 +278,19 @@ internal sealed partial class Simulator
                 trace.Line(now, $"deliver {m.Type} {m.From}->{m.To} term={m.Term} logterm={m.LogTerm} index={m.Index} commit={m.Commit} entries={m.Entries.Count}{(m.Reject ? " reject" : string.Empty)}");
             }
 
-            to.Shell.Deliver(m); // the host's delivery rule: a message for another Raft id than the replica's is dropped
-            After(to);
+            // The host's delivery rule: a message for another Raft id than the replica's (an earlier incarnation) is dropped.
+            if (to.Shell.Deliver(m))
+            {
+                After(to);
+            }
+            else
+            {
+                delivered = false;
+                trace.Line(now, $"drop {m.Type} {ReplicaId.Describe(m.From)}->{ReplicaId.Describe(m.To)}: n{to.Id} now runs replica {ReplicaId.Describe(to.RaftId)}");
+            }
         }
 
-        if (m.Type == MessageType.Snap && byId[m.From] is { Up: true } sender && sender.Incarnation == senderIncarnation)
+        if (m.Type == MessageType.Snap && byId[ReplicaId.NodeOf(m.From)] is { Up: true } sender && sender.RaftId == m.From && sender.Incarnation == senderIncarnation)
         {
             sender.Raft.ReportSnapshot(m.To, delivered);
             After(sender);
@@ -366,7 +377,7 @@ internal sealed partial class Simulator
             trace.Line(now, $"conf change {change} at {e.Index} applied: {node.Sm.Conf}");
         }
 
-        if (change.Type == ConfChangeType.RemoveNode && byId[change.NodeId] is { Removed: false } removed && e.Index > removed.RejoinIndex)
+        if (change.Type == ConfChangeType.RemoveNode && byId[ReplicaId.NodeOf(change.NodeId)] is { Removed: false } removed && removed.RaftId == change.NodeId && e.Index > removed.RejoinIndex)
         {
             // The removal is committed: the operator shuts the removed server down (docs/raft.md, "Removed servers").
             trace.Line(now, $"n{removed.Id} removed from the group and shut down");

@@ -1,4 +1,5 @@
 using LsmRaft.Actors.Replica;
+using LsmRaft.Protocol.Cluster;
 using LsmRaft.Raft;
 
 namespace LsmRaft.Simulation;
@@ -193,7 +194,7 @@ internal sealed partial class Simulator
 
                 break;
             case EventKind.Deliver:
-                if (byId[ev.Message!.From]!.Stint != ev.Stints.From || byId[ev.Message.To]!.Stint != ev.Stints.To)
+                if (byId[ReplicaId.NodeOf(ev.Message!.From)]!.Stint != ev.Stints.From || byId[ReplicaId.NodeOf(ev.Message.To)]!.Stint != ev.Stints.To)
                 {
                     // Between replicas of different stints (one was retired and created again meanwhile): the
                     // replica identity the message names no longer exists, as with CockroachDB's replica IDs.
@@ -261,7 +262,7 @@ internal sealed partial class Simulator
         CoalesceAppends = coalesceAppends,
         PipelinedReadies = pipelined,
         QuiesceAfterTicks = quiesce ? 3 : 0,
-        IsNodeLive = quiesce ? peer => IsLive(id, peer) : null,
+        IsNodeLive = quiesce ? peer => IsLive(ReplicaId.NodeOf(id), ReplicaId.NodeOf(peer)) : null, // asked about Raft ids: liveness is per node
         ReadOnlyOption = leaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
         MaxClockDrift = MaxClockDrift,
         MaxSizePerMsg = maxSizePerMsg,
@@ -286,7 +287,7 @@ internal sealed partial class Simulator
         node.Sm = snapshot.Index > node.FlushedApplied
             ? SimStateMachine.Decode(snapshot.Data, snapshot.Index, snapshot.Metadata.ConfState)
             : SimStateMachine.Decode(node.FlushedSm, node.FlushedApplied, node.FlushedConf);
-        node.Shell = new ReplicaShell($"n{node.Id}", NodeConfig(node.Id, node.Sm.Applied), node.Storage, new NodeEffects(this, node), MaxPipelinedReadies)
+        node.Shell = new ReplicaShell($"n{node.Id}", NodeConfig(node.RaftId, node.Sm.Applied), node.Storage, new NodeEffects(this, node), MaxPipelinedReadies)
         {
             // Bug mode: DELIBERATE FAULT (self-test), messages leave before the state they vouch for is durable.
             UnsafeSendBeforeDurable = options.Bug == SimBug.SkipPersistBeforeSend,
@@ -328,7 +329,7 @@ internal sealed partial class Simulator
         {
             stats.QuiescedLeaderTicks++;
         }
-        else if (node.Raft.Lead != 0 && byId[node.Raft.Lead] is not { Up: true })
+        else if (node.Raft.Lead != 0 && byId[ReplicaId.NodeOf(node.Raft.Lead)] is not { Up: true })
         {
             stats.QuiescedOrphanTicks++;
         }
@@ -352,7 +353,8 @@ internal sealed partial class Simulator
             var tracker = leader.Raft.Core.Tracker;
             foreach (var (id, pr) in tracker.Progress)
             {
-                if (id == leader.Id || !tracker.Config.Contains(id) || byId[id] is not { } peer || peer.Disk.Durable.HardState.Term != leader.Raft.Term)
+                if (id == leader.RaftId || !tracker.Config.Contains(id) || byId[ReplicaId.NodeOf(id)] is not { } peer || peer.RaftId != id
+                    || peer.Disk.Durable.HardState.Term != leader.Raft.Term)
                 {
                     continue;
                 }

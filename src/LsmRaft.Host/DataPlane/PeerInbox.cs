@@ -7,9 +7,14 @@ namespace LsmRaft.Host.DataPlane;
 /// <summary>
 /// The node's receiving end of <see cref="PeerLink"/>, at <c>/user/lsmraft-peer-inbox</c>: hands each
 /// <see cref="PeerBatch"/> from a peer to the link (which dispatches it by group), follows Akka.Remote's association
-/// events (a lost association wakes quiesced followers through the liveness oracle), and probes peers it has no
-/// association with.
+/// events and, in a cluster, the failure detector's unreachable members (either wakes quiesced followers through the
+/// liveness oracle), and probes peers it has no association with.
 /// </summary>
+/// <remarks>
+/// A partition that drops packets keeps the association up: Akka.Remote reports nothing until its transport failure
+/// detector gives up (minutes). Akka.Cluster's failure detector marks the member unreachable within seconds, so that is
+/// when the peer counts as lost; traffic from it (a probe's answer once the partition heals) counts it back.
+/// </remarks>
 internal sealed class PeerInbox : UntypedActor, IWithTimers
 {
     private readonly PeerLink _link;
@@ -30,10 +35,21 @@ internal sealed class PeerInbox : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(AssociationEvent));
+        if (InCluster)
+            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+                typeof(Akka.Cluster.ClusterEvent.UnreachableMember));
         Timers.StartPeriodicTimer(nameof(ProbeTick), ProbeTick.Instance, _probeInterval);
     }
 
-    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        Context.System.EventStream.Unsubscribe(Self);
+        if (InCluster)
+            Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+
+    /// <summary>Whether the node runs Akka.Cluster (nodes do; the link's own tests run plain remoting).</summary>
+    private bool InCluster => ((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider;
 
     protected override void OnReceive(object message)
     {
@@ -50,6 +66,9 @@ internal sealed class PeerInbox : UntypedActor, IWithTimers
                 break;
             case AssociationErrorEvent error:
                 _link.OnAssociation(error.RemoteAddress, up: false);
+                break;
+            case Akka.Cluster.ClusterEvent.UnreachableMember unreachable:
+                _link.OnAssociation(unreachable.Member.Address, up: false);
                 break;
             case ProbeTick:
                 _link.ProbeUnassociated();

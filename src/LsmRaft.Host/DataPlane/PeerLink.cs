@@ -19,7 +19,8 @@ namespace LsmRaft.Host.DataPlane;
 /// </summary>
 /// <remarks>
 /// A peer counts as connected from an association event or a batch received from it, until Akka.Remote reports the
-/// association lost or failed; that is what the replicas' liveness oracle reads, so quiesced followers of a lost
+/// association lost or failed, or the cluster's failure detector marks it unreachable (a partition that drops packets
+/// leaves the association up); that is what the replicas' liveness oracle reads, so quiesced followers of a lost
 /// node's leaders wake. Peers without an association are probed every <see cref="PeerLinkOptions.ProbeInterval"/>.
 /// </remarks>
 internal sealed class PeerLink : IDataPlane, IAsyncDisposable
@@ -150,7 +151,7 @@ internal sealed class PeerLink : IDataPlane, IAsyncDisposable
             from.Enqueue(new OutItem(OutItem.Kinds.ProbeAnswer, null));
     }
 
-    /// <summary>Follows Akka.Remote's association events (on the inbox's thread); addresses of non-peers are ignored.</summary>
+    /// <summary>Follows Akka.Remote's association events and the cluster's unreachable members (on the inbox's thread); addresses of non-peers are ignored.</summary>
     internal void OnAssociation(Address remote, bool up)
     {
         if (_byAddress.TryGetValue(remote, out var outbox))

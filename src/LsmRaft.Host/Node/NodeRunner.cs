@@ -20,16 +20,24 @@ namespace LsmRaft.Host.Node;
 /// </summary>
 public sealed class NodeRunner : INodeRunner
 {
-    public async Task<int> RunAsync(NodeConfig config, CancellationToken cancellationToken)
+    public Task<int> RunAsync(NodeConfig config, CancellationToken cancellationToken) =>
+        RunAsync(config, Console.Out, Console.Error, cancellationToken);
+
+    /// <summary>
+    /// <c>lsmraft start</c>: runs the node until <paramref name="cancellationToken"/> is cancelled (exit code 0) or it can
+    /// no longer serve (<see cref="ExitCodes"/>: 3, 2, or 6 when the cluster downed it), writing what happens to
+    /// <paramref name="output"/> and why it stops to <paramref name="error"/>.
+    /// </summary>
+    internal async Task<int> RunAsync(NodeConfig config, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         RunningNode started;
         try
         {
-            started = await StartNodeAsync(config, Console.Out, fileSystem: null, cancellationToken).ConfigureAwait(false);
+            started = await StartNodeAsync(config, output, fileSystem: null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (IsStartFailure(e) && !cancellationToken.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"lsmraft: node {config.NodeName} cannot start: {ReplicaHealth.Describe(e)}");
+            error.WriteLine($"lsmraft: node {config.NodeName} cannot start: {ReplicaHealth.Describe(e)}");
             return ExitCodes.Unavailable;
         }
         await using var node = started;
@@ -47,15 +55,15 @@ public sealed class NodeRunner : INodeRunner
         {
             if (fatal.Downed)
             {
-                Console.Error.WriteLine($"lsmraft: {fatal.Reason}");
+                error.WriteLine($"lsmraft: {fatal.Reason}");
                 return ExitCodes.Downed;
             }
-            Console.Error.WriteLine($"lsmraft: node {config.NodeName} cannot serve: {fatal.Reason}");
+            error.WriteLine($"lsmraft: node {config.NodeName} cannot serve: {fatal.Reason}");
             if (fatal.EngineRefusedOptions)
-                Console.Error.WriteLine("lsmraft: the storage engine refuses the configuration; fix the setting it names (docs/configuration.md) and start again.");
+                error.WriteLine("lsmraft: the storage engine refuses the configuration; fix the setting it names (docs/configuration.md) and start again.");
             return fatal.EngineRefusedOptions ? ExitCodes.BadInput : ExitCodes.Unavailable;
         }
-        Console.Out.WriteLine($"lsmraft: node {config.NodeName} shutting down");
+        output.WriteLine($"lsmraft: node {config.NodeName} shutting down");
         return 0;
     }
 

@@ -34,7 +34,7 @@ internal sealed partial class NodeRuntime
         LsmRaft.Protocol.Peer.HelloAck ack;
         try
         {
-            ack = PeerClient.JoinAsync(options, target, deadline.Token).GetAwaiter().GetResult();
+            ack = PeerClient.HelloOnceAsync(options, target, deadline.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or InvalidDataException)
         {

@@ -16,6 +16,7 @@ internal sealed partial class NodeRuntime
     private static readonly TimeSpan MissingReplicaGrace = TimeSpan.FromSeconds(5);
     private readonly object _creationLock = new();
     private readonly Dictionary<ulong, DateTimeOffset> _missingSince = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, bool> _replacing = new(); // shards whose lost replica is being replaced
     private readonly SemaphoreSlim _reconciling = new(1, 1);
     private readonly CancellationTokenSource _placementStop = new();
     private Task? _repairLoop;
@@ -71,11 +72,18 @@ internal sealed partial class NodeRuntime
                     await RetireReplicaAsync(running).ConfigureAwait(false);
                 }
                 // A voter the map places here but this node lacks: a split this node's replica has not applied yet
-                // (it creates the child with data), or one it will never apply because it installed a snapshot taken
-                // after the split. Give the first case time, then join the group empty and take a snapshot.
+                // (it creates the child with data), one it will never apply because it installed a snapshot taken
+                // after the split, or a replica whose directory (or whole DATA_DIR) was lost. Give the first case time;
+                // then the voter's id is never used again (it may have voted and acknowledged entries it no longer
+                // holds): the group replaces it with a new incarnation here (docs/raft.md, "Replica identity").
                 if (!learner && now - (_missingSince.TryAdd(shard.Id, now) ? now : _missingSince[shard.Id]) < MissingReplicaGrace)
                     continue;
                 string dir = ReplicaDirectory(shard.Id);
+                if (!learner && !ReplicaManifest.Exists(_fs, dir))
+                {
+                    ReplaceLostReplica(shard.Id);
+                    continue;
+                }
                 lock (_creationLock)
                 {
                     if (!ReplicaManifest.Exists(_fs, dir))
@@ -90,7 +98,7 @@ internal sealed partial class NodeRuntime
                         }
                         _fs.DeleteDirectory(dir);
                         ReplicaManifest.Create(shard.Id, shard.ReplicaIdOf(self).Value, ConfState.Empty, new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
-                        _logger.LogInformation("Starting an empty replica of shard {Shard} ({Role}); it learns the shard's state from a snapshot", shard.Id, learner ? "joining as a learner" : "missing voter");
+                        _logger.LogInformation("Starting an empty replica {Replica} of shard {Shard} (joining as a learner); it learns the shard's state from a snapshot", shard.ReplicaIdOf(self), shard.Id);
                     }
                     StartReplica(shard.Id);
                 }
@@ -112,6 +120,35 @@ internal sealed partial class NodeRuntime
         {
             _reconciling.Release();
         }
+    }
+
+    /// <summary>
+    /// Has the replica of <paramref name="shardId"/> this node lost replaced by a new incarnation
+    /// (<see cref="ReplicaMover.ReplaceLostAsync"/>), in the background (the replacement needs this node to reconcile
+    /// meanwhile: it starts the new learner); one at a time per shard, retried by later rounds while the map still lists
+    /// the lost voter.
+    /// </summary>
+    private void ReplaceLostReplica(ulong shardId)
+    {
+        if (_stopping || !_replacing.TryAdd(shardId, true))
+            return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_placementStop.Token);
+                deadline.CancelAfter(ClusterAdmin.MoveTimeout);
+                await Mover!.ReplaceLostAsync(shardId, _config.PeerId, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is LsmRaft.Host.Api.KvException or IOException or TimeoutException or OperationCanceledException or InvalidOperationException)
+            {
+                _logger.LogWarning("Replacing the lost replica of shard {Shard} on this node failed, will retry: {Message}", shardId, e.Message);
+            }
+            finally
+            {
+                _replacing.TryRemove(shardId, out _);
+            }
+        });
     }
 
     /// <summary>

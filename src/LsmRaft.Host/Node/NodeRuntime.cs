@@ -176,8 +176,11 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         _fs.CreateDirectory(_config.DataDir);
         byte[] secret = PeerSecret();
         bool joining = _config.Join is not null;
-        if (joining && !_fs.FileExists(Path.Combine(_config.DataDir, LayoutFileName)))
+        bool fresh = !_fs.FileExists(Path.Combine(_config.DataDir, LayoutFileName));
+        if (joining && fresh)
             JoinCluster(members, secret);
+        // An empty DATA_DIR on a node its peers admitted before: the disk was lost (docs/raft.md, "Replica identity").
+        bool lostData = fresh && !joining && PeersSawThisNodeBefore(members, secret);
         _layout = LoadOrCreateLayout(members.Keys.ToArray());
 
         PeerOptions = new PeerOptions(_config.PeerId, _config.GroupId, secret, members)
@@ -188,6 +191,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             OwnPeerAddress = members[_config.PeerId].ToString(),
             MetaVoters = _layout.MetaVoters,
             Metrics = _telemetry?.Transport,
+            Seen = new SeenPeers(_fs, _config.DataDir),
         };
         foreach (var (id, endpoint) in LoadKnownPeers())
             PeerOptions.AddJoined(id, endpoint);
@@ -208,7 +212,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         _maps = new ShardMapStore(Router, meta, _layout.MetaVoters.Contains(_config.PeerId), _layout.Shards, settings, LoadMapCopy() ?? _layout.Shards,
             SaveMapCopy, _changed, _loggers.CreateLogger("lsmraft.shardmap"));
 
-        WriteInitialManifests(meta);
+        WriteInitialManifests(meta, lostData);
         ForgetOrphanedLogs();
         foreach (var dir in _fs.ListDirectories(GroupsDirectory))
             if (ulong.TryParse(dir, out ulong groupId))
@@ -272,11 +276,17 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     /// since a bootstrap replica without a directory was retired (moved away), and starting it again would put
     /// back an empty member of the bootstrap configuration that serves stale reads from nothing.
     /// </summary>
-    private void WriteInitialManifests(ShardInfo meta)
+    /// <param name="lostData">
+    /// This node's DATA_DIR is empty but its peers admitted it before: its replicas may have voted and acknowledged
+    /// entries this disk no longer holds, so none is created under its bootstrap id (incarnation 0). The shard groups
+    /// take the node back as new incarnations (<see cref="ReplicaMover.ReplaceLostAsync"/>); the meta group runs one
+    /// voter short (its membership is fixed at bootstrap).
+    /// </param>
+    private void WriteInitialManifests(ShardInfo meta, bool lostData)
     {
         _fs.CreateDirectory(GroupsDirectory);
         string marker = Path.Combine(GroupsDirectory, BootstrappedMarker);
-        bool bootstrapped = _fs.FileExists(marker);
+        bool bootstrapped = _fs.FileExists(marker) || lostData;
         var initial = _layout!.Shards.Append(meta);
         foreach (var shard in initial)
         {
@@ -292,8 +302,43 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                 new ConfState(shard.Replicas.Select(n => shard.ReplicaIdOf(n).Value), shard.Learners.Select(n => shard.ReplicaIdOf(n).Value)),
                 new ShardDescriptor(shard.RangeStart, shard.RangeEnd, shard.Epoch)).Write(_fs, dir);
         }
-        if (!bootstrapped)
+        if (!_fs.FileExists(marker))
             _fs.WriteAtomically(marker, []);
+    }
+
+    private static readonly TimeSpan SeenProbeTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Asks every other node of PEERS (one handshake each, in parallel, within <see cref="SeenProbeTimeout"/>) whether it
+    /// admitted this node before. True when one did: this node existed with data that is gone. A peer that does not
+    /// answer (not started yet: a new cluster) counts as not having seen it.
+    /// </summary>
+    private bool PeersSawThisNodeBefore(IReadOnlyDictionary<ulong, PeerEndpoint> members, byte[] secret)
+    {
+        var others = members.Where(m => m.Key != _config.PeerId).ToList();
+        if (others.Count == 0)
+            return false;
+        var options = new PeerOptions(_config.PeerId, _config.GroupId, secret, members) { HandshakeTimeout = SeenProbeTimeout };
+        using var deadline = new CancellationTokenSource(SeenProbeTimeout);
+        var answers = Task.WhenAll(others.Select(async peer =>
+        {
+            try
+            {
+                return (await PeerClient.HelloOnceAsync(options, peer.Value, deadline.Token).ConfigureAwait(false)).SeenBefore ? peer.Key : 0UL;
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or InvalidDataException)
+            {
+                return 0UL;
+            }
+        })).GetAwaiter().GetResult();
+        var seenBy = answers.Where(id => id != 0).ToList();
+        if (seenBy.Count == 0)
+            return false;
+        _logger.LogWarning("DATA_DIR {DataDir} is empty, but node(s) {Peers} admitted node {Node} before: this node lost its data. It creates none of its " +
+            "bootstrap replicas (they may have voted and acknowledged entries that are gone); each shard group takes it back as a new replica " +
+            "(a new incarnation, filled by a snapshot). The meta group keeps running without this node's replica.",
+            _config.DataDir, string.Join(", ", seenBy.Select(Names.NameOf)), _config.NodeName);
+        return true;
     }
 
     /// <summary>
@@ -312,6 +357,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             _log.ForgetAsync(group, CancellationToken.None).AsTask().GetAwaiter().GetResult();
         }
     }
+
+    /// <summary>Tests: the Raft status of this node's replica of <paramref name="groupId"/> (its own id, the group's members), null without one.</summary>
+    internal ReplicaStatus? StatusOf(ulong groupId) => _replicas.TryGet(groupId, out var replica) ? replica.Status : null;
 
     /// <summary>Tests: whether this node's log holds entries (or a compaction point) of <paramref name="groupId"/>.</summary>
     internal bool LogHoldsEntriesOf(ulong groupId) => _log!.LastIndex(groupId) > 0;

@@ -87,6 +87,42 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Fun
     }
 
     /// <summary>
+    /// Replaces the replica of a shard that <paramref name="node"/> lost (the map lists the node as a voter, but the
+    /// node holds no manifest for that replica's id: its directory or its whole DATA_DIR is gone). The lost id is never
+    /// used again, since its log and its votes are gone with it: the group removes it, the map drops the node and lists
+    /// it as a learner under the group's next incarnation there (one compare-and-set), and that new replica joins as
+    /// every move's target does (snapshot, catch-up, promotion). Removing first keeps the voter count: the lost replica
+    /// counted toward no quorum any more. Idempotent up to the allocation; after it, the learner is this move's target
+    /// (or, if the move stops, the placement driver's to settle).
+    /// </summary>
+    public async Task ReplaceLostAsync(ulong shardId, ulong node, CancellationToken cancellationToken)
+    {
+        var shard = Shard(shardId);
+        if (!shard.Replicas.Contains(node))
+            return;
+        ulong lost = shard.ReplicaIdOf(node).Value;
+        logger.LogWarning("Shard {Shard}: node {Node} lost its replica {Lost} (no manifest for it on the node); replacing it with a new incarnation", shardId, node, ReplicaId.Describe(lost));
+        var progress = await ProgressAsync(shardId, lost, cancellationToken).ConfigureAwait(false);
+        if (progress.Leader == lost)
+            throw new OperationConflictException($"Shard {shardId}'s leader is replica {ReplicaId.Describe(lost)}, which node {node} no longer holds; retry once the group has elected another leader.");
+        if (progress.Voters.Contains(lost) || progress.Learners.Contains(lost))
+            await ChangeAsync(shardId, MembershipChange.Remove, lost, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await maps.UpdateAsync(map => Change(map, shardId, s => !s.Replicas.Contains(node) || s.ReplicaIdOf(node).Value != lost ? null
+                : (s with { Replicas = [.. s.Replicas.Where(r => r != node)] }).AllocateIncarnation(node)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (IncarnationsExhaustedException e)
+        {
+            throw new OperationConflictException($"Shard {shardId} cannot get another replica on node {node}: {e.Message}");
+        }
+        var now = Shard(shardId);
+        if (!now.Learners.Contains(node))
+            return; // another driver placed it meanwhile
+        await MoveAsync(shardId, node, lost, node, now.ReplicaIdOf(node).Value, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Settles a learner the shard map lists but no move is waiting for any more: one the group has already promoted
     /// (the move stopped after the promotion) is recorded in the map as a replica; any other is removed from the group
     /// (a Raft membership change) and then from the map, after which its node, when it is reachable, retires its

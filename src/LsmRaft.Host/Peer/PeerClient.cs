@@ -175,10 +175,11 @@ internal sealed class PeerClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Joins through the member at <paramref name="address"/>: one handshake that asks to be admitted and returns
-    /// the members and meta voters the member knows.
+    /// One handshake with the member at <paramref name="address"/>, then the connection is closed. With
+    /// <see cref="PeerOptions.Joining"/> it joins through that member (the answer names the members and meta voters it
+    /// knows); without, it asks whether the member had seen this node before (<c>HelloAck.seen_before</c>).
     /// </summary>
-    internal static async Task<HelloAck> JoinAsync(PeerOptions options, PeerEndpoint address, CancellationToken cancellationToken)
+    internal static async Task<HelloAck> HelloOnceAsync(PeerOptions options, PeerEndpoint address, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.HandshakeTimeout);

@@ -141,7 +141,8 @@ internal sealed class PeerConnectionHandler(PeerOptions options, IPeerDispatcher
         var proof = PeerAuthentication.ComputeProof(options.Secret, hello.ClientNonce.Span);
         if (hello.HttpAddress.Length > 0)
             options.PeerHttpAddresses[hello.NodeId] = hello.HttpAddress;
-        var ack = new HelloAck { NodeId = options.NodeId, ServerProof = ByteString.CopyFrom(proof), HttpAddress = options.HttpAddress };
+        // Recorded durably before the acknowledgement, so no Raft message of the dialer is read before its node is on record.
+        var ack = new HelloAck { NodeId = options.NodeId, ServerProof = ByteString.CopyFrom(proof), HttpAddress = options.HttpAddress, SeenBefore = options.Seen?.Admit(hello.NodeId) ?? false };
         if (joiningAt is not null)
         {
             // Admitted by the secret: remember the joiner, and tell it who the members are.

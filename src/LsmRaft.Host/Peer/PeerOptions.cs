@@ -35,6 +35,9 @@ internal sealed record PeerOptions(ulong NodeId, string ClusterId, byte[] Secret
     /// <summary>Node names for logs (see <see cref="LsmRaft.Host.Node.NodeNames"/>).</summary>
     public LsmRaft.Host.Node.NodeNames Names { get; init; } = new();
 
+    /// <summary>Every node this node has admitted by a handshake, kept in DATA_DIR (answers <c>HelloAck.seen_before</c>); null: not kept.</summary>
+    public SeenPeers? Seen { get; init; }
+
     /// <summary>The meta group's voters, told to joining nodes.</summary>
     public IReadOnlyList<ulong> MetaVoters { get; init; } = [];
 

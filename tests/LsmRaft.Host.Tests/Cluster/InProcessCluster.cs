@@ -29,9 +29,10 @@ internal sealed class InProcessCluster : IAsyncDisposable
     /// <summary>
     /// Starts <paramref name="nodes"/> nodes with ids 1..n, or named <paramref name="names"/> (then PEERS lists each name as
     /// its host too, as the origin's <c>n1:n1:8761</c> does, and <see cref="NodeConfig.Hosts"/> maps the names to 127.0.0.1).
+    /// The nodes in <paramref name="notStarted"/> are configured but left for the test to run (e.g. through <c>NodeRunner.RunAsync</c>).
     /// </summary>
     public static async Task<InProcessCluster> StartAsync(int nodes, int shardsPerNode = 2, Func<NodeConfig, NodeConfig>? configure = null,
-        Func<ulong, LsmRaft.Storage.IO.IFileSystem?>? fileSystemOf = null, IReadOnlyList<string>? names = null)
+        Func<ulong, LsmRaft.Storage.IO.IFileSystem?>? fileSystemOf = null, IReadOnlyList<string>? names = null, IReadOnlyCollection<ulong>? notStarted = null)
     {
         string root = Path.Combine(Path.GetTempPath(), "lsmraft-cluster-" + Guid.NewGuid().ToString("N"));
         // Peer ports whose default Akka ports (PORT + 10000) are free too, then the HTTP ports.
@@ -55,7 +56,7 @@ internal sealed class InProcessCluster : IAsyncDisposable
             RequestTimeout = TimeSpan.FromSeconds(15),
         }).Select(c => configure?.Invoke(c) ?? c).ToList();
         var cluster = new InProcessCluster(configs, root) { FileSystemOf = fileSystemOf };
-        foreach (var config in configs)
+        foreach (var config in configs.Where(c => notStarted?.Contains(c.PeerId) != true))
             await cluster.StartNodeAsync(config.PeerId);
         return cluster;
     }
@@ -109,6 +110,9 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
     /// <summary>The running node's runtime (its replicas, map and state).</summary>
     public NodeRuntime Runtime(ulong id) => _nodes[id].Runtime;
+
+    /// <summary>The ids of the nodes running in this fixture now.</summary>
+    public IReadOnlyCollection<ulong> Running => _nodes.Keys.ToList();
 
     public HttpClient ClientFor(ulong id) =>
         new() { BaseAddress = new Uri($"http://127.0.0.1:{Configs.Single(c => c.PeerId == id).HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };

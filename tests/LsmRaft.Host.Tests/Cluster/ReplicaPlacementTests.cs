@@ -110,6 +110,116 @@ public sealed class ReplicaPlacementTests
     }
 
     [Fact]
+    public async Task A_replica_whose_directory_was_lost_is_replaced_by_a_new_incarnation_and_never_acts_under_its_old_id()
+    {
+        // Node 3 loses its replica of a shard (directory gone; the node log, with term and vote, is kept or not: the
+        // replica's id may have voted and acknowledged entries it no longer holds). Its node must never start a member
+        // under that id again; the group removes it and takes node 3 back as a new incarnation (docs/raft.md).
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1, c => c with { Rebalance = false });
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        var written = new Dictionary<string, string>();
+        for (int i = 0; i < 30; i++)
+        {
+            (await n1.PutAsync($"/v1/kv/w{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
+            written[$"w{i:D2}"] = $"v{i}";
+        }
+        var shard = (await ShardsAsync(n1)).First(s => s.Replicas.Contains(3UL));
+        var old = shard.ReplicaIdOf(3);
+        old.Should().Be(ReplicaId.Bootstrap(3));
+
+        await cluster.StopNodeAsync(3);
+        string dir = Path.Combine(cluster.Configs.Single(c => c.PeerId == 3).DataDir, "groups", shard.Id.ToString());
+        Directory.Delete(dir, recursive: true);
+        await cluster.StartNodeAsync(3);
+
+        // Until the group has replaced it, node 3 runs no replica of the shard at all: never one under the lost id.
+        var replacement = new ReplicaId(3, 1);
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (cluster.Runtime(3).StatusOf(shard.Id) is { } status)
+                    status.NodeId.Should().Be(replacement.Value, "node 3 runs the shard's replica only under the new incarnation");
+                await Task.Delay(20);
+            }
+        });
+        await cluster.WaitUntilAsync(1, r => r.ShardMaps!.TryLookup?.Shards.FirstOrDefault(s => s.Id == shard.Id) is { } now
+                && now.Replicas.Contains(3UL) && now.Learners.Count == 0 && now.ReplicaIdOf(3) == replacement,
+            TimeSpan.FromSeconds(90), $"shard {shard.Id} lists node 3 again, as replica {replacement}");
+        stop.Cancel();
+        await watcher;
+
+        // The group's configuration holds the new id, not the lost one; the new replica holds the shard's data.
+        await cluster.WaitUntilAsync(3, r => r.StatusOf(shard.Id) is { } s && s.Members.Voters.Contains(replacement.Value) && !s.Members.Contains(old.Value),
+            TimeSpan.FromSeconds(30), $"node 3's replica of shard {shard.Id} sees itself as voter {replacement} and {old} gone");
+        using (var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(dir, "REPLICA"))))
+            manifest.RootElement.GetProperty("ReplicaId").GetUInt64().Should().Be(replacement.Value);
+        using var n3 = cluster.ClientFor(3);
+        var lookup = new ShardMapLookup(await ShardsAsync(n3));
+        var mine = written.Where(kv => lookup.Find(Encoding.UTF8.GetBytes(kv.Key)).Id == shard.Id).ToList();
+        string last = mine.Max(kv => kv.Key)!;
+        for (int i = 0; i < 200 && await TryGetAsync(n3, last, "stale") != written[last]; i++)
+            await Task.Delay(50); // bounded: the replica applies the tail it had not caught up with at promotion
+        foreach (var (key, value) in mine)
+            (await GetAsync(n3, key, "stale")).Should().Be(value, $"node 3's new replica holds {key}");
+    }
+
+    [Fact]
+    public async Task A_node_whose_data_directory_was_wiped_never_votes_with_an_empty_log_and_its_shards_take_it_back_as_new_incarnations()
+    {
+        // Node 3's whole DATA_DIR is lost and it starts again with the same id and PEERS. Its peers admitted it before,
+        // so it creates none of its bootstrap replicas (which may have voted and acknowledged entries that are gone):
+        // every shard group removes the lost replica and takes node 3 back under a new incarnation.
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1, c => c with { Rebalance = false });
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        var written = new Dictionary<string, string>();
+        for (int i = 0; i < 30; i++)
+        {
+            (await n1.PutAsync($"/v1/kv/z{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
+            written[$"z{i:D2}"] = $"v{i}";
+        }
+        var onThree = (await ShardsAsync(n1)).Where(s => s.Replicas.Contains(3UL)).ToList();
+        onThree.Should().NotBeEmpty();
+
+        await cluster.StopNodeAsync(3);
+        string dataDir = cluster.Configs.Single(c => c.PeerId == 3).DataDir;
+        Directory.Delete(dataDir, recursive: true);
+        await cluster.StartNodeAsync(3);
+
+        // Node 3 never runs a replica under a bootstrap id again: not of the meta group, not of any shard.
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                cluster.Runtime(3).StatusOf(LsmRaft.Host.Node.ClusterLayout.MetaGroupId).Should().BeNull("the meta group's replica on node 3 is lost for good");
+                foreach (var shard in onThree)
+                    if (cluster.Runtime(3).StatusOf(shard.Id) is { } status)
+                        ReplicaId.IncarnationOf(status.NodeId).Should().BeGreaterThan(0, $"node 3 runs shard {shard.Id} only as a new incarnation");
+                await Task.Delay(20);
+            }
+        });
+        await cluster.WaitUntilAsync(1, r => onThree.All(shard => r.ShardMaps!.TryLookup?.Shards.FirstOrDefault(s => s.Id == shard.Id) is { } now
+                && now.Replicas.Contains(3UL) && now.Learners.Count == 0 && now.ReplicaIdOf(3) == new ReplicaId(3, 1)),
+            TimeSpan.FromSeconds(150), "every shard lists node 3 again, as its incarnation 1");
+        stop.Cancel();
+        await watcher;
+
+        using var n3 = cluster.ClientFor(3);
+        var lookup = new ShardMapLookup(await ShardsAsync(n3));
+        var mine = written.Where(kv => onThree.Any(s => s.Id == lookup.Find(Encoding.UTF8.GetBytes(kv.Key)).Id)).ToList();
+        foreach (var (key, value) in mine)
+        {
+            for (int i = 0; i < 200 && await TryGetAsync(n3, key, "stale") != value; i++)
+                await Task.Delay(50); // bounded: the replica applies the tail it had not caught up with at promotion
+            (await GetAsync(n3, key, "stale")).Should().Be(value, $"node 3's new replica holds {key}");
+        }
+    }
+
+    [Fact]
     public async Task The_replicas_of_a_node_down_longer_than_the_timeout_are_re_created_on_the_other_nodes()
     {
         await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { DownReplicaTimeout = TimeSpan.FromSeconds(10) });

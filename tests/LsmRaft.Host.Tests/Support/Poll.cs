@@ -14,4 +14,16 @@ internal static class Poll
             await Task.Delay(20);
         }
     }
+
+    /// <summary>As <see cref="UntilAsync(Func{bool}, string, TimeSpan?)"/>, for a condition that must itself wait (e.g. read through HTTP).</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            await Task.Delay(20);
+        }
+    }
 }
