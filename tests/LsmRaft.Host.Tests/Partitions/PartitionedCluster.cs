@@ -40,12 +40,12 @@ internal sealed class PartitionedCluster : IAsyncDisposable
             DataPlane = DataPlaneKind.Akka,
             RequestTimeout = requestTimeout,
             // The throttler drops a Disassociated from below without telling Akka.Remote ("relying on heartbeating"):
-            // a connection closed under it (one of two a node pair opened at once while starting) leaves a dead
-            // association that only the transport failure detector ends, after 120 s by default, so a node may
-            // never join. Seconds here; and a short gate, so that the pair reconnects at once. The first seed forms the
-            // cluster after 1 s without an answer from the others (5 s by default) so that specs start sooner; and a
-            // whole cluster stopping at once waits at most 2 s (not 5 s and 10 s) in the leave phases, for lack of
-            // convergence among members that all leave.
+            // with it in the stack a node sometimes never joined (its sends stopped and nothing reported it), most
+            // likely a connection closed under the throttler left a dead association that only the transport failure
+            // detector ends, after 120 s by default. Seconds here, and a short gate so that the pair reconnects at once
+            // (docs/testing.md). The first seed forms the cluster after 1 s without an answer from the others (5 s by
+            // default) so that specs start sooner; and a whole cluster stopping at once waits at most 2 s (not 5 s and
+            // 10 s) in the leave phases, for lack of convergence among members that all leave.
             AkkaHocon = $"""
                 {NodeTransport.TestThrottlerPath} = on
                 akka.cluster.split-brain-resolver.stable-after = {settle}ms
