@@ -116,11 +116,11 @@ public sealed class AdminUiTests : IAsyncLifetime
         (await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth")).Should().BeTrue("the shards page must fit a phone's width");
         await ShotAsync(phone, "shards-phone");
 
-        // A killed node shows as down within seconds.
+        // A killed node shows as down once the failure detector gives up on it (acceptable pause 10 s, hocon/cluster.conf).
         await page.GotoAsync(Url(1, "/ui/#/cluster"));
         var killed = Stopwatch.StartNew();
         _cluster[3].Kill();
-        await page.WaitForSelectorAsync("[data-testid=node-row][data-node=\"3\"][data-state=down]", new() { Timeout = 15_000 });
+        await page.WaitForSelectorAsync("[data-testid=node-row][data-node=\"3\"][data-state=down]", new() { Timeout = 30_000 });
         _output.WriteLine($"node 3 shown down {killed.Elapsed.TotalSeconds:F1} s after kill -9");
         await page.WaitForSelectorAsync("[data-testid=events] li[data-kind=node-state]", new() { Timeout = (float)Wait.TotalMilliseconds });
         await ShotAsync(page, "cluster-node-down");
