@@ -37,7 +37,8 @@ internal sealed partial class NodeRuntime
     /// <summary>
     /// Starts an empty replica for every shard the map lists this node as a learner of (a move's target: it
     /// learns the group's state from the leader's snapshot), and retires every local replica of a shard the map
-    /// no longer lists this node in. The map is changed only after the group's membership change committed, so
+    /// no longer lists this node in. The meta group, which the map lists too (once read from the meta group), is
+    /// reconciled like a shard, except that it is never retired (its nodes are the bootstrap layout's). The map is changed only after the group's membership change committed, so
     /// a shard the map does not list this node in has a committed membership without it. Shards absent from
     /// the map (a split's new shard before the map records it) are left alone.
     /// </summary>
@@ -50,7 +51,7 @@ internal sealed partial class NodeRuntime
         {
             ulong self = _config.PeerId;
             var now = DateTimeOffset.UtcNow;
-            foreach (var shard in shards)
+            foreach (var shard in WithMetaGroup(shards))
             {
                 bool learner = shard.Learners.Contains(self);
                 if (!learner && !shard.Replicas.Contains(self))
@@ -121,6 +122,10 @@ internal sealed partial class NodeRuntime
             _reconciling.Release();
         }
     }
+
+    /// <summary>The shards and, once the map was read from the meta group, the meta group (<see cref="ShardMapStore.MetaGroup"/>).</summary>
+    private IReadOnlyList<ShardInfo> WithMetaGroup(IReadOnlyList<ShardInfo> shards) =>
+        _maps!.MetaGroup is { } meta ? [meta, .. shards] : shards;
 
     /// <summary>
     /// Has the replica of <paramref name="shardId"/> this node lost replaced by a new incarnation
@@ -214,7 +219,7 @@ internal sealed partial class NodeRuntime
             .Concat(marks.Values.Where(m => m.State == NodeState.Removed).Select(m => m.Node))
             .ToHashSet();
         var up = known.Values.Where(r => _membership!.StateOf(r.Id) == NodeState.Up && !marks.ContainsKey(r.Id)).Select(r => r.Id).ToList();
-        if (await SettleLeftBehindLearnersAsync(_maps.Lookup.Shards, id => !SeemsAlive(id, now) || marks.TryGetValue(id, out var m) && m.State == NodeState.Removed, now, token).ConfigureAwait(false))
+        if (await SettleLeftBehindLearnersAsync(WithMetaGroup(_maps.Lookup.Shards), id => !SeemsAlive(id, now) || marks.TryGetValue(id, out var m) && m.State == NodeState.Removed, now, token).ConfigureAwait(false))
             return;
         var shards = _maps.Lookup.Shards;
         foreach (var shard in shards)

@@ -285,8 +285,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     /// <param name="lostData">
     /// This node's DATA_DIR is empty but its peers admitted it before: its replicas may have voted and acknowledged
     /// entries this disk no longer holds, so none is created under its bootstrap id (incarnation 0). The shard groups
-    /// take the node back as new incarnations (<see cref="ReplicaMover.ReplaceLostAsync"/>); the meta group runs one
-    /// voter short (its membership is fixed at bootstrap).
+    /// and the meta group take the node back as new incarnations (<see cref="ReplicaMover.ReplaceLostAsync"/>).
     /// </param>
     private void WriteInitialManifests(ShardInfo meta, bool lostData)
     {
@@ -342,7 +341,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
             return false;
         _logger.LogWarning("DATA_DIR {DataDir} is empty, but node(s) {Peers} admitted node {Node} before: this node lost its data. It creates none of its " +
             "bootstrap replicas (they may have voted and acknowledged entries that are gone); each shard group takes it back as a new replica " +
-            "(a new incarnation, filled by a snapshot). The meta group keeps running without this node's replica.",
+            "(a new incarnation, filled by a snapshot), and so does the meta group if this node is one of its voters.",
             _config.DataDir, string.Join(", ", seenBy.Select(Names.NameOf)), _config.NodeName);
         return true;
     }

@@ -24,6 +24,8 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Fun
 
     public async Task MoveAsync(ulong shardId, ulong from, ulong to, CancellationToken cancellationToken)
     {
+        if (shardId == ClusterLayout.MetaGroupId)
+            throw new OperationConflictException("The meta group's replicas stay on the nodes of the bootstrap layout: it is not moved (a lost meta replica is replaced on its own node).");
         logger.LogInformation("Moving shard {Shard}'s replica from node {From} to node {To}", shardId, from, to);
         try
         {
@@ -87,7 +89,7 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Fun
     }
 
     /// <summary>
-    /// Replaces the replica of a shard that <paramref name="node"/> lost (the map lists the node as a voter, but the
+    /// Replaces the replica of a group (a shard, or the meta group) that <paramref name="node"/> lost (the map lists the node as a voter, but the
     /// node holds no manifest for that replica's id: its directory or its whole DATA_DIR is gone). The lost id is never
     /// used again, since its log and its votes are gone with it: the group removes it, the map drops the node and lists
     /// it as a learner under the group's next incarnation there (one compare-and-set), and that new replica joins as
@@ -147,8 +149,8 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Fun
         return true;
     }
 
-    private ShardInfo Shard(ulong shardId) =>
-        maps.Lookup.Shards.FirstOrDefault(s => s.Id == shardId) ?? throw new ResourceNotFoundException($"Shard {shardId} does not exist.");
+    /// <summary>The shard, or for <see cref="ClusterLayout.MetaGroupId"/> the meta group, as the map lists it.</summary>
+    private ShardInfo Shard(ulong shardId) => maps.Group(shardId);
 
     /// <param name="replica">The Raft id whose progress the leader reports.</param>
     private Task<ProgressResult> ProgressAsync(ulong shardId, ulong replica, CancellationToken cancellationToken) =>
@@ -172,10 +174,6 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Fun
         }
     }
 
-    private static ShardMapStore.StoredMap? Change(ShardMapStore.StoredMap map, ulong shardId, Func<ShardInfo, ShardInfo?> change)
-    {
-        var shard = map.Shards.FirstOrDefault(s => s.Id == shardId) ?? throw new ResourceNotFoundException($"Shard {shardId} does not exist.");
-        var changed = change(shard);
-        return changed is null ? null : map with { Shards = map.Shards.Select(s => s.Id == shardId ? changed : s).ToArray() };
-    }
+    private static ShardMapStore.StoredMap? Change(ShardMapStore.StoredMap map, ulong shardId, Func<ShardInfo, ShardInfo?> change) =>
+        change(map.Group(shardId)) is { } changed ? map.WithGroup(changed) : null;
 }

@@ -7,7 +7,8 @@ namespace LsmRaft.Host.Node;
 
 /// <summary>
 /// The shard map, owned by the meta group: one meta key, <c>cluster/shard-map</c>, holds every shard (hash
-/// range, replicas, learners, epoch) and the next free shard id as JSON. Every change is a compare-and-set on
+/// range, replicas, learners, epoch), the meta group's own members and incarnations (<see cref="StoredMap.Meta"/>)
+/// and the next free shard id as JSON. Every change is a compare-and-set on
 /// that key's version (the Raft index that last wrote it), so concurrent operators and nodes serialize through
 /// the meta group and the map's version only grows. Each node keeps the latest map it read (a stale read
 /// from its own meta replica when it has one, every <see cref="RefreshInterval"/>, and a linearizable read
@@ -41,11 +42,11 @@ internal sealed class ShardMapStore : IAsyncDisposable
         _router = router;
         _meta = meta;
         _hasLocalMeta = hasLocalMeta;
-        _bootstrap = bootstrap.Count == 0 ? null : new StoredMap(bootstrap.Max(s => s.Id) + 1, bootstrap.ToArray(), bootstrapSettings);
+        _bootstrap = bootstrap.Count == 0 ? null : new StoredMap(bootstrap.Max(s => s.Id) + 1, bootstrap.ToArray(), bootstrapSettings, Meta: meta);
         _persist = persist;
         _changed = changed;
         _logger = logger;
-        _current = new Snapshot(0, lastKnown.Count == 0 ? null : new ShardMapLookup(lastKnown), _bootstrap?.NextShardId ?? 0, null, NoMarks);
+        _current = new Snapshot(0, lastKnown.Count == 0 ? null : new ShardMapLookup(lastKnown), _bootstrap?.NextShardId ?? 0, null, NoMarks, null);
     }
 
     /// <summary>Raised (on a background thread) after the map changed; the node reconciles its replicas.</summary>
@@ -60,6 +61,21 @@ internal sealed class ShardMapStore : IAsyncDisposable
 
     /// <summary>Nodes an operator is draining or removed, as last read from the meta group.</summary>
     public IReadOnlyDictionary<ulong, NodeMark> Marks => Volatile.Read(ref _current).Marks;
+
+    /// <summary>
+    /// The meta group (group 0) as the map last read from the meta group lists it: voters, learners, incarnations; null
+    /// before this node read the map from the meta group (a copy from DATA_DIR does not hold it).
+    /// </summary>
+    public ShardInfo? MetaGroup => Volatile.Read(ref _current).Meta;
+
+    /// <summary>
+    /// A group of the map as last read: the meta group for <see cref="ClusterLayout.MetaGroupId"/> (the bootstrap layout's
+    /// until the map was read), else the shard.
+    /// </summary>
+    /// <exception cref="ResourceNotFoundException">No shard has that id.</exception>
+    public ShardInfo Group(ulong groupId) => groupId == ClusterLayout.MetaGroupId
+        ? MetaGroup ?? _meta
+        : Lookup.Shards.FirstOrDefault(s => s.Id == groupId) ?? throw new ResourceNotFoundException($"Shard {groupId} does not exist.");
 
     /// <summary>The latest map, or null before this node first read one (a node that just joined).</summary>
     public ShardMapLookup? TryLookup => Volatile.Read(ref _current).Lookup;
@@ -154,7 +170,7 @@ internal sealed class ShardMapStore : IAsyncDisposable
         if (version <= current.Version)
             return;
         var map = Parse(encoded);
-        var next = new Snapshot(version, new ShardMapLookup(map.Shards), map.NextShardId, map.Settings, (map.Marks ?? []).ToDictionary(m => m.Node));
+        var next = new Snapshot(version, new ShardMapLookup(map.Shards), map.NextShardId, map.Settings, (map.Marks ?? []).ToDictionary(m => m.Node), map.Meta);
         if (Interlocked.CompareExchange(ref _current, next, current) != current)
             return; // a concurrent adopter won; the loop adopts the newest on its next read
         try
@@ -169,8 +185,12 @@ internal sealed class ShardMapStore : IAsyncDisposable
         _changed.Notify();
     }
 
-    private static StoredMap Parse(byte[] encoded) =>
-        JsonSerializer.Deserialize<StoredMap>(encoded) ?? throw new JsonException("The shard map in the meta group is empty.");
+    /// <summary>The stored map; one written before the map held the meta group gets the bootstrap layout's (<see cref="StoredMap.Meta"/>).</summary>
+    private StoredMap Parse(byte[] encoded)
+    {
+        var map = JsonSerializer.Deserialize<StoredMap>(encoded) ?? throw new JsonException("The shard map in the meta group is empty.");
+        return map.Meta is null ? map with { Meta = _meta } : map;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -189,10 +209,27 @@ internal sealed class ShardMapStore : IAsyncDisposable
 
     /// <summary>
     /// The map as stored in the meta group, with the cluster-wide settings (null in maps written before settings
-    /// existed) and the operator's marks on nodes (null before any).
+    /// existed), the operator's marks on nodes (null before any), and the meta group itself.
     /// </summary>
-    internal sealed record StoredMap(ulong NextShardId, ShardInfo[] Shards, ClusterSettings? Settings = null, NodeMark[]? Marks = null)
+    /// <param name="Meta">
+    /// The meta group (id 0) as a shard entry: its voters and learners (nodes) and the incarnations allocated on each, so
+    /// a lost meta replica is replaced by a new incarnation through the same compare-and-set as a shard's
+    /// (docs/raft.md, "Replica identity", rule 5). Its nodes never change (they are the bootstrap layout's meta voters).
+    /// Null in maps written before it existed: read as the bootstrap layout's meta group, all incarnation 0.
+    /// </param>
+    internal sealed record StoredMap(ulong NextShardId, ShardInfo[] Shards, ClusterSettings? Settings = null, NodeMark[]? Marks = null, ShardInfo? Meta = null)
     {
+        /// <summary>The meta group for <see cref="ClusterLayout.MetaGroupId"/>, else the shard with that id.</summary>
+        /// <exception cref="ResourceNotFoundException">No shard has that id.</exception>
+        public ShardInfo Group(ulong groupId) => groupId == ClusterLayout.MetaGroupId
+            ? Meta ?? throw new InvalidOperationException("The map was read without its meta group.")
+            : Shards.FirstOrDefault(s => s.Id == groupId) ?? throw new ResourceNotFoundException($"Shard {groupId} does not exist.");
+
+        /// <summary>This map with <paramref name="group"/> (the meta group, or a shard) in place of the entry of the same id.</summary>
+        public StoredMap WithGroup(ShardInfo group) => group.Id == ClusterLayout.MetaGroupId
+            ? this with { Meta = group }
+            : this with { Shards = Shards.Select(s => s.Id == group.Id ? group : s).ToArray() };
+
         /// <summary>The map with <paramref name="node"/> marked <paramref name="state"/> (null: unmarked), or null when it already is.</summary>
         public StoredMap? WithMark(ulong node, NodeState? state, DateTimeOffset now)
         {
@@ -206,5 +243,5 @@ internal sealed class ShardMapStore : IAsyncDisposable
 
     private static readonly IReadOnlyDictionary<ulong, NodeMark> NoMarks = new Dictionary<ulong, NodeMark>();
 
-    private sealed record Snapshot(ulong Version, ShardMapLookup? Lookup, ulong NextShardId, ClusterSettings? Settings, IReadOnlyDictionary<ulong, NodeMark> Marks);
+    private sealed record Snapshot(ulong Version, ShardMapLookup? Lookup, ulong NextShardId, ClusterSettings? Settings, IReadOnlyDictionary<ulong, NodeMark> Marks, ShardInfo? Meta);
 }

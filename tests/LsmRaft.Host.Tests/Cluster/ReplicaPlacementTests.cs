@@ -195,7 +195,8 @@ public sealed class ReplicaPlacementTests
         {
             while (!stop.IsCancellationRequested)
             {
-                cluster.Runtime(3).StatusOf(LsmRaft.Host.Node.ClusterLayout.MetaGroupId).Should().BeNull("the meta group's replica on node 3 is lost for good");
+                if (cluster.Runtime(3).StatusOf(LsmRaft.Host.Node.ClusterLayout.MetaGroupId) is { } meta)
+                    ReplicaId.IncarnationOf(meta.NodeId).Should().BeGreaterThan(0, "node 3 runs the meta group only as a new incarnation");
                 foreach (var shard in onThree)
                     if (cluster.Runtime(3).StatusOf(shard.Id) is { } status)
                         ReplicaId.IncarnationOf(status.NodeId).Should().BeGreaterThan(0, $"node 3 runs shard {shard.Id} only as a new incarnation");
@@ -217,6 +218,64 @@ public sealed class ReplicaPlacementTests
                 await Task.Delay(50); // bounded: the replica applies the tail it had not caught up with at promotion
             (await GetAsync(n3, key, "stale")).Should().Be(value, $"node 3's new replica holds {key}");
         }
+    }
+
+    [Fact]
+    public async Task A_wiped_meta_voter_is_taken_back_as_a_new_incarnation_and_the_meta_group_has_three_voters_again()
+    {
+        // The meta group's voters are nodes 1-3. Node 3's DATA_DIR is lost: its meta replica (incarnation 0) may have voted
+        // and acknowledged entries that are gone, so it is never a member again; the meta group removes it and takes node 3
+        // back as replica 3#1 (learner, snapshot, voter), as a shard group does (docs/raft.md, "Replica identity", rule 5).
+        const ulong metaGroup = LsmRaft.Host.Node.ClusterLayout.MetaGroupId;
+        await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1, c => c with { Rebalance = false });
+        await cluster.WaitUntilReadyAsync();
+        var old = ReplicaId.Bootstrap(3);
+        var replacement = new ReplicaId(3, 1);
+        cluster.Runtime(1).StatusOf(metaGroup)!.Members.Voters.Should().BeEquivalentTo(new ulong[] { 1, 2, old.Value });
+
+        await cluster.StopNodeAsync(3);
+        Directory.Delete(cluster.Configs.Single(c => c.PeerId == 3).DataDir, recursive: true);
+        await cluster.StartNodeAsync(3);
+
+        // Watched throughout: node 3 never runs the meta group under the lost id, and once nodes 1 and 2 have applied the
+        // removal of the lost id, it is never a voter there again.
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            var removedOn = new HashSet<ulong>();
+            while (!stop.IsCancellationRequested)
+            {
+                if (cluster.Runtime(3).StatusOf(metaGroup) is { } three)
+                    three.NodeId.Should().Be(replacement.Value, "node 3 runs the meta group only as its new incarnation");
+                foreach (ulong node in new ulong[] { 1, 2 })
+                {
+                    if (cluster.Runtime(node).StatusOf(metaGroup) is not { } status)
+                        continue;
+                    if (!status.Members.Voters.Contains(old.Value))
+                        removedOn.Add(node);
+                    else
+                        removedOn.Should().NotContain(node, $"node {node}'s meta replica applied the removal of {old}; the lost id never votes again");
+                }
+                await Task.Delay(20);
+            }
+        });
+        await cluster.WaitUntilAsync(1, r => r.ShardMaps!.MetaGroup is { } meta && meta.Replicas.Contains(3UL) && meta.Learners.Count == 0 && meta.ReplicaIdOf(3) == replacement,
+            TimeSpan.FromSeconds(120), $"the map lists node 3 as a meta voter again, as replica {replacement}");
+        foreach (ulong node in new ulong[] { 1, 2, 3 })
+            await cluster.WaitUntilAsync(node, r => r.StatusOf(metaGroup) is { } s && s.Members.Voters.Order().SequenceEqual(new[] { 1UL, 2UL, replacement.Value }.Order()) && s.Members.Learners.Count == 0,
+                TimeSpan.FromSeconds(30), $"node {node}'s meta replica has the three voters 1, 2 and {replacement}");
+        stop.Cancel();
+        await watcher;
+
+        // Three working voters: with node 2 stopped, a meta write needs the new incarnation's vote and acknowledgement.
+        await cluster.StopNodeAsync(2);
+        var router = cluster.Runtime(1).Router!;
+        var metaInfo = cluster.Runtime(1).ShardMaps!.Group(metaGroup);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await router.MetaPutAsync(metaInfo, "test/after-wipe"u8.ToArray(), "committed"u8.ToArray(), deadline.Token);
+        var read = await router.MetaGetAsync(metaInfo, "test/after-wipe"u8.ToArray(), stale: false, deadline.Token);
+        Encoding.UTF8.GetString(read!.Value.Value).Should().Be("committed");
+        cluster.Runtime(3).StatusOf(metaGroup)!.Members.Voters.Should().Contain(replacement.Value);
     }
 
     [Fact]
