@@ -94,6 +94,11 @@ internal sealed class LocalExecutor(ReplicaRegistry replicas, TimeSpan timeout)
                 case ForwardRequest.OpOneofCase.Progress:
                     {
                         var progress = await replica.Ref.RequestAsync<GroupProgress>(r => new ReplicaMessage.GetProgress(r), timeout, cancellationToken).ConfigureAwait(false);
+                        if (request.Progress.Local)
+                        {
+                            response.Progress = new ProgressResult { Replica = progress.NodeId, Commit = progress.Commit, Leader = progress.Leader };
+                            return response;
+                        }
                         if (progress.Role != RaftRole.Leader)
                         {
                             response.Error = Error(ErrorCode.NotLeader, "not the leader", progress.Leader);

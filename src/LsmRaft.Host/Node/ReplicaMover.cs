@@ -52,7 +52,7 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Fun
         for (int attempt = 0; ; attempt++)
         {
             progress = await ProgressAsync(shardId, to, cancellationToken).ConfigureAwait(false);
-            if (progress.Voters.Contains(to) || progress.CaughtUp)
+            if (progress.Voters.Contains(to) || progress.CaughtUp && await TargetHoldsAsync(shardId, toNode, to, progress.Match, cancellationToken).ConfigureAwait(false))
                 break;
             // Gone from the group and from the map: settled by the placement driver. (Gone from the group only: a new
             // leader that has not applied the AddLearner yet, or the driver between its two steps; poll on.)
@@ -86,6 +86,32 @@ internal sealed class ReplicaMover(RequestRouter router, ShardMapStore maps, Fun
         await maps.UpdateAsync(map => Change(map, shardId, s => s.Replicas.Contains(toNode) && !s.Replicas.Contains(fromNode) && !s.Learners.Contains(toNode) ? null
             : s with { Replicas = [.. s.Replicas.Where(r => r != fromNode && r != toNode), toNode], Learners = [.. s.Learners.Where(l => l != toNode && l != fromNode)] }), cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Moved shard {Shard}'s replica from node {From} to node {To} (replica {Replica})", shardId, fromNode, toNode, ReplicaId.Describe(to));
+    }
+
+    /// <summary>
+    /// Whether the move's target itself confirms what the leader's match says: its node runs the replica under
+    /// <paramref name="to"/> and has committed up to <paramref name="match"/>. The leader's match may predate a loss of
+    /// the learner's directory (its node restarting: it re-creates the learner empty under the same id, which never
+    /// voted), and promoting on such a match would make a voter of a replica without the log it is counted for
+    /// (docs/raft.md, "Replica identity"). A replica's commit index never passes what it holds of its leader's log, so
+    /// a target that committed up to the match holds it. False while its node does not answer.
+    /// </summary>
+    private async Task<bool> TargetHoldsAsync(ulong shardId, ulong toNode, ulong to, ulong match, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var own = await router.GetReplicaProgressAsync(Shard(shardId), toNode, cancellationToken).ConfigureAwait(false);
+            if (own.Replica == to && own.Commit >= match)
+                return true;
+            logger.LogDebug("Shard {Shard}: the leader counts replica {To} caught up (match {Match}), but its node reports replica {Replica} at commit {Commit}: not promoting yet",
+                shardId, ReplicaId.Describe(to), match, ReplicaId.Describe(own.Replica), own.Commit);
+            return false;
+        }
+        catch (Exception e) when (e is KvException or IOException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogDebug("Shard {Shard}: node {Node} did not confirm its replica {To}: {Message}", shardId, toNode, ReplicaId.Describe(to), e.Message);
+            return false;
+        }
     }
 
     /// <summary>

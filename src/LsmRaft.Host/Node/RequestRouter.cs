@@ -260,6 +260,22 @@ internal sealed class RequestRouter : IKvService
         return response.Progress;
     }
 
+    /// <summary>
+    /// Asks <paramref name="node"/> itself (no leader, no hints) about its replica of the shard: its Raft id
+    /// (<see cref="ProgressResult.Replica"/>) and its own commit index (<see cref="ProgressResult.Commit"/>).
+    /// </summary>
+    public async Task<ProgressResult> GetReplicaProgressAsync(ShardInfo shard, ulong node, CancellationToken cancellationToken)
+    {
+        var request = new ForwardRequest { ShardId = shard.Id, Epoch = shard.Epoch, Progress = new ProgressOp { Local = true } };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_timeout);
+        var response = node == _self || _transport is null
+            ? await _local.ExecuteAsync(request, deadline.Token).ConfigureAwait(false)
+            : await _transport.ForwardAsync(node, request, deadline.Token).ConfigureAwait(false);
+        ThrowIfError(shard, response);
+        return response.Progress;
+    }
+
     /// <summary>Reads the meta group's keys in [start, end); stale reads are served by any meta replica.</summary>
     public async Task<IReadOnlyList<(byte[] Key, byte[] Value)>> MetaScanAsync(ShardInfo meta, byte[] start, byte[] end, bool stale, CancellationToken cancellationToken)
     {

@@ -370,6 +370,47 @@ public sealed class ReplicaPlacementTests
     }
 
     [Fact]
+    public async Task A_move_does_not_promote_a_learner_whose_node_cannot_confirm_the_log_the_leader_counts_for_it()
+    {
+        // A move stopped after its learner on node 4 caught up and before the promotion; then node 4 stops and its
+        // replica's directory is lost. The leader still holds the learner's old match (nothing told it otherwise), so
+        // continuing the move must not promote on it: the target's own node has to confirm it holds that log
+        // (docs/raft.md, "Replica identity"). It cannot, so the move ends once node 4 counts as down, its learner removed.
+        await using var cluster = await InProcessCluster.StartAsync(4, shardsPerNode: 1, c => c with { DownReplicaTimeout = TimeSpan.FromMinutes(10), Rebalance = false });
+        await cluster.WaitUntilReadyAsync();
+        using var n1 = cluster.ClientFor(1);
+        for (int i = 0; i < 20; i++)
+            (await n1.PutAsync($"/v1/kv/p{i:D2}", new ByteArrayContent(Encoding.UTF8.GetBytes($"v{i}")))).EnsureSuccessStatusCode();
+        var shard = (await ShardsAsync(n1)).First(s => !s.Replicas.Contains(4UL));
+        var runtime = cluster.Runtime(1);
+        var router = runtime.Router!;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+
+        // The move's first steps, by hand: the map lists node 4 as a learner under a new incarnation, the group adds it,
+        // and it catches up.
+        await runtime.ShardMaps!.UpdateAsync(map => map.WithGroup(map.Group(shard.Id).AllocateIncarnation(4)), deadline.Token);
+        var learner = runtime.ShardMaps.Group(shard.Id).ReplicaIdOf(4);
+        learner.Should().Be(new ReplicaId(4, 1));
+        await router.ChangeMembershipAsync(runtime.ShardMaps.Group(shard.Id), LsmRaft.Protocol.Peer.MembershipChange.AddLearner, learner.Value, deadline.Token);
+        for (int i = 0; i < 300 && !(await router.GetProgressAsync(runtime.ShardMaps.Group(shard.Id), learner.Value, 64, deadline.Token)).CaughtUp; i++)
+            await Task.Delay(100); // bounded: the learner installs a snapshot, then the log
+        var before = await router.GetProgressAsync(runtime.ShardMaps.Group(shard.Id), learner.Value, 64, deadline.Token);
+        before.CaughtUp.Should().BeTrue("node 4's learner caught up");
+
+        await cluster.StopNodeAsync(4);
+        Directory.Delete(Path.Combine(cluster.Configs.Single(c => c.PeerId == 4).DataDir, "groups", shard.Id.ToString()), recursive: true);
+        (await router.GetProgressAsync(runtime.ShardMaps.Group(shard.Id), learner.Value, 64, deadline.Token)).CaughtUp
+            .Should().BeTrue("the leader still counts the lost learner as caught up: this is the stale match");
+
+        await FluentActions.Awaiting(() => runtime.Mover!.MoveAsync(shard.Id, shard.Replicas[0], 4, deadline.Token))
+            .Should().ThrowAsync<LsmRaft.Host.Api.OperationConflictException>("node 4 cannot confirm the log; once it is down its learner is removed");
+        var after = await router.GetProgressAsync(runtime.ShardMaps.Group(shard.Id), learner.Value, 64, deadline.Token);
+        after.Voters.Should().BeEquivalentTo(shard.Replicas, "the learner was never promoted");
+        after.Learners.Should().BeEmpty();
+        runtime.ShardMaps.Group(shard.Id).IsOn(4).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task A_node_joins_a_running_cluster_through_one_member_and_receives_replicas_by_rebalancing()
     {
         await using var cluster = await InProcessCluster.StartAsync(3, shardsPerNode: 1);
