@@ -10,8 +10,7 @@ namespace LsmRaft.Host.Tests.Membership;
 /// <summary>
 /// Nothing of ours that crosses Akka.Remote falls back to Akka's JSON serializer (AKKA.md: 9-11 k msgs/s; issue 11),
 /// checked on an actor system configured exactly as a node's (hocon/lsmraft.conf and cluster.conf with the node's
-/// overrides). Nodes run with <c>serialize-messages</c> off, so this binding check is what stands between a new remote
-/// message and the JSON fallback.
+/// overrides). <c>serialize-messages</c> cannot catch this: JSON round-trips most records fine. Nodes run with it off.
 /// </summary>
 public sealed class RemoteSerializerBindingTests
 {
@@ -20,7 +19,7 @@ public sealed class RemoteSerializerBindingTests
     [Fact]
     public async Task No_type_of_ours_that_crosses_akka_remote_resolves_to_the_json_serializer()
     {
-        await using var node = ReplicaSystem.Start(1, seed: null);
+        await using var node = ReplicaSystem.Start(1, seed: null, verifyMessages: false);
         var serialization = node.System.Serialization;
 
         // What crosses: what the replica region carries between nodes (every command its message extractor accepts, and
@@ -51,7 +50,7 @@ public sealed class RemoteSerializerBindingTests
     {
         // A new command added to the region without a manifest in ReplicaEntitySerializer would resolve to it (the base
         // type is bound) and fail on the wire; this finds every command by reflection, so none is missed.
-        await using var node = ReplicaSystem.Start(1, seed: null);
+        await using var node = ReplicaSystem.Start(1, seed: null, verifyMessages: false);
         var serialization = node.System.Serialization;
         var commands = typeof(ReplicaEntityCommand).Assembly.GetTypes()
             .Where(t => !t.IsAbstract && typeof(ReplicaEntityCommand).IsAssignableFrom(t))

@@ -14,15 +14,10 @@ namespace LsmRaft.Host.Tests.Sharding;
 /// <summary>
 /// One node's actor system as a node builds it (hocon/lsmraft.conf and cluster.conf, the authenticated transport, roles
 /// <c>replica</c> and <c>node-&lt;id&gt;</c>), running the production replica region on a <see cref="RecordingReplicaHost"/>
-/// instead of a node runtime: for placement tests without Raft. <c>serialize-messages</c> stays off, only because two of
-/// Akka.NET 1.5.75's own local-only messages break under it (<see cref="SerializeMessagesAkkaLimitsTests"/>): cluster
-/// member events lose Member.UpNumber through the JSON fallback, so nodes disagree on the oldest member and the shard
-/// coordinator's singleton never hands over; DData's ReadRepair fails the JSON round trip and is dropped. Either way the
-/// coordinator never allocates. No configuration avoids it (the check is global, those types cannot be bound to any
-/// serializer but JSON). Our own messages do not depend on the check: the region's commands cross nodes on the wire here
-/// (a start buffered on one node reaches another's region, a stop is sent from a third) through their bound serializer,
-/// and every type of ours that crosses Akka.Remote is checked to bind to one of ours (<see cref="Membership.RemoteSerializerBindingTests"/>,
-/// <see cref="ReplicaEntitySerializerTests"/>).
+/// instead of a node runtime: for placement tests without Raft. By default every message, local or remote, is checked
+/// for serializability (<see cref="Verification"/>). The region's commands cross nodes on the wire here (a start buffered
+/// on one node reaches another's region, a stop is sent from a third) through their bound serializer; that no type of
+/// ours that crosses nodes resolves to JSON is <see cref="Membership.RemoteSerializerBindingTests"/>' job.
 /// </summary>
 internal sealed class ReplicaSystem : IAsyncDisposable
 {
@@ -33,6 +28,23 @@ internal sealed class ReplicaSystem : IAsyncDisposable
         Host = host;
     }
 
+    /// <summary>
+    /// <c>serialize-messages</c> on, plus what Akka.NET 1.5.75 needs to pass its own check: its local-only cluster events
+    /// and DData's ReadRepair bind to no serializer, and the JSON fallback breaks them (<see cref="SerializeMessagesAkkaInternalsTests"/>:
+    /// member events lose Member.UpNumber, so nodes disagree on the oldest member and the coordinator's singleton never
+    /// hands over; ReadRepair fails and is dropped). Hyperion copies every field, so they survive the round trip. Only
+    /// those Akka types are bound to it: every type of ours resolves as on a node. Nodes run with the check off, where
+    /// these messages are never serialized.
+    /// </summary>
+    public const string Verification = """
+        akka.actor.serialize-messages = on
+        akka.actor.serializers.hyperion = "Akka.Serialization.HyperionSerializer, Akka.Serialization.Hyperion"
+        akka.actor.serialization-bindings {
+          "Akka.Cluster.ClusterEvent+IClusterDomainEvent, Akka.Cluster" = hyperion
+          "Akka.DistributedData.Internal.ReadRepair, Akka.DistributedData" = hyperion
+        }
+        """;
+
     public ActorSystem System { get; }
 
     public ReplicaSharding Sharding { get; }
@@ -42,16 +54,19 @@ internal sealed class ReplicaSystem : IAsyncDisposable
     public Address Address => AkkaCluster.Get(System).SelfAddress;
 
     /// <summary>Starts node <paramref name="nodeId"/> on a free loopback port; it joins <paramref name="seed"/>, or forms a cluster of its own without one.</summary>
-    public static ReplicaSystem Start(ulong nodeId, Address? seed)
+    /// <param name="verifyMessages">False: exactly a node's configuration, without <see cref="Verification"/>.</param>
+    /// <param name="akkaPort">The Akka.Remote port; null: a free one.</param>
+    public static ReplicaSystem Start(ulong nodeId, Address? seed, bool verifyMessages = true, int? akkaPort = null)
     {
         var config = new NodeConfig
         {
             PeerId = nodeId,
-            AkkaPort = LoopbackPorts.Free(1)[0],
+            AkkaPort = akkaPort ?? LoopbackPorts.Free(1)[0],
             BindAddress = "127.0.0.1",
             ClusterSecret = "test-cluster-secret-0123456789",
         };
-        var hocon = ConfigurationFactory.ParseString(AkkaConfig.Overrides(config, debugLog: false))
+        var hocon = ConfigurationFactory.ParseString(verifyMessages ? Verification : "")
+            .WithFallback(ConfigurationFactory.ParseString(AkkaConfig.Overrides(config, debugLog: false)))
             .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.MainFile)))
             .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(AkkaConfig.ClusterFile)));
         var system = ActorSystem.Create(AkkaConfig.SystemName(config.GroupId), BootstrapSetup.Create().WithConfig(hocon).And(new PeerKeySetup(config.PeerKey)));
