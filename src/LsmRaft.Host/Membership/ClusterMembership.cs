@@ -1,7 +1,9 @@
 using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster;
+using LsmRaft.Host.Membership.Bootstrap;
 using LsmRaft.Protocol.Cluster;
+using Microsoft.Extensions.Logging;
 
 namespace LsmRaft.Host.Membership;
 
@@ -18,6 +20,9 @@ internal sealed class ClusterMembership : IAsyncDisposable
 
     private const string NodeRolePrefix = "node-";
 
+    /// <summary>Membership's own threads (hocon/cluster.conf): probes are answered promptly while replicas start.</summary>
+    private const string MembershipDispatcher = "lsmraft.membership-dispatcher";
+
     private readonly ActorSystem _system;
     private readonly Cluster _cluster;
     private readonly ulong _self;
@@ -25,6 +30,7 @@ internal sealed class ClusterMembership : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _startedAt;
     private readonly IActorRef _watcher;
+    private IActorRef? _bootstrap;
     private readonly object _gate = new();
     private Dictionary<UniqueAddress, (Member Member, bool Reachable)> _members = new();
     private IReadOnlySet<ulong> _up = new HashSet<ulong>();
@@ -70,11 +76,15 @@ internal sealed class ClusterMembership : IAsyncDisposable
     /// <summary>The node is stopping on its own: its removal from the cluster from now on is no downing.</summary>
     public void Leaving() => _leaving = true;
 
-    /// <summary>Joins the cluster through <paramref name="seeds"/> (host, Akka port), in order: a node that is the first seed forms the cluster when no other seed answers.</summary>
-    public void Join(IEnumerable<(string Host, int Port)> seeds)
+    /// <summary>
+    /// Starts this node's bootstrap (<see cref="BootstrapActor"/>): it answers other nodes' probes, and finds the cluster
+    /// to join or, with a majority of PEERS, forms it (<see cref="BootstrapRule"/>). Called once.
+    /// </summary>
+    public void StartBootstrap(BootstrapPlan plan, ILogger logger)
     {
-        var self = _cluster.SelfAddress;
-        _cluster.JoinSeedNodes(seeds.Select(s => new Address(self.Protocol, self.System, s.Host, s.Port)).Distinct().ToList());
+        if (_bootstrap is not null)
+            throw new InvalidOperationException("The cluster bootstrap of this node runs already.");
+        _bootstrap = _system.ActorOf(Props.Create(() => new BootstrapActor(plan, logger, new Random())).WithDispatcher(MembershipDispatcher), BootstrapActor.Name);
     }
 
     public NodeState StateOf(ulong nodeId) =>
@@ -127,6 +137,8 @@ internal sealed class ClusterMembership : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _watcher.GracefulStop(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        if (_bootstrap is not null)
+            await _bootstrap.GracefulStop(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     /// <summary>Feeds cluster events into <see cref="ClusterMembership"/>.</summary>

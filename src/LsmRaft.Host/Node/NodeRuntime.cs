@@ -203,7 +203,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
         PeerOptions.PeerAdded += (_, _) => SaveKnownPeers();
         PeerOptions.ConnectionChanged += (_, _) => _changed.Notify(); // readiness depends on which leaders are reachable
         _membership = new Membership.ClusterMembership(_system, _config.PeerId, _changed.Notify, TimeProvider.System);
-        _membership.Join(Seeds());
+        _membership.StartBootstrap(BootstrapPlan(), _loggers.CreateLogger("lsmraft.bootstrap"));
         _transport = new PeerTransport(PeerOptions, _loggers.CreateLogger<PeerTransport>());
         _dataPlane = _config.DataPlane == DataPlaneKind.Akka ? StartPeerLink(PeerOptions) : _transport;
         _log = NodeLog.Open(_fs, Path.Combine(_config.DataDir, "raftlog"), new NodeLogOptions { Metrics = _telemetry?.Raft });
@@ -474,19 +474,27 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     internal IReadOnlyList<string> DescribeMembers() => _membership?.Describe() ?? [];
 
     /// <summary>
-    /// The seed nodes this node joins the Akka cluster through, as (host, Akka port): PEERS in its order (the same on every
-    /// node, so they agree on the first seed, the one that forms the cluster when no other answers); for a node that
-    /// joined with --join, the join target and every peer it knows, never itself (it must not form a cluster of its own).
+    /// How this node finds or forms the Akka cluster (<see cref="Membership.Bootstrap.BootstrapRule"/>): a node in PEERS
+    /// probes the other peers and may form the cluster with a majority of them; a node started with --join (or restarted
+    /// after joining that way) probes the join target and every peer it knows, and never forms a cluster of its own; a
+    /// node without PEERS counts as PEERS of one (it forms its cluster at once when it knows no other node).
     /// </summary>
-    private IEnumerable<(string Host, int Port)> Seeds()
+    private Membership.Bootstrap.BootstrapPlan BootstrapPlan()
     {
+        var settings = Membership.Bootstrap.BootstrapSettings.From(_system.Settings.Config);
         if (_config.Peers.Count > 0)
-            return _config.Peers.Select(p => (_config.DialHost(p.Host), p.AkkaPort));
+        {
+            var contacts = _config.Peers.Where(p => p.Id != _config.PeerId).Select(p => (_config.DialHost(p.Host), p.AkkaPort)).Distinct().ToList();
+            return new(_config.PeerId, _config.Peers.Select(p => p.Id).ToHashSet(), MayForm: true, contacts, settings);
+        }
         var others = PeerOptions!.AllPeers.Where(p => p.Key != _config.PeerId).Select(p => (p.Value.Host, LsmRaft.Protocol.Cluster.AkkaPorts.DefaultFor(p.Value.Port)));
         if (_config.Join is not null && PeerEndpoint.TryParse(_config.Join) is { } target)
             others = others.Prepend((_config.DialHost(target.Host), LsmRaft.Protocol.Cluster.AkkaPorts.DefaultFor(target.Port)));
-        var seeds = others.ToList();
-        return seeds.Count > 0 ? seeds : [(AkkaConfig.PublicHost(_config), _config.EffectiveAkkaPort)];
+        var known = others.Distinct().ToList();
+        // Without PEERS and --join this node founded its cluster alone: PEERS is itself (nodes that joined it later may run it now: it probes them first).
+        return _config.Join is null
+            ? new(_config.PeerId, new HashSet<ulong> { _config.PeerId }, MayForm: true, known, settings)
+            : new(_config.PeerId, new HashSet<ulong>(), MayForm: false, known, settings);
     }
 
     /// <summary>The group's leader as this node knows it (its own replica's view, else the last leader it routed to).</summary>

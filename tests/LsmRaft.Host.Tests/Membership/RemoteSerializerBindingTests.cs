@@ -3,6 +3,7 @@ using Akka.Serialization;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Sharding;
 using LsmRaft.Host.Tests.Sharding;
+using LsmRaft.Protocol.Bootstrap;
 using LsmRaft.Protocol.Peer;
 
 namespace LsmRaft.Host.Tests.Membership;
@@ -23,18 +24,18 @@ public sealed class RemoteSerializerBindingTests
         var serialization = node.System.Serialization;
 
         // What crosses: what the replica region carries between nodes (every command its message extractor accepts, and
-        // its hand-off message), PeerLink's batch, and every type of ours the node's configuration binds, with all their
-        // concrete subtypes in our assemblies.
+        // its hand-off message), PeerLink's batch, the cluster bootstrap's probe and answer, and every type of ours the
+        // node's configuration binds, with all their concrete subtypes in our assemblies.
         var bound = node.System.Settings.Config.GetConfig("akka.actor.serialization-bindings").AsEnumerable()
             .Select(binding => Type.GetType(binding.Key.Trim('"'), throwOnError: false))
             .OfType<Type>()
             .Where(t => OurAssemblies.Contains(t.Assembly));
-        Type[] roots = [typeof(ReplicaEntityCommand), typeof(HandOffReplicaEntity), typeof(PeerBatch), .. bound];
+        Type[] roots = [typeof(ReplicaEntityCommand), typeof(HandOffReplicaEntity), typeof(PeerBatch), typeof(BootstrapProbe), typeof(BootstrapAnswer), .. bound];
         var crossing = OurAssemblies.SelectMany(a => a.GetTypes())
             .Where(t => !t.IsAbstract && !t.IsInterface && roots.Any(root => root.IsAssignableFrom(t)))
             .Distinct()
             .ToList();
-        crossing.Should().Contain([typeof(StartReplicaEntity), typeof(StopReplicaEntity), typeof(HandOffReplicaEntity), typeof(PeerBatch)]);
+        crossing.Should().Contain([typeof(StartReplicaEntity), typeof(StopReplicaEntity), typeof(HandOffReplicaEntity), typeof(PeerBatch), typeof(BootstrapProbe), typeof(BootstrapAnswer)]);
 
         foreach (var type in crossing)
         {

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using LsmRaft.Actors.Replica;
 using LsmRaft.Host.Config;
 using LsmRaft.Host.Membership;
+using LsmRaft.Host.Membership.Bootstrap;
 using LsmRaft.Host.Node;
 using LsmRaft.Host.Sharding;
 using LsmRaft.Tests.Shared;
@@ -58,10 +59,32 @@ internal sealed class ReplicaSystem : IAsyncDisposable
     /// <param name="akkaPort">The Akka.Remote port; null: a free one.</param>
     public static ReplicaSystem Start(ulong nodeId, Address? seed, bool verifyMessages = true, int? akkaPort = null)
     {
+        var node = Create(nodeId, akkaPort ?? LoopbackPorts.Free(1)[0], verifyMessages);
+        var cluster = AkkaCluster.Get(node.System);
+        cluster.JoinSeedNodes([seed ?? cluster.SelfAddress]);
+        return node;
+    }
+
+    /// <summary>
+    /// Starts node <paramref name="nodeId"/> of PEERS <paramref name="akkaPorts"/> (node id → Akka port on loopback) on its
+    /// port, finding or forming the cluster as a node does: through the production bootstrap (<see cref="ClusterMembership.StartBootstrap"/>).
+    /// </summary>
+    public static ReplicaSystem StartInPeers(ulong nodeId, IReadOnlyDictionary<ulong, int> akkaPorts)
+    {
+        var node = Create(nodeId, akkaPorts[nodeId], verifyMessages: true);
+        var membership = new ClusterMembership(node.System, nodeId, () => { }, TimeProvider.System);
+        var contacts = akkaPorts.Where(p => p.Key != nodeId).Select(p => ("127.0.0.1", p.Value)).ToList();
+        var plan = new BootstrapPlan(nodeId, akkaPorts.Keys.ToHashSet(), MayForm: true, contacts, BootstrapSettings.From(node.System.Settings.Config));
+        membership.StartBootstrap(plan, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        return node;
+    }
+
+    private static ReplicaSystem Create(ulong nodeId, int akkaPort, bool verifyMessages)
+    {
         var config = new NodeConfig
         {
             PeerId = nodeId,
-            AkkaPort = akkaPort ?? LoopbackPorts.Free(1)[0],
+            AkkaPort = akkaPort,
             BindAddress = "127.0.0.1",
             ClusterSecret = "test-cluster-secret-0123456789",
         };
@@ -74,10 +97,14 @@ internal sealed class ReplicaSystem : IAsyncDisposable
         var host = new RecordingReplicaHost();
         sharding.StartRegion(system);
         sharding.Attach(host);
-        var cluster = AkkaCluster.Get(system);
-        cluster.JoinSeedNodes([seed ?? cluster.SelfAddress]);
         return new ReplicaSystem(system, sharding, host);
     }
+
+    /// <summary>The members this system sees, as node ids (roles <c>node-&lt;id&gt;</c>) with their status.</summary>
+    public IReadOnlyDictionary<ulong, Akka.Cluster.MemberStatus> Members =>
+        AkkaCluster.Get(System).State.Members.ToDictionary(
+            m => ulong.Parse(m.Roles.Single(r => r.StartsWith("node-", StringComparison.Ordinal))["node-".Length..], global::System.Globalization.CultureInfo.InvariantCulture),
+            m => m.Status);
 
     /// <summary>The members this system sees up.</summary>
     public int UpMembers => AkkaCluster.Get(System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
