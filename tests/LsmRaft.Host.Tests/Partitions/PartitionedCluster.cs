@@ -43,8 +43,8 @@ internal sealed class PartitionedCluster : IAsyncDisposable
             // with it in the stack a node sometimes never joined (its sends stopped and nothing reported it), most
             // likely a connection closed under the throttler left a dead association that only the transport failure
             // detector ends, after 120 s by default. Seconds here, and a short gate so that the pair reconnects at once
-            // (docs/testing.md). The first seed forms the cluster after 1 s without an answer from the others (5 s by
-            // default) so that specs start sooner; and a whole cluster stopping at once waits at most 2 s (not 5 s and
+            // (docs/testing.md). A join through the members the bootstrap heard from retries its InitJoin after 1 s (5 s
+            // by default) so that specs start sooner; and a whole cluster stopping at once waits at most 2 s (not 5 s and
             // 10 s) in the leave phases, for lack of convergence among members that all leave.
             AkkaHocon = $"""
                 {NodeTransport.TestThrottlerPath} = on

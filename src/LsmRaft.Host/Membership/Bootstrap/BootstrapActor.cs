@@ -36,7 +36,7 @@ internal sealed class BootstrapActor : ReceiveActor, IWithTimers
     private ulong? _joinedThrough;
     private bool _formed;
     private bool _done;
-    private int _roundsSinceWaitLog = int.MaxValue;
+    private int _roundsSinceWaitLog;
 
     /// <param name="random">Jitters the probe interval (randomness is injected).</param>
     public BootstrapActor(BootstrapPlan plan, ILogger logger, Random random)
@@ -134,7 +134,8 @@ internal sealed class BootstrapActor : ReceiveActor, IWithTimers
                 if (_roundsSinceWaitLog >= _logEveryRounds)
                 {
                     _roundsSinceWaitLog = 0;
-                    _logger.LogInformation("Node {Node} is not in an Akka cluster yet: {Why} (round {Round}, probing {Contacts})", _plan.Self, wait.Why,
+                    // A warning (nodes log warnings and above by default): a node that waited ~10 s cannot serve, and says why.
+                    _logger.LogWarning("Node {Node} is not in an Akka cluster yet: {Why} (round {Round}, probing {Contacts})", _plan.Self, wait.Why,
                         _round.ToString(CultureInfo.InvariantCulture), string.Join(", ", _plan.Contacts.Select(c => $"{c.Host}:{c.Port}")));
                 }
                 break;
