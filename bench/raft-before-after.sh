@@ -14,14 +14,11 @@ ROUNDS=${ROUNDS:-3}
 WORK_DIR=${WORK_DIR:-./data/raft-before-after}
 DOC=${DOC:-docs/benchmarks.md}
 
-rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR/base-src"
-git archive "$BASE_REF" | tar -x -C "$WORK_DIR/base-src"
-base_commit=$(git rev-parse --short "$BASE_REF"); current_commit=$(git rev-parse --short HEAD)
-if [ -n "$(git status --porcelain -- src bench)" ]; then current_commit+="+changes"; fi
-echo "building base $base_commit and current $current_commit" >&2
-dotnet build -c Release "$WORK_DIR/base-src/bench/LsmRaft.Bench" >/dev/null
+rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR"
+source bench/lib/base-build.sh
+base_build "$BASE_REF" bench/LsmRaft.Bench src bench
 dotnet build -c Release bench/LsmRaft.Bench >/dev/null
-declare -A DLL=([base]="$WORK_DIR/base-src/bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll" [current]="bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll")
+declare -A DLL=([base]="$base_src/bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll" [current]="bench/LsmRaft.Bench/bin/Release/net10.0/LsmRaft.Bench.dll")
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 raw=""

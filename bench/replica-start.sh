@@ -18,14 +18,11 @@ ROUNDS=${ROUNDS:-2}
 WORK_DIR=${WORK_DIR:-./data/replica-start}
 DOC=${DOC:-docs/benchmarks.md}
 
-rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR/base-src"
-git archive "$BASE_REF" | tar -x -C "$WORK_DIR/base-src"
-base_commit=$(git rev-parse --short "$BASE_REF"); current_commit=$(git rev-parse --short HEAD)
-if [ -n "$(git status --porcelain -- src hocon)" ]; then current_commit+="+changes"; fi
-echo "building base $base_commit and current $current_commit" >&2
-dotnet build -c Release "$WORK_DIR/base-src/src/LsmRaft.Host" >/dev/null
+rm -rf "$WORK_DIR"; mkdir -p "$WORK_DIR"
+source bench/lib/base-build.sh
+base_build "$BASE_REF" src/LsmRaft.Host src hocon
 dotnet build -c Release src/LsmRaft.Host >/dev/null
-declare -A DLL=([current]="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll" [base]="$WORK_DIR/base-src/src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll")
+declare -A DLL=([current]="src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll" [base]="$base_src/src/LsmRaft.Host/bin/Release/net10.0/lsmraft.dll")
 PORT_BASE=28280
 
 source bench/lib/clusters.sh

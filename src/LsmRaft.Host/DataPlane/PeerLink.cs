@@ -127,6 +127,8 @@ internal sealed class PeerLink : IDataPlane, IAsyncDisposable
             _logger.LogDebug("Dropped a batch from node {Node}, which is not a peer of this node", batch.FromNode);
             return;
         }
+        if (!OnRecord(batch.FromNode))
+            return;
         SetConnected(from, true);
         foreach (var m in batch.Messages)
         {
@@ -149,6 +151,26 @@ internal sealed class PeerLink : IDataPlane, IAsyncDisposable
             _ = AnswerAsync(from, request);
         if (batch.Probe)
             from.Enqueue(new OutItem(OutItem.Kinds.ProbeAnswer, null));
+    }
+
+    /// <summary>
+    /// Records the sender in <c>seen-peers.json</c> (<see cref="PeerLinkOptions.Seen"/>) before any of its messages is
+    /// delivered, as the peer port's handshake does before it acknowledges: no vote or acknowledgement of a node counts
+    /// here unless the node is durably on record, so a node that later starts with a wiped DATA_DIR learns from this one
+    /// that it lost its data. False (the batch is dropped; Raft resends) when the record cannot be written.
+    /// </summary>
+    private bool OnRecord(ulong nodeId)
+    {
+        try
+        {
+            _options.Seen?.Admit(nodeId);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError("Dropped a batch from node {Node}: it cannot be recorded in {File} ({Message}); its messages count only once it is", nodeId, SeenPeers.FileName, e.Message);
+            return false;
+        }
     }
 
     /// <summary>Follows Akka.Remote's association events and the cluster's unreachable members (on the inbox's thread); addresses of non-peers are ignored.</summary>

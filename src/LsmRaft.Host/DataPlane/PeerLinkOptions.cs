@@ -1,3 +1,5 @@
+using LsmRaft.Host.Peer;
+
 namespace LsmRaft.Host.DataPlane;
 
 /// <summary>Tuning of <see cref="PeerLink"/> (docs/configuration.md, "Data plane").</summary>
@@ -11,6 +13,12 @@ internal sealed record PeerLinkOptions(ulong NodeId)
 
     /// <summary>How often a peer without an association is probed (the first probe goes out when the peer is added).</summary>
     public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Every node this node has admitted, kept in DATA_DIR: a peer is recorded on its first batch, before its messages are
+    /// delivered. The node passes the instance its peer port admits into (one per DATA_DIR); null: not kept.
+    /// </summary>
+    public SeenPeers? Seen { get; init; }
 
     /// <summary>Throws naming the setting when the options cannot work with the remoting frame size in force.</summary>
     public void Validate(long maximumFrameSize)

@@ -136,6 +136,8 @@ public sealed class NodeRunner : INodeRunner
         bool debugLog = Environment.GetEnvironmentVariable("LSMRAFT_DEBUG_LOG") is not null;
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(debugLog ? LogLevel.Debug : LogLevel.Warning));
         var telemetry = config.Metrics ? new NodeTelemetry(config.PeerId) : null;
+        // From the very start: starting thousands of replicas is when a loaded machine pauses the process longest.
+        var pauses = Monitoring.ProcessPauseDetector.Start(loggers.CreateLogger("lsmraft.pause"), telemetry?.MeterFactory);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "lsmraft" });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
@@ -208,18 +210,20 @@ public sealed class NodeRunner : INodeRunner
             // Stops what started (the runtime, if its start got that far, and the actor system).
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+            pauses.Dispose();
             telemetry?.Dispose();
             loggers.Dispose();
             throw;
         }
         output.WriteLine($"lsmraft: node {config.NodeName} serving HTTP on {config.BindAddress}:{config.HttpPort}, peers on {config.BindAddress}:{config.Port}, data in {config.DataDir}");
         app.Services.GetRequiredService<INodeMonitor>(); // now, with the runtime started: it measures traffic from here on
-        return new RunningNode(RuntimeOf(app.Services), app, loggers, config.ShutdownTimeout, telemetry);
+        return new RunningNode(RuntimeOf(app.Services), app, loggers, config.ShutdownTimeout, telemetry, pauses);
     }
 
     private static NodeRuntime RuntimeOf(IServiceProvider services) => services.GetRequiredService<NodeRuntimeService>().Runtime;
 
-    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry) : IAsyncDisposable
+    internal sealed class RunningNode(NodeRuntime runtime, WebApplication app, ILoggerFactory loggers, TimeSpan shutdownTimeout, NodeTelemetry? telemetry,
+        Monitoring.ProcessPauseDetector pauses) : IAsyncDisposable
     {
         public NodeRuntime Runtime { get; } = runtime;
 
@@ -255,6 +259,7 @@ public sealed class NodeRunner : INodeRunner
             // The rest of the host, in reverse start order: the runtime (replicas stopped, engines flushed, logs closed), then Akka.
             await App.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await App.DisposeAsync().ConfigureAwait(false);
+            pauses.Dispose();
             telemetry?.Dispose();
             loggers.Dispose();
             return drained;

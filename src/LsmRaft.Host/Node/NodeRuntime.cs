@@ -240,7 +240,7 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
     /// </summary>
     private PeerLink StartPeerLink(PeerOptions peers)
     {
-        var link = new PeerLink(_system, new PeerLinkOptions(_config.PeerId), this, _transport!, _loggers.CreateLogger<PeerLink>());
+        var link = new PeerLink(_system, new PeerLinkOptions(_config.PeerId) { Seen = peers.Seen }, this, _transport!, _loggers.CreateLogger<PeerLink>());
         link.ConnectionChanged += (_, _) => _changed.Notify(); // readiness depends on which leaders are reachable
         foreach (var (id, endpoint) in peers.AllPeers)
             link.AddPeer(id, AkkaAddressOf(link.Address, id, endpoint));

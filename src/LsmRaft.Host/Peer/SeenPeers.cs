@@ -4,10 +4,10 @@ using LsmRaft.Storage.IO;
 namespace LsmRaft.Host.Peer;
 
 /// <summary>
-/// The node ids this node has admitted by a peer handshake, ever: <c>DATA_DIR/seen-peers.json</c>, replaced atomically
-/// when a node is admitted for the first time, before the handshake is acknowledged. A node's Raft messages (votes,
-/// acknowledgements) travel on the connection it dials, so a node that ever acted in a group is on record at every peer
-/// that heard it. A node that starts with an empty DATA_DIR asks its peers (<c>HelloAck.seen_before</c>): if one of them
+/// The node ids this node has admitted, ever: <c>DATA_DIR/seen-peers.json</c>, replaced atomically when a node is
+/// admitted for the first time: on the peer port, before the handshake is acknowledged (a node's Raft messages travel on
+/// the connection it dials); on the Akka data plane, before the first batch from the node is delivered
+/// (<see cref="DataPlane.PeerLink"/>). So a node that ever acted in a group is on record at every peer that heard it. A node that starts with an empty DATA_DIR asks its peers (<c>HelloAck.seen_before</c>): if one of them
 /// saw it before, its disk was lost, and it must not create its bootstrap replicas (docs/raft.md, "Replica identity").
 /// </summary>
 internal sealed class SeenPeers

@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Google.Protobuf;
 using LsmRaft.Host.DataPlane;
 using LsmRaft.Host.Peer;
 using LsmRaft.Protocol.Peer;
 using LsmRaft.Raft;
+using LsmRaft.Storage.IO;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 using LsmRaft.Host.Tests.Support;
@@ -32,14 +34,14 @@ public sealed class PeerLinkTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>One node: an actor system, its link, and what the link delivered to it.</summary>
     private sealed record Node(ulong Id, ActorSystem System, PeerLink Link, RecordingDispatcher Received);
 
-    private Node Start(ulong id, RecordingDispatcher? dispatcher = null)
+    private Node Start(ulong id, RecordingDispatcher? dispatcher = null, SeenPeers? seen = null)
     {
         var system = RemoteSystems.Start();
         _systems.Add(system);
         dispatcher ??= new RecordingDispatcher();
         // Snapshot chunks go to the Kestrel transport; this one knows no peer, so it refuses every chunk.
         var snapshots = new PeerTransport(new PeerOptions(id, "test", new byte[32], new Dictionary<ulong, PeerEndpoint>()), NullLogger<PeerTransport>.Instance);
-        var link = new PeerLink(system, new PeerLinkOptions(id), dispatcher, snapshots, NullLogger.Instance);
+        var link = new PeerLink(system, new PeerLinkOptions(id) { Seen = seen }, dispatcher, snapshots, NullLogger.Instance);
         _disposables.Add(link);
         _disposables.Add(snapshots);
         return new Node(id, system, link, dispatcher);
@@ -57,6 +59,44 @@ public sealed class PeerLinkTests(ITestOutputHelper output) : IAsyncLifetime
         Type = MessageType.App, From = from, To = to, Term = 2, LogTerm = 2, Index = index, Commit = index,
         Entries = [new Entry(2, index + 1, EntryType.Normal, [1, 2, 3])],
     };
+
+    [Fact]
+    public async Task A_peer_is_durably_in_seen_peers_before_its_first_raft_message_is_delivered()
+    {
+        // The Akka data plane's counterpart of the peer port's handshake record: a node wiped later must find itself on
+        // record here, so none of its votes or acknowledgements may count before the record is on disk.
+        var fs = new MemoryFileSystem();
+        const string dataDir = "/data/n2";
+        fs.CreateDirectory(dataDir);
+        var onRecordAtDelivery = new ConcurrentQueue<bool>();
+        var b = Start(2, new RecordingDispatcher { OnDeliver = _ => onRecordAtDelivery.Enqueue(RecordedAfterCrash(fs, dataDir, 1)) }, new SeenPeers(fs, dataDir));
+        var a = Start(1);
+        Connect(a, b);
+        await Poll.UntilAsync(() => a.Link.IsConnected(2), "node 1 is associated with node 2");
+
+        a.Link.Send(7, App(1, 2, 10)).Should().BeTrue();
+        await Poll.UntilAsync(() => b.Received.Delivered == 1, "the message is delivered");
+
+        onRecordAtDelivery.Should().Equal([true], "node 1 was on record, synced, when its message was delivered");
+        new SeenPeers(fs, dataDir).Admit(1).Should().BeTrue("a node 1 that starts with an empty DATA_DIR is told it was seen before");
+    }
+
+    /// <summary>Whether <paramref name="nodeId"/> is in the seen-peers file as it would survive a crash now (fixed seed: only synced data survives).</summary>
+    private static bool RecordedAfterCrash(MemoryFileSystem fs, string dataDir, ulong nodeId)
+    {
+        var afterCrash = fs.CrashCopy(new Random(11));
+        string path = Path.Combine(dataDir, SeenPeers.FileName);
+        if (!afterCrash.FileExists(path))
+            return false;
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<ulong[]>(afterCrash.ReadAllBytes(path))!.Contains(nodeId);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false; // torn: it was not synced
+        }
+    }
 
     [Fact]
     public async Task Raft_messages_heartbeats_and_forwarded_operations_reach_the_peer_and_answers_come_back()

@@ -20,8 +20,12 @@ internal sealed class RecordingDispatcher(bool holdForwards = false) : IPeerDisp
 
     public int ForwardsSeen;
 
+    /// <summary>Runs as each Raft message is delivered, before it is recorded (what the receiving node knows by then).</summary>
+    public Action<LsmRaft.Raft.Message>? OnDeliver { get; init; }
+
     public void DeliverRaft(ulong groupId, LsmRaft.Raft.Message message)
     {
+        OnDeliver?.Invoke(message);
         if (Raft.Count < 1000)
             Raft.Enqueue((groupId, message));
         Interlocked.Increment(ref _delivered);

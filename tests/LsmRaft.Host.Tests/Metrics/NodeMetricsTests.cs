@@ -48,6 +48,10 @@ public sealed class NodeMetricsTests
             scrape.Sum("lsmraft_storage_engines").Should().Be(scrape.Sum("lsmraft_raft_replicas"));
             scrape.Find("lsmraft_storage_level_size_bytes").Should().Contain(s => s.Labels["level"] == "0");
             scrape.Sum("lsmraft_storage_memtable_size_bytes").Should().BeGreaterThan(0);
+            scrape.Sum("lsmraft_process_pause_seconds_count").Should().BeGreaterThan(0, "the pause detector wakes every 100 ms");
+            scrape.Find("lsmraft_process_pause_max_seconds").Should().ContainSingle();
+            scrape.Sum("lsmraft_process_gc_collections_total", ("generation", "gen0")).Should().BeGreaterThan(0);
+            scrape.Find("lsmraft_process_gc_pause_seconds_total").Should().ContainSingle();
             foreach (ulong peer in clients.Keys.Where(p => p != id))
             {
                 scrape.Sum("lsmraft_transport_messages_total", ("peer", peer.ToString()), ("direction", "sent")).Should().BeGreaterThan(0);

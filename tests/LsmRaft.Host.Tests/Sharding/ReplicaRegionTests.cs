@@ -3,6 +3,7 @@ using LsmRaft.Host.Sharding;
 using LsmRaft.Protocol.Cluster;
 using LsmRaft.Host.Tests.Cluster;
 using LsmRaft.Host.Tests.Support;
+using LsmRaft.Tests.Shared;
 
 namespace LsmRaft.Host.Tests.Sharding;
 
@@ -17,8 +18,11 @@ public sealed class ReplicaRegionTests
     [Fact]
     public async Task A_replica_of_an_absent_node_starts_nowhere_until_that_node_joins_then_only_there()
     {
-        await using var node1 = ReplicaSystem.Start(1, seed: null);
-        await using var node2 = ReplicaSystem.Start(2, node1.Address);
+        // Ports in the order that broke the shard coordinator under serialize-messages when member ages were lost (the
+        // last node to join has the lowest address: SerializeMessagesAkkaInternalsTests), so every run covers it.
+        int[] ports = [.. LoopbackPorts.Free(3).OrderDescending()];
+        await using var node1 = ReplicaSystem.Start(1, seed: null, akkaPort: ports[0]);
+        await using var node2 = ReplicaSystem.Start(2, node1.Address, akkaPort: ports[1]);
         await Poll.UntilAsync(() => node1.UpMembers == 2 && node2.UpMembers == 2, "nodes 1 and 2 are up members", Deadline);
 
         // Node 2 asks for a replica of node 3, which is not in the cluster: the coordinator (on node 1, the oldest) refuses
@@ -29,7 +33,7 @@ public sealed class ReplicaRegionTests
         node2.Host.Opened.Should().BeEmpty("the requester is never a fallback");
 
         // Node 3 joins: the buffered start reaches its region, and only it.
-        await using var node3 = ReplicaSystem.Start(3, node1.Address);
+        await using var node3 = ReplicaSystem.Start(3, node1.Address, akkaPort: ports[2]);
         await WithViewsAsync(Poll.UntilAsync(() => node3.Host.Registered.ContainsKey(7), "replica 3 of group 7 is registered on node 3", Deadline), node1, node2, node3);
         node3.Host.Opened.Should().Equal(new ReplicaEntityId(7, 3));
         node1.Host.Opened.Should().BeEmpty();
