@@ -42,16 +42,17 @@ public sealed class NodeRunner : INodeRunner
         }
         await using var node = started;
         var runtime = node.Runtime;
-        bool failed;
+        // The failure is read once, inside the wait: read again afterwards it could already read otherwise.
+        NodeRuntime.FatalFailure? fatal = null;
         try
         {
-            failed = await runtime.WhenAsync(() => runtime.Fatal is not null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            await runtime.WhenAsync(() => (fatal = runtime.Fatal) is not null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            failed = false;
+            fatal = null;
         }
-        if (failed && runtime.Fatal is { } fatal)
+        if (fatal is not null)
         {
             if (fatal.Downed)
             {

@@ -149,7 +149,9 @@ internal sealed partial class NodeRuntime : IPeerDispatcher, IReadiness, IBackgr
                 return new FatalFailure(false, $"node {_config.NodeName} was downed by the cluster's split-brain resolver (it was on the minority side of a partition, " +
                     "or unreachable for longer than akka.cluster.split-brain-resolver.stable-after); its actor system has stopped. Restart it: it rejoins as a new incarnation.", Downed: true);
             var replicas = _replicas.All;
-            if (replicas.Count == 0)
+            // Decided only once the region has started (or refused) every replica this node asked for: a replica that
+            // registers later may serve, so the first ones failing do not yet mean that every one did.
+            if (replicas.Count == 0 || StartingReplicas().Count > 0)
                 return null;
             var causes = new List<Exception>();
             foreach (var replica in replicas)
